@@ -1,0 +1,301 @@
+import type { AuthView, ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
+import type { AppError } from '../../../shared/errors'
+import type { HistoryEvent, HistoryKind } from '../../../shared/ipc'
+import type { RenewalState, TokenMeta } from '../../../shared/token'
+import type { Db } from './connection'
+
+/** A datasource as stored: everything but secrets (those are in the keychain). */
+export interface DatasourceRecord {
+  readonly id: string
+  readonly name: string
+  readonly url: string
+  readonly auth: AuthView
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface RenewalStateRecord {
+  readonly state: RenewalState
+  readonly attempt: number
+  readonly nextAttemptAt: number | null
+  readonly lastError: AppError | null
+  readonly updatedAt: number
+}
+
+export type NewHistoryEvent = Omit<HistoryEvent, 'id' | 'datasourceId'>
+
+/** History kept per datasource; older events are dropped. */
+export const HISTORY_LIMIT = 100
+
+interface DatasourceRow {
+  id: string
+  name: string
+  url: string
+  auth_type: 'none' | 'oauth2-password'
+  token_url: string | null
+  client_id: string | null
+  client_auth: string | null
+  username: string | null
+  remember_password: number
+  scope: string
+  extra_params: string
+  has_client_secret: number
+  has_password: number
+  created_at: number
+  updated_at: number
+}
+
+interface TokenRow {
+  datasource_id: string
+  token_type: string
+  granted_scope: string | null
+  requested_scope: string
+  obtained_at: number
+  expires_at: number | null
+  has_refresh_token: number
+}
+
+interface RenewalStateRow {
+  datasource_id: string
+  state: RenewalState
+  attempt: number
+  next_attempt_at: number | null
+  last_error: string | null
+  updated_at: number
+}
+
+interface HistoryRow {
+  id: number
+  datasource_id: string
+  at: number
+  kind: HistoryKind
+  message: string
+  grant_type: 'password' | 'refresh_token' | null
+  attempt: number | null
+  error: string | null
+}
+
+function toRecord(row: DatasourceRow): DatasourceRecord {
+  const auth: AuthView =
+    row.auth_type === 'none'
+      ? { type: 'none' }
+      : {
+          type: 'oauth2-password',
+          tokenUrl: row.token_url ?? '',
+          clientId: row.client_id ?? '',
+          clientAuth: (row.client_auth ?? 'basic') as ClientAuthMethod,
+          username: row.username ?? '',
+          rememberPassword: row.remember_password === 1,
+          scope: row.scope,
+          extraParams: JSON.parse(row.extra_params) as ExtraParam[],
+          hasClientSecret: row.has_client_secret === 1,
+          hasPassword: row.has_password === 1,
+        }
+  return { id: row.id, name: row.name, url: row.url, auth, createdAt: row.created_at, updatedAt: row.updated_at }
+}
+
+function toTokenMeta(row: TokenRow): TokenMeta {
+  return {
+    tokenType: row.token_type,
+    grantedScope: row.granted_scope,
+    requestedScope: row.requested_scope,
+    obtainedAt: row.obtained_at,
+    expiresAt: row.expires_at,
+    hasRefreshToken: row.has_refresh_token === 1,
+  }
+}
+
+function parseError(text: string | null): AppError | null {
+  if (!text) return null
+  try {
+    return JSON.parse(text) as AppError
+  } catch {
+    return null
+  }
+}
+
+/** Keeps only what may be stored about an error: no free-form fields that could echo a secret. */
+function storableError(error: AppError | null | undefined): string | null {
+  if (!error) return null
+  const { kind, code, message, hint, httpStatus, errorDescription, errorUri, transient } = error
+  return JSON.stringify({ kind, code, message, hint, httpStatus, errorDescription, errorUri, transient })
+}
+
+/** All SQLite access for datasources, their token metadata, renewal state and history. */
+export class DatasourceRepository {
+  readonly #db: Db
+  readonly #statements
+
+  constructor(db: Db) {
+    this.#db = db
+    this.#statements = {
+      all: db.prepare<[], DatasourceRow>('SELECT * FROM datasources ORDER BY name COLLATE NOCASE'),
+      byId: db.prepare<[string], DatasourceRow>('SELECT * FROM datasources WHERE id = ?'),
+      idByName: db.prepare<[string], { id: string }>('SELECT id FROM datasources WHERE name = ? COLLATE NOCASE'),
+      ids: db.prepare<[], { id: string }>('SELECT id FROM datasources'),
+      upsert: db.prepare(`
+        INSERT INTO datasources (id, name, url, auth_type, token_url, client_id, client_auth, username,
+          remember_password, scope, extra_params, has_client_secret, has_password, created_at, updated_at)
+        VALUES (@id, @name, @url, @auth_type, @token_url, @client_id, @client_auth, @username,
+          @remember_password, @scope, @extra_params, @has_client_secret, @has_password, @created_at, @updated_at)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, auth_type = excluded.auth_type,
+          token_url = excluded.token_url, client_id = excluded.client_id, client_auth = excluded.client_auth,
+          username = excluded.username, remember_password = excluded.remember_password, scope = excluded.scope,
+          extra_params = excluded.extra_params, has_client_secret = excluded.has_client_secret,
+          has_password = excluded.has_password, updated_at = excluded.updated_at`),
+      setHasPassword: db.prepare('UPDATE datasources SET has_password = ?, remember_password = ?, updated_at = ? WHERE id = ?'),
+      delete: db.prepare('DELETE FROM datasources WHERE id = ?'),
+      token: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE datasource_id = ?'),
+      allTokens: db.prepare<[], TokenRow>('SELECT * FROM tokens'),
+      upsertToken: db.prepare(`
+        INSERT INTO tokens (datasource_id, token_type, granted_scope, requested_scope, obtained_at, expires_at, has_refresh_token)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (datasource_id) DO UPDATE SET token_type = excluded.token_type, granted_scope = excluded.granted_scope,
+          requested_scope = excluded.requested_scope, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
+          has_refresh_token = excluded.has_refresh_token`),
+      deleteToken: db.prepare('DELETE FROM tokens WHERE datasource_id = ?'),
+      state: db.prepare<[string], RenewalStateRow>('SELECT * FROM renewal_state WHERE datasource_id = ?'),
+      allStates: db.prepare<[], RenewalStateRow>('SELECT * FROM renewal_state'),
+      upsertState: db.prepare(`
+        INSERT INTO renewal_state (datasource_id, state, attempt, next_attempt_at, last_error, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (datasource_id) DO UPDATE SET state = excluded.state, attempt = excluded.attempt,
+          next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, updated_at = excluded.updated_at`),
+      addHistory: db.prepare(`
+        INSERT INTO history (datasource_id, at, kind, message, grant_type, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      trimHistory: db.prepare(`
+        DELETE FROM history WHERE datasource_id = ? AND id NOT IN (
+          SELECT id FROM history WHERE datasource_id = ? ORDER BY id DESC LIMIT ${HISTORY_LIMIT})`),
+      history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE datasource_id = ? ORDER BY id DESC'),
+    }
+  }
+
+  list(): DatasourceRecord[] {
+    return this.#statements.all.all().map(toRecord)
+  }
+
+  get(id: string): DatasourceRecord | undefined {
+    const row = this.#statements.byId.get(id)
+    return row && toRecord(row)
+  }
+
+  ids(): string[] {
+    return this.#statements.ids.all().map((row) => row.id)
+  }
+
+  /** The id of the datasource with this name (compared case-insensitively), if any. */
+  idByName(name: string): string | undefined {
+    return this.#statements.idByName.get(name)?.id
+  }
+
+  /** Runs `work` in one transaction: all of it is stored, or none. */
+  transaction<T>(work: () => T): T {
+    return this.#db.transaction(work)()
+  }
+
+  save(record: DatasourceRecord): void {
+    const auth = record.auth
+    const oauth = auth.type === 'oauth2-password' ? auth : null
+    this.#statements.upsert.run({
+      id: record.id,
+      name: record.name,
+      url: record.url,
+      auth_type: auth.type,
+      token_url: oauth?.tokenUrl ?? null,
+      client_id: oauth?.clientId ?? null,
+      client_auth: oauth?.clientAuth ?? null,
+      username: oauth?.username ?? null,
+      remember_password: oauth?.rememberPassword === false ? 0 : 1,
+      scope: oauth?.scope ?? '',
+      extra_params: JSON.stringify(oauth?.extraParams ?? []),
+      has_client_secret: oauth?.hasClientSecret ? 1 : 0,
+      has_password: oauth?.hasPassword ? 1 : 0,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+    })
+  }
+
+  setHasPassword(id: string, hasPassword: boolean, remember: boolean, now: number): void {
+    this.#statements.setHasPassword.run(hasPassword ? 1 : 0, remember ? 1 : 0, now, id)
+  }
+
+  delete(id: string): boolean {
+    return this.#statements.delete.run(id).changes > 0
+  }
+
+  token(id: string): TokenMeta | null {
+    const row = this.#statements.token.get(id)
+    return row ? toTokenMeta(row) : null
+  }
+
+  allTokens(): Map<string, TokenMeta> {
+    return new Map(this.#statements.allTokens.all().map((row) => [row.datasource_id, toTokenMeta(row)]))
+  }
+
+  saveToken(id: string, token: TokenMeta): void {
+    this.#statements.upsertToken.run(
+      id,
+      token.tokenType,
+      token.grantedScope,
+      token.requestedScope,
+      token.obtainedAt,
+      token.expiresAt,
+      token.hasRefreshToken ? 1 : 0,
+    )
+  }
+
+  deleteToken(id: string): void {
+    this.#statements.deleteToken.run(id)
+  }
+
+  renewalState(id: string): RenewalStateRecord | null {
+    const row = this.#statements.state.get(id)
+    return row ? toStateRecord(row) : null
+  }
+
+  allRenewalStates(): Map<string, RenewalStateRecord> {
+    return new Map(this.#statements.allStates.all().map((row) => [row.datasource_id, toStateRecord(row)]))
+  }
+
+  saveRenewalState(id: string, state: RenewalStateRecord): void {
+    this.#statements.upsertState.run(id, state.state, state.attempt, state.nextAttemptAt, storableError(state.lastError), state.updatedAt)
+  }
+
+  addHistory(id: string, event: NewHistoryEvent): void {
+    this.transaction(() => {
+      this.#statements.addHistory.run(
+        id,
+        event.at,
+        event.kind,
+        event.message,
+        event.grant ?? null,
+        event.attempt ?? null,
+        storableError(event.error),
+      )
+      this.#statements.trimHistory.run(id, id)
+    })
+  }
+
+  history(id: string): HistoryEvent[] {
+    return this.#statements.history.all(id).map((row) => ({
+      id: row.id,
+      datasourceId: row.datasource_id,
+      at: row.at,
+      kind: row.kind,
+      message: row.message,
+      ...(row.grant_type ? { grant: row.grant_type } : {}),
+      ...(row.attempt !== null ? { attempt: row.attempt } : {}),
+      ...(row.error ? { error: parseError(row.error) ?? undefined } : {}),
+    }))
+  }
+}
+
+function toStateRecord(row: RenewalStateRow): RenewalStateRecord {
+  return {
+    state: row.state,
+    attempt: row.attempt,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: parseError(row.last_error),
+    updatedAt: row.updated_at,
+  }
+}

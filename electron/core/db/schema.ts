@@ -1,0 +1,65 @@
+import type { Migration } from './migrations'
+
+/**
+ * The numbered schema migrations. Append only: never edit one that has shipped (the runner refuses
+ * a changed checksum). Secrets have no column anywhere: they live in the OS keychain.
+ */
+export const schemaMigrations: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    name: 'datasources, tokens, renewal state, history, leases',
+    sql: `
+      CREATE TABLE datasources (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        url TEXT NOT NULL,
+        auth_type TEXT NOT NULL CHECK (auth_type IN ('none', 'oauth2-password')),
+        token_url TEXT,
+        client_id TEXT,
+        client_auth TEXT,
+        username TEXT,
+        remember_password INTEGER NOT NULL DEFAULT 1,
+        scope TEXT NOT NULL DEFAULT '',
+        extra_params TEXT NOT NULL DEFAULT '[]',
+        has_client_secret INTEGER NOT NULL DEFAULT 0,
+        has_password INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE tokens (
+        datasource_id TEXT PRIMARY KEY REFERENCES datasources (id) ON DELETE CASCADE,
+        token_type TEXT NOT NULL,
+        granted_scope TEXT,
+        requested_scope TEXT NOT NULL,
+        obtained_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        has_refresh_token INTEGER NOT NULL
+      );
+      CREATE TABLE renewal_state (
+        datasource_id TEXT PRIMARY KEY REFERENCES datasources (id) ON DELETE CASCADE,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_error TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        datasource_id TEXT NOT NULL REFERENCES datasources (id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        grant_type TEXT,
+        attempt INTEGER,
+        error TEXT
+      );
+      CREATE INDEX history_by_datasource ON history (datasource_id, id);
+      -- A short lease per datasource so that the app and the CLI never renew the same token at once.
+      CREATE TABLE renewal_leases (
+        datasource_id TEXT PRIMARY KEY REFERENCES datasources (id) ON DELETE CASCADE,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
+]

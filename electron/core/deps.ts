@@ -1,0 +1,51 @@
+import type { IpcEventName, IpcEvents } from '../../shared/ipc'
+import type { SecretStore } from './secrets/secret-store'
+
+export type TimerHandle = unknown
+
+/** Time, injected so that tests can run renewal on a controlled clock. */
+export interface Clock {
+  now(): number
+  setTimeout(callback: () => void, ms: number): TimerHandle
+  clearTimeout(handle: TimerHandle): void
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => {
+    const handle = setTimeout(callback, ms)
+    // A pending renewal must not keep a CLI or a test process alive on its own.
+    handle.unref()
+    return handle
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+
+/** Something the core tells the outside world: window events, and the rare OS notification. */
+export type CoreEvent =
+  | { readonly type: 'ipc'; readonly name: IpcEventName; readonly payload: IpcEvents[IpcEventName] }
+  | { readonly type: 'notification'; readonly title: string; readonly body: string; readonly datasourceId: string }
+
+export interface Logger {
+  info(message: string, fields?: Readonly<Record<string, unknown>>): void
+  warn(message: string, fields?: Readonly<Record<string, unknown>>): void
+  error(message: string, fields?: Readonly<Record<string, unknown>>): void
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} }
+
+/** Everything the core needs from its host (Electron's main process, the CLI, or a test). */
+export interface CoreDeps {
+  /** Folder of the SQLite database. */
+  readonly dataDir: string
+  readonly secretStore: SecretStore
+  /** Electron's net.fetch in the app (system proxy, OS certificates); Node's fetch in tests. */
+  readonly fetch: FetchLike
+  readonly clock: Clock
+  readonly notify: (event: CoreEvent) => void
+  /** 0..1; injected so that jitter is reproducible in tests. */
+  readonly random?: () => number
+  readonly logger?: Logger
+}

@@ -1,0 +1,208 @@
+/**
+ * The datasource model and its runtime schemas, shared by the renderer (validation as the user
+ * types) and the main process (validation of every IPC payload). Declared once, here.
+ */
+import { z } from 'zod'
+import type { TokenStatus } from './token'
+
+export const LIMITS = {
+  name: 100,
+  url: 2048,
+  clientId: 512,
+  username: 512,
+  secret: 8192,
+  scope: 2048,
+  extraParams: 20,
+  paramName: 128,
+  paramValue: 2048,
+} as const
+
+export const CLIENT_AUTH_METHODS = ['basic', 'basic-raw', 'body', 'none'] as const
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
+
+export const clientAuthLabels: Readonly<Record<ClientAuthMethod, string>> = {
+  basic: 'HTTP Basic header',
+  'basic-raw': 'HTTP Basic header (not form-encoded)',
+  body: 'Credentials in request body',
+  none: 'Public client (client ID in body, no secret)',
+}
+
+export const AUTH_TYPES = ['none', 'oauth2-password'] as const
+export type AuthType = (typeof AUTH_TYPES)[number]
+
+export const authTypeLabels: Readonly<Record<AuthType, string>> = {
+  none: 'None',
+  'oauth2-password': 'OAuth2 - Password',
+}
+
+/** Parameters the client sets itself; an extra parameter may not override them. */
+const RESERVED_PARAMS = new Set(['grant_type', 'username', 'password', 'client_id', 'client_secret', 'scope', 'refresh_token'])
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** True for hosts that never leave this machine, where plain http:// is acceptable. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost')
+}
+
+/** Parses a URL; the error message is what the form shows. */
+function parseHttpUrl(value: string): { url: URL } | { error: string } {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return { error: 'Enter a full URL, starting with https://' }
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'Only http:// and https:// URLs are supported' }
+  if (url.username || url.password) return { error: 'Put credentials in their own fields, not in the URL' }
+  return { url }
+}
+
+const trimmed = (max: number, label: string) =>
+  z
+    .string({ error: `${label} must be text` })
+    .trim()
+    .max(max, { error: `${label} is too long (at most ${max} characters)` })
+
+const httpUrl = (label: string) =>
+  trimmed(LIMITS.url, label).superRefine((value, ctx) => {
+    const parsed = parseHttpUrl(value)
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error })
+  })
+
+/** Token URL: an http:// URL is only accepted for loopback hosts (OAUTH-NOTES, security position). */
+export const tokenUrlSchema = httpUrl('Token URL')
+  .min(1, { error: 'Token URL is required' })
+  .superRefine((value, ctx) => {
+    const parsed = parseHttpUrl(value)
+    if ('url' in parsed && parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Use https:// for the token URL: http:// would send the password unencrypted (allowed only for localhost)',
+      })
+    }
+  })
+
+/**
+ * A secret as the form sends it: `keep` leaves the stored value alone (the renderer never holds
+ * a stored secret, so it cannot send it back); `set` replaces it, an empty value clears it.
+ */
+export const secretInputSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('keep') }).strict(),
+  z
+    .object({
+      action: z.literal('set'),
+      value: z.string().max(LIMITS.secret, { error: `Too long (at most ${LIMITS.secret} characters)` }),
+    })
+    .strict(),
+])
+export type SecretInput = z.infer<typeof secretInputSchema>
+
+export const extraParamSchema = z
+  .object({
+    name: trimmed(LIMITS.paramName, 'Parameter name')
+      .min(1, { error: 'Parameter name is required' })
+      .regex(/^[A-Za-z0-9_.\-:[\]]+$/, { error: 'Use letters, digits and _ . - : [ ] only' })
+      .refine((name) => !RESERVED_PARAMS.has(name), { error: 'This parameter is set by the form itself' }),
+    value: z.string().max(LIMITS.paramValue, { error: `Value is too long (at most ${LIMITS.paramValue} characters)` }),
+  })
+  .strict()
+export type ExtraParam = z.infer<typeof extraParamSchema>
+
+export const oauth2PasswordInputSchema = z
+  .object({
+    type: z.literal('oauth2-password'),
+    tokenUrl: tokenUrlSchema,
+    clientId: trimmed(LIMITS.clientId, 'Client ID').min(1, { error: 'Client ID is required' }),
+    clientSecret: secretInputSchema,
+    clientAuth: z.enum(CLIENT_AUTH_METHODS, { error: 'Choose a client authentication method' }),
+    username: trimmed(LIMITS.username, 'Username').min(1, { error: 'Username is required' }),
+    password: secretInputSchema,
+    rememberPassword: z.boolean(),
+    scope: trimmed(LIMITS.scope, 'Scope').regex(/^[\x21\x23-\x5B\x5D-\x7E ]*$/, {
+      error: 'Scope may contain printable ASCII only, separated by spaces (no " or \\)',
+    }),
+    extraParams: z
+      .array(extraParamSchema)
+      .max(LIMITS.extraParams, { error: `At most ${LIMITS.extraParams} extra parameters` })
+      .superRefine((params, ctx) => {
+        const seen = new Set<string>()
+        params.forEach((param, index) => {
+          if (seen.has(param.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: 'Duplicate parameter' })
+          seen.add(param.name)
+        })
+      }),
+  })
+  .strict()
+export type OAuth2PasswordInput = z.infer<typeof oauth2PasswordInputSchema>
+
+export const authInputSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  oauth2PasswordInputSchema,
+])
+export type AuthInput = z.infer<typeof authInputSchema>
+
+/** Datasource identifiers are generated by the core (UUID v4). */
+export const datasourceIdSchema = z.string().uuid({ error: 'Not a datasource id' })
+
+/** What the form sends to Test connection and Save. `id` is set when editing a saved datasource. */
+export const datasourceInputSchema = z
+  .object({
+    id: datasourceIdSchema.optional(),
+    name: trimmed(LIMITS.name, 'Name').min(1, { error: 'Name is required' }),
+    url: httpUrl('URL').or(z.literal('')),
+    auth: authInputSchema,
+  })
+  .strict()
+export type DatasourceInput = z.infer<typeof datasourceInputSchema>
+
+/** Fields whose change invalidates a stored token (OAUTH-NOTES: invalidate when these change). */
+export const TOKEN_RELEVANT_FIELDS = ['tokenUrl', 'clientId', 'clientAuth', 'username', 'scope', 'extraParams'] as const
+
+/** A saved datasource as the renderer sees it: everything but secrets. */
+export interface DatasourceView {
+  readonly id: string
+  readonly name: string
+  readonly url: string
+  readonly auth: AuthView
+  /** Renewal state and the stored token's metadata (never the token itself). */
+  readonly status: TokenStatus
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export type AuthView =
+  | { readonly type: 'none' }
+  | {
+      readonly type: 'oauth2-password'
+      readonly tokenUrl: string
+      readonly clientId: string
+      readonly clientAuth: ClientAuthMethod
+      readonly username: string
+      readonly rememberPassword: boolean
+      readonly scope: string
+      readonly extraParams: ReadonlyArray<ExtraParam>
+      /** The secret is in the keychain; its value never leaves the main process. */
+      readonly hasClientSecret: boolean
+      readonly hasPassword: boolean
+    }
+
+/** An empty form for a new datasource, with the reference product's defaults. */
+export function emptyDatasourceInput(): DatasourceInput {
+  return {
+    name: '',
+    url: '',
+    auth: {
+      type: 'oauth2-password',
+      tokenUrl: '',
+      clientId: '',
+      clientSecret: { action: 'set', value: '' },
+      clientAuth: 'basic',
+      username: '',
+      password: { action: 'set', value: '' },
+      rememberPassword: true,
+      scope: '',
+      extraParams: [],
+    },
+  }
+}

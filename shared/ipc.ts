@@ -1,0 +1,116 @@
+/**
+ * The IPC contract, declared once. Each method names its payload schema (validated at runtime in
+ * the main process) and its result type; the preload, the main-process registration, the renderer's
+ * api and the e2e harness are all derived from this table. Results are `Result`s: handlers never
+ * throw across IPC (Electron would keep only the message).
+ */
+import { z } from 'zod'
+import { datasourceIdSchema, datasourceInputSchema, LIMITS, type DatasourceView } from './datasource'
+import type { AppError, Result } from './errors'
+import type { TokenMeta, TokenStatus } from './token'
+
+/** A test run is named by the renderer so that it can cancel it and later save its token. */
+const testIdSchema = z.string().uuid({ error: 'Not a test id' })
+const idPayload = z.object({ id: datasourceIdSchema }).strict()
+
+export const ipcContract = {
+  listDatasources: { payload: z.object({}).strict() },
+  getDatasource: { payload: idPayload },
+  testConnection: { payload: z.object({ testId: testIdSchema, input: datasourceInputSchema }).strict() },
+  cancelTest: { payload: z.object({ testId: testIdSchema }).strict() },
+  saveDatasource: { payload: z.object({ input: datasourceInputSchema, testId: testIdSchema.optional() }).strict() },
+  deleteDatasource: { payload: idPayload },
+  renewNow: { payload: idPayload },
+  signIn: {
+    payload: z
+      .object({ id: datasourceIdSchema, password: z.string().min(1, { error: 'Enter the password' }).max(LIMITS.secret), remember: z.boolean() })
+      .strict(),
+  },
+  getHistory: { payload: idPayload },
+  getAppState: { payload: z.object({}).strict() },
+} as const
+
+/** The GET request Test connection makes to the datasource URL with the new token. */
+export interface ApiCheck {
+  readonly method: 'GET'
+  readonly url: string
+  readonly status?: number
+  readonly statusText?: string
+  /** Set when the request itself failed (network, TLS, timeout). */
+  readonly error?: AppError
+}
+
+export interface TestReport {
+  readonly testId: string
+  /** Metadata of the token obtained (null for a datasource without authentication); the token
+   * itself stays in the main process until Save. */
+  readonly token: TokenMeta | null
+  /** True when the server granted a different scope than was requested. */
+  readonly scopeDiffers: boolean
+  readonly apiCheck: ApiCheck | null
+}
+
+export type HistoryKind = 'obtained' | 'renewed' | 'failed' | 'config-changed' | 'sign-in-needed' | 'action-needed'
+
+export interface HistoryEvent {
+  readonly id: number
+  readonly datasourceId: string
+  readonly at: number
+  readonly kind: HistoryKind
+  /** One readable line, never a secret. */
+  readonly message: string
+  readonly grant?: 'password' | 'refresh_token'
+  readonly attempt?: number
+  readonly error?: AppError
+}
+
+export interface AppState {
+  /** False when the OS keychain cannot be reached; the UI shows a banner and refuses to save secrets. */
+  readonly keychainAvailable: boolean
+  readonly keychainMessage?: string
+  readonly dataDir: string
+}
+
+export interface IpcResults {
+  listDatasources: ReadonlyArray<DatasourceView>
+  getDatasource: DatasourceView
+  testConnection: TestReport
+  cancelTest: { readonly cancelled: boolean }
+  saveDatasource: DatasourceView
+  deleteDatasource: { readonly id: string }
+  renewNow: TokenStatus
+  signIn: TokenStatus
+  getHistory: ReadonlyArray<HistoryEvent>
+  getAppState: AppState
+}
+
+/** Events the main process pushes to the window. */
+export interface IpcEvents {
+  statusChanged: TokenStatus
+  datasourcesChanged: { readonly ids: ReadonlyArray<string> }
+}
+
+export type IpcMethod = keyof typeof ipcContract
+export type IpcEventName = keyof IpcEvents
+export type IpcPayload<M extends IpcMethod> = z.input<(typeof ipcContract)[M]['payload']>
+export type IpcParsedPayload<M extends IpcMethod> = z.output<(typeof ipcContract)[M]['payload']>
+export type IpcResult<M extends IpcMethod> = Result<IpcResults[M]>
+
+export const ipcMethods = Object.keys(ipcContract) as ReadonlyArray<IpcMethod>
+export const ipcEventNames: ReadonlyArray<IpcEventName> = ['statusChanged', 'datasourcesChanged']
+
+export const channelOf = (method: IpcMethod): string => `api:${method}`
+export const eventChannelOf = (event: IpcEventName): string => `event:${event}`
+
+/** What the preload exposes as `window.api`: one named method per contract entry, plus events. */
+export type DatasourceApi = {
+  readonly [M in IpcMethod]: (payload: IpcPayload<M>) => Promise<IpcResult<M>>
+} & {
+  /** Subscribes to a pushed event; returns the unsubscribe function. */
+  readonly on: <E extends IpcEventName>(event: E, listener: (payload: IpcEvents[E]) => void) => () => void
+}
+
+/** The handler table the core provides and the main process (or the e2e harness) registers. */
+export type HandlerTable = {
+  readonly [M in IpcMethod]: (payload: unknown) => Promise<IpcResult<M>>
+}

@@ -1,0 +1,228 @@
+/**
+ * The token status model and its arithmetic: when to renew, how long to back off, and how to say
+ * it in words. Pure: the clock (`now`) and randomness (`random`, 0..1) are always passed in.
+ */
+import type { AppError } from './errors'
+
+/** What SQLite keeps next to a datasource about its token. The token itself is in the keychain. */
+export interface TokenMeta {
+  /** As the server sent it, e.g. "Bearer" (compared case-insensitively). */
+  readonly tokenType: string
+  /** The scope the server granted; null when it sent none (RFC 6749 5.1: then as requested). */
+  readonly grantedScope: string | null
+  readonly requestedScope: string
+  /** When the token request was sent (ms since epoch); expiry counts from here. */
+  readonly obtainedAt: number
+  /** null: the server sent no expires_in, so the expiry is unknown (not "never"). */
+  readonly expiresAt: number | null
+  readonly hasRefreshToken: boolean
+}
+
+/** What the renewal machinery is doing for a datasource. */
+export type RenewalState = 'idle' | 'renewing' | 'retrying' | 'action-needed' | 'sign-in-needed'
+
+export interface TokenStatus {
+  readonly datasourceId: string
+  readonly state: RenewalState
+  readonly token: TokenMeta | null
+  /** When the scheduler plans the next renewal (ms since epoch), if any. */
+  readonly renewAt: number | null
+  /** While retrying: when the next attempt is due. */
+  readonly nextAttemptAt: number | null
+  /** Failed attempts in a row. */
+  readonly attempt: number
+  readonly lastError: AppError | null
+  readonly updatedAt: number
+}
+
+/** The status as a user reads it; derived from `TokenStatus` and the current time. */
+export type StatusKind =
+  | 'not-connected'
+  | 'valid'
+  | 'expiring-soon'
+  | 'expired'
+  | 'no-expiry'
+  | 'renewing'
+  | 'retrying'
+  | 'action-needed'
+  | 'sign-in-needed'
+
+export type Severity = 'ok' | 'attention' | 'error'
+
+export const RENEWAL = {
+  /** Renew after this fraction of the lifetime has passed ... */
+  fraction: 0.75,
+  /** ... plus or minus this much of the lifetime, so tokens issued together spread out. */
+  jitter: 0.05,
+  /** Never renew sooner than this after obtaining a token: no tight loop for tiny lifetimes. */
+  minIntervalMs: 1_000,
+  /** "Expiring soon" once less than this fraction of the lifetime is left. */
+  soonFraction: 0.2,
+  backoffBaseMs: 5_000,
+  backoffCapMs: 5 * 60_000,
+  /** A Retry-After longer than this is capped, so a bad header cannot park renewal for days. */
+  retryAfterCapMs: 60 * 60_000,
+} as const
+
+export function notConnected(datasourceId: string, now: number): TokenStatus {
+  return { datasourceId, state: 'idle', token: null, renewAt: null, nextAttemptAt: null, attempt: 0, lastError: null, updatedAt: now }
+}
+
+/**
+ * When to renew a token: after 70-80% of its lifetime (random picks the point), never earlier than
+ * `minIntervalMs` after it was obtained. Tokens without an expiry are not renewed on a timer.
+ */
+export function renewalTime(token: Pick<TokenMeta, 'obtainedAt' | 'expiresAt'>, random: number): number | null {
+  if (token.expiresAt === null) return null
+  const lifetime = Math.max(0, token.expiresAt - token.obtainedAt)
+  const fraction = RENEWAL.fraction + (clamp01(random) * 2 - 1) * RENEWAL.jitter
+  return Math.max(token.obtainedAt + lifetime * fraction, token.obtainedAt + RENEWAL.minIntervalMs)
+}
+
+/**
+ * Delay before retry number `attempt` (1-based) after a transient failure: 5 s doubling up to
+ * 5 min, with +-20% jitter, never above the cap. A server's Retry-After wins when given.
+ */
+export function backoffDelay(attempt: number, random: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    // The floor stops a server that keeps answering "Retry-After: 0" from driving a tight loop.
+    return Math.round(Math.min(Math.max(retryAfterMs, RENEWAL.minIntervalMs), RENEWAL.retryAfterCapMs))
+  }
+  // A NaN attempt would otherwise turn the whole delay into NaN, which a timer treats as 0.
+  const exponent = Number.isFinite(attempt) ? Math.max(0, Math.min(attempt - 1, 30)) : 0
+  const base = Math.min(RENEWAL.backoffBaseMs * 2 ** exponent, RENEWAL.backoffCapMs)
+  const jittered = base * (0.8 + clamp01(random) * 0.4)
+  return Math.round(Math.min(jittered, RENEWAL.backoffCapMs))
+}
+
+/** Parses an HTTP Retry-After value (seconds or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (!value) return undefined
+  const trimmedValue = value.trim()
+  if (/^\d+$/.test(trimmedValue)) return Number(trimmedValue) * 1000
+  // An HTTP date always names a day or month; without this, V8's lenient Date.parse reads
+  // "1.5" or "-5" as dates in 2001 and the retry would fire at once.
+  if (!/[a-z]/i.test(trimmedValue)) return undefined
+  const date = Date.parse(trimmedValue)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+export function statusKind(status: TokenStatus, now: number): StatusKind {
+  switch (status.state) {
+    case 'renewing':
+    case 'retrying':
+    case 'action-needed':
+    case 'sign-in-needed':
+      return status.state
+    case 'idle':
+      break
+  }
+  const token = status.token
+  if (!token) return 'not-connected'
+  if (token.expiresAt === null) return 'no-expiry'
+  if (token.expiresAt <= now) return 'expired'
+  const lifetime = token.expiresAt - token.obtainedAt
+  return token.expiresAt - now <= lifetime * RENEWAL.soonFraction ? 'expiring-soon' : 'valid'
+}
+
+export const statusLabels: Readonly<Record<StatusKind, string>> = {
+  'not-connected': 'Not connected',
+  valid: 'Valid',
+  'expiring-soon': 'Expiring soon',
+  expired: 'Expired',
+  'no-expiry': 'No expiry',
+  renewing: 'Renewing',
+  retrying: 'Retrying',
+  'action-needed': 'Action needed',
+  'sign-in-needed': 'Sign-in needed',
+}
+
+export function severityOf(kind: StatusKind): Severity {
+  switch (kind) {
+    case 'valid':
+    case 'no-expiry':
+    case 'renewing':
+      return 'ok'
+    case 'expiring-soon':
+    case 'retrying':
+    case 'not-connected':
+      return 'attention'
+    case 'expired':
+    case 'action-needed':
+    case 'sign-in-needed':
+      return 'error'
+  }
+}
+
+const severityRank: Readonly<Record<Severity, number>> = { ok: 0, attention: 1, error: 2 }
+
+/** The worst severity of many statuses (the tray icon); "ok" when there are none. */
+export function worstSeverity(severities: Iterable<Severity>): Severity {
+  let worst: Severity = 'ok'
+  for (const severity of severities) if (severityRank[severity] > severityRank[worst]) worst = severity
+  return worst
+}
+
+/** "14:32" today, otherwise "27 Nov 14:32" (local time). */
+export function formatClock(at: number, now: number, locale?: string): string {
+  const date = new Date(at)
+  const sameDay = new Date(now).toDateString() === date.toDateString()
+  const time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+  if (sameDay) return time
+  const day = date.toLocaleDateString(locale, { day: 'numeric', month: 'short', year: date.getFullYear() === new Date(now).getFullYear() ? undefined : 'numeric' })
+  return `${day} ${time}`
+}
+
+/** "in 59 min", "in 2 h 5 min", "in 3 days", "40 s ago". */
+export function formatRelative(at: number, now: number): string {
+  const delta = at - now
+  const abs = Math.abs(delta)
+  // Round once per unit before choosing it, so 59.6 s reads "1 min", not "60 s", and
+  // 1 h 59.7 min reads "2 h", not "1 h 60 min".
+  const seconds = Math.round(abs / 1000)
+  const totalMinutes = Math.round(abs / 60_000)
+  let text: string
+  if (seconds < 60) text = `${seconds} s`
+  else if (totalMinutes < 60) text = `${totalMinutes} min`
+  else if (totalMinutes < 48 * 60) {
+    const hours = Math.floor(totalMinutes / 60)
+    const minutes = totalMinutes % 60
+    text = minutes ? `${hours} h ${minutes} min` : `${hours} h`
+  } else text = `${Math.round(abs / 86_400_000)} days`
+  return delta >= 0 ? `in ${text}` : `${text} ago`
+}
+
+/** "expires 14:32, in 59 min", "expired 14:32, 3 min ago", or "no expiry given". */
+export function formatExpiry(expiresAt: number | null, now: number, locale?: string): string {
+  if (expiresAt === null) return 'no expiry given'
+  const verb = expiresAt > now ? 'expires' : 'expired'
+  return `${verb} ${formatClock(expiresAt, now, locale)}, ${formatRelative(expiresAt, now)}`
+}
+
+/** One line for lists and the tray, e.g. "valid, expires 14:32 (in 12 min)". */
+export function describeStatus(status: TokenStatus, now: number, locale?: string): string {
+  const kind = statusKind(status, now)
+  const label = statusLabels[kind].toLowerCase()
+  const expiresAt = status.token?.expiresAt ?? null
+  switch (kind) {
+    case 'expired':
+      // The label already says it; "expired, expired 14:32" would repeat it.
+      return expiresAt === null ? label : `${label} ${formatClock(expiresAt, now, locale)} (${formatRelative(expiresAt, now)})`
+    case 'valid':
+    case 'expiring-soon':
+    case 'renewing':
+      return expiresAt === null
+        ? label
+        : `${label}, ${expiresAt > now ? 'expires' : 'expired'} ${formatClock(expiresAt, now, locale)} (${formatRelative(expiresAt, now)})`
+    case 'retrying':
+      return status.nextAttemptAt === null ? label : `${label}, next attempt ${formatRelative(status.nextAttemptAt, now)}`
+    case 'action-needed':
+      return status.lastError ? `${label}: ${status.lastError.message}` : label
+    default:
+      return label
+  }
+}
+
+function clamp01(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5
+}
