@@ -1,0 +1,336 @@
+/**
+ * The OAuth 2.0 client: password grant, refresh grant, and the API check of Test connection.
+ * oauth4webapi builds the requests (client authentication, form encoding) and validates the token
+ * responses; around it we add what it leaves to the caller: our fetch, an overall deadline, a size
+ * cap, no redirects, strict expires_in, and an AppError with plain words for every failure.
+ * Nothing here throws.
+ */
+import * as oauth from 'oauth4webapi'
+import { Buffer } from 'node:buffer'
+import { isLoopbackHost, type ClientAuthMethod, type ExtraParam } from '../../../shared/datasource'
+import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
+import type { ApiCheck } from '../../../shared/ipc'
+import type { TokenMeta } from '../../../shared/token'
+import type { FetchLike } from '../deps'
+import { Secret } from '../secrets/secret'
+import { BoundedExchange, discard, ExchangeFailure, type ReceivedResponse } from './bounded-exchange'
+import {
+  describeValue,
+  invalidTokenResponse,
+  normaliseExpiresIn,
+  notJsonError,
+  oauthError,
+  redirectError,
+  unexpectedStatusError,
+  unsupportedTokenType,
+  type GrantKind,
+  type StatusInfo,
+  type TokenErrorContext,
+} from './token-errors'
+
+export interface OAuthClientConfig {
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly clientSecret: Secret | null
+  readonly clientAuth: ClientAuthMethod
+  readonly scope: string
+  readonly extraParams: ReadonlyArray<ExtraParam>
+}
+
+export interface TokenRequestOptions {
+  readonly fetch: FetchLike
+  readonly now: () => number
+  readonly signal?: AbortSignal
+  /** Overall deadline, body included. Default 15 s. */
+  readonly timeoutMs?: number
+  /** Larger responses are abandoned unread. Default 1 MiB. */
+  readonly maxResponseBytes?: number
+}
+
+export interface IssuedToken {
+  readonly accessToken: Secret
+  readonly refreshToken: Secret | null
+  readonly meta: TokenMeta
+}
+
+/** Password grant (RFC 6749 4.3). */
+export function requestPasswordToken(
+  config: OAuthClientConfig,
+  username: string,
+  password: Secret,
+  options: TokenRequestOptions,
+): Promise<Result<IssuedToken>> {
+  const parameters = extraParameters(config)
+  if (config.scope.trim()) parameters.set('scope', config.scope.trim())
+  parameters.set('username', username)
+  parameters.set('password', password.reveal())
+  return tokenRequest(config, 'password', parameters, [password.reveal()], options)
+}
+
+/**
+ * Refresh grant (RFC 6749 6). `meta.hasRefreshToken` says whether a new refresh token came back;
+ * when none did, the caller keeps the old one.
+ */
+export function requestRefreshedToken(config: OAuthClientConfig, refreshToken: Secret, options: TokenRequestOptions): Promise<Result<IssuedToken>> {
+  // No scope: omitted means "as originally granted" (RFC 6749 6). Sending the requested scope again
+  // fails with invalid_scope on servers that granted less than was asked for.
+  const parameters = extraParameters(config)
+  parameters.set('refresh_token', refreshToken.reveal())
+  return tokenRequest(config, 'refresh_token', parameters, [refreshToken.reveal()], options)
+}
+
+/**
+ * The GET Test connection makes to the datasource URL, with the new token when there is one (null:
+ * a datasource without authentication). The status is the answer, whatever it is (a 302 or a 401
+ * included); only a failed request gives `error`.
+ */
+export async function checkApi(url: string, accessToken: Secret | null, options: TokenRequestOptions): Promise<ApiCheck> {
+  const target = checkUrl(url, 'the API URL', accessToken !== null)
+  if (!target.ok) return { method: 'GET', url, error: target.error }
+  const exchange = new BoundedExchange({ ...options, target: 'the API', host: target.value.host })
+  const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' }
+  if (accessToken) headers.authorization = `Bearer ${accessToken.reveal()}`
+  try {
+    const response = await exchange.open(target.value.href, { method: 'GET', headers })
+    await discard(response)
+    return { method: 'GET', url, status: response.status, statusText: response.statusText }
+  } catch (error) {
+    return { method: 'GET', url, error: exchange.failureOf(error) }
+  } finally {
+    exchange.dispose()
+  }
+}
+
+function extraParameters(config: OAuthClientConfig): URLSearchParams {
+  // Set first, so that the parameters this client sets itself always win (the schema forbids
+  // overriding them too; this holds for callers that skipped it).
+  const parameters = new URLSearchParams()
+  for (const param of config.extraParams) parameters.set(param.name, param.value)
+  return parameters
+}
+
+/** Our checks before anything is sent: a URL, and https unless loopback when a credential goes along. */
+function checkUrl(value: string, label: string, carriesCredentials = true): Result<URL> {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return fail(appError('validation', 'invalid-url', `${capitalise(label)} is not a valid URL.`, { hint: 'Enter a full URL, starting with https://' }))
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return fail(appError('validation', 'invalid-url', `${capitalise(label)} must start with https://.`))
+  }
+  if (carriesCredentials && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    return fail(
+      appError('insecure-url', 'http-not-loopback', `Nothing was sent: ${label} uses http://, which would send credentials unencrypted to ${url.host}.`, {
+        hint: 'Use https://. Plain http:// is allowed only for this computer (localhost).',
+      }),
+    )
+  }
+  return ok(url)
+}
+
+function clientAuthentication(config: OAuthClientConfig): Result<oauth.ClientAuth> {
+  const secret = config.clientSecret?.reveal() ?? ''
+  if (config.clientAuth === 'none') return ok(oauth.None())
+  if (!secret) {
+    return fail(
+      appError('validation', 'missing-client-secret', 'This client authentication method needs a client secret.', {
+        hint: 'Enter the client secret, or choose "Public client" if the client has none.',
+        fieldIssues: [{ path: 'auth.clientSecret', message: 'Enter the client secret' }],
+      }),
+    )
+  }
+  switch (config.clientAuth) {
+    case 'basic':
+      return ok(oauth.ClientSecretBasic(secret))
+    case 'body':
+      return ok(oauth.ClientSecretPost(secret))
+    case 'basic-raw':
+      // For servers that do not form-decode Basic credentials (RFC 6749 2.3.1 says they must):
+      // id and secret go into the header exactly as typed.
+      return ok((_as, client, _body, headers) => {
+        headers.set('authorization', `Basic ${Buffer.from(`${client.client_id}:${secret}`, 'utf8').toString('base64')}`)
+      })
+  }
+}
+
+interface Prepared {
+  readonly response: Response
+  /** token_type as the server spelled it; oauth4webapi lowercases it. */
+  readonly tokenType: string | null
+}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
+
+/**
+ * Rebuilds the response from the bytes read within the cap, for oauth4webapi to validate. Two
+ * deliberate changes: a numeric-string expires_in becomes a number (and anything else that is
+ * not a positive number is refused, where oauth4webapi would accept "12abc" or 0); and
+ * WWW-Authenticate is dropped, because at the token endpoint the JSON body is the error that counts
+ * (RFC 6749 5.2) and oauth4webapi would otherwise report only the challenge.
+ */
+function prepareForValidation(received: ReceivedResponse, host: string): Prepared {
+  const headers = new Headers(received.headers)
+  for (const name of ['www-authenticate', 'content-length', 'content-encoding', 'transfer-encoding']) headers.delete(name)
+  let body: Uint8Array<ArrayBuffer> | string | null = NULL_BODY_STATUSES.has(received.status) ? null : received.bytes
+  let tokenType: string | null = null
+  if (received.status === 200) {
+    const json = parseJsonObject(received.bytes)
+    if (json) {
+      tokenType = typeof json.token_type === 'string' ? json.token_type : null
+      if (json.expires_in !== undefined) {
+        const seconds = normaliseExpiresIn(json.expires_in)
+        if (seconds === null) throw new ExchangeFailure(invalidTokenResponse('expires_in', host, describeValue(json.expires_in)))
+        body = JSON.stringify({ ...json, expires_in: seconds })
+      }
+    }
+  }
+  return { response: new Response(body, { status: received.status, statusText: received.statusText, headers }), tokenType }
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+async function tokenRequest(
+  config: OAuthClientConfig,
+  grant: GrantKind,
+  parameters: URLSearchParams,
+  grantSecrets: ReadonlyArray<string>,
+  options: TokenRequestOptions,
+): Promise<Result<IssuedToken>> {
+  const target = checkUrl(config.tokenUrl, 'the token URL')
+  if (!target.ok) return target
+  const url = target.value
+  const auth = clientAuthentication(config)
+  if (!auth.ok) return auth
+  const host = url.host
+  const context: TokenErrorContext = {
+    host,
+    grant,
+    clientAuth: config.clientAuth,
+    secrets: [...grantSecrets, config.clientSecret?.reveal() ?? ''],
+  }
+  const as: oauth.AuthorizationServer = { issuer: url.origin, token_endpoint: url.href }
+  const client: oauth.Client = { client_id: config.clientId }
+  const exchange = new BoundedExchange({ ...options, target: 'the token endpoint', host })
+  let received: ReceivedResponse | null = null
+  let tokenType: string | null = null
+
+  const send = async (input: string, init: oauth.CustomFetchOptions<'POST', URLSearchParams>): Promise<Response> => {
+    const response = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await discard(response)
+      throw new ExchangeFailure(redirectError(response.status, response.headers.get('location'), url))
+    }
+    received = await exchange.read(response)
+    if (received.status < 200 || received.status > 599) throw new ExchangeFailure(unexpectedStatusError(statusInfo(received), host, options.now()))
+    const prepared = prepareForValidation(received, host)
+    tokenType = prepared.tokenType
+    return prepared.response
+  }
+
+  const requestOptions = {
+    [oauth.customFetch]: send,
+    [oauth.allowInsecureRequests]: url.protocol === 'http:',
+    signal: exchange.signal,
+  }
+  try {
+    const response =
+      grant === 'password'
+        ? await oauth.genericTokenEndpointRequest(as, client, auth.value, 'password', parameters, requestOptions)
+        : await oauth.refreshTokenGrantRequest(as, client, auth.value, parameters.get('refresh_token') ?? '', {
+            ...requestOptions,
+            additionalParameters: withoutKey(parameters, 'refresh_token'),
+          })
+    const body =
+      grant === 'password'
+        ? await oauth.processGenericTokenEndpointResponse(as, client, response)
+        : await oauth.processRefreshTokenResponse(as, client, response)
+    if (body.token_type !== 'bearer') return fail(unsupportedTokenType(tokenType ?? body.token_type, host))
+    const obtainedAt = exchange.sentAt ?? options.now()
+    const meta: TokenMeta = {
+      tokenType: tokenType ?? body.token_type,
+      grantedScope: body.scope ?? null,
+      requestedScope: config.scope,
+      obtainedAt,
+      expiresAt: body.expires_in === undefined ? null : obtainedAt + body.expires_in * 1000,
+      hasRefreshToken: body.refresh_token !== undefined,
+    }
+    return ok({
+      accessToken: new Secret(body.access_token),
+      refreshToken: body.refresh_token === undefined ? null : new Secret(body.refresh_token),
+      meta,
+    })
+  } catch (error) {
+    return fail(describeFailure(error, received, tokenType, context, exchange, options.now))
+  } finally {
+    exchange.dispose()
+  }
+}
+
+function withoutKey(parameters: URLSearchParams, key: string): URLSearchParams {
+  const copy = new URLSearchParams(parameters)
+  copy.delete(key)
+  return copy
+}
+
+function statusInfo(received: ReceivedResponse): StatusInfo {
+  return {
+    status: received.status,
+    statusText: received.statusText,
+    contentType: received.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() || null,
+    retryAfter: received.headers.get('retry-after'),
+  }
+}
+
+/** Maps what oauth4webapi (or our exchange) threw onto our categories. */
+function describeFailure(
+  error: unknown,
+  received: ReceivedResponse | null,
+  tokenType: string | null,
+  context: TokenErrorContext,
+  exchange: BoundedExchange,
+  now: () => number,
+): AppError {
+  if (error instanceof ExchangeFailure) return error.appError
+  if (error instanceof oauth.ResponseBodyError) return oauthError(error.cause, error.status, context)
+  if (!received) return exchange.failureOf(error)
+  const info = statusInfo(received)
+  if (received.status !== 200) return unexpectedStatusError(info, context.host, now())
+  if (error instanceof oauth.UnsupportedOperationError) {
+    return unsupportedTokenType(tokenType ?? 'unknown', context.host)
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    switch (error.code) {
+      case oauth.RESPONSE_IS_NOT_JSON:
+      case oauth.PARSE_ERROR:
+        return notJsonError(info, context.host)
+      case oauth.INVALID_RESPONSE:
+        if (error.message.includes('"access_token"')) return invalidTokenResponse('access_token', context.host)
+        if (error.message.includes('"token_type"')) return invalidTokenResponse('token_type', context.host)
+        if (error.message.includes('"expires_in"')) return invalidTokenResponse('expires_in', context.host)
+        if (error.message.includes('top level object')) return invalidTokenResponse('not-object', context.host)
+        return invalidTokenResponse('other', context.host, fieldNamed(error.message))
+    }
+  }
+  return appError('internal', 'unexpected', 'The token response could not be processed.', {
+    hint: 'This is a bug in Datasource Desk; please report it with the server type you use.',
+  })
+}
+
+/** The response field an oauth4webapi message names, e.g. "refresh_token"; never a value. */
+function fieldNamed(message: string): string | undefined {
+  const match = /"response" body "([a-z_]+)"/.exec(message)
+  return match?.[1] ? `${match[1]} has the wrong type` : undefined
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

@@ -1,0 +1,184 @@
+/**
+ * The words for everything a token endpoint can answer that is not a usable token. Pure functions,
+ * so that each category can be unit-tested; none of them ever puts a response body or a secret
+ * into the AppError.
+ */
+import { appError, oauthErrorHints, type AppError } from '../../../shared/errors'
+import { clientAuthLabels, type ClientAuthMethod } from '../../../shared/datasource'
+import { parseRetryAfter } from '../../../shared/token'
+
+export type GrantKind = 'password' | 'refresh_token'
+
+export interface TokenErrorContext {
+  readonly host: string
+  readonly grant: GrantKind
+  readonly clientAuth: ClientAuthMethod
+  /** Values that must never appear in an error, even when a server echoes them back. */
+  readonly secrets: ReadonlyArray<string>
+}
+
+const REDACTED = '[redacted]'
+const MAX_TEXT = 500
+
+/** Removes secrets a server may have echoed back, and keeps server-chosen text printable and short. */
+export function cleanServerText(text: string, secrets: ReadonlyArray<string>): string {
+  let cleaned = text
+  for (const secret of secrets) {
+    // Very short values would blank out ordinary words; they are not worth hiding on their own.
+    if (secret.length >= 3) cleaned = cleaned.split(secret).join(REDACTED)
+  }
+  cleaned = cleaned.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+  return cleaned.length > MAX_TEXT ? `${cleaned.slice(0, MAX_TEXT)}...` : cleaned
+}
+
+const OAUTH_MESSAGES: Readonly<Record<string, (grant: GrantKind) => string>> = {
+  invalid_request: () => 'The server says the token request is incomplete or malformed (invalid_request).',
+  invalid_client: () => 'The server did not accept the client credentials (invalid_client).',
+  invalid_grant: (grant) =>
+    grant === 'password'
+      ? 'The server did not accept the username or password (invalid_grant).'
+      : 'The server no longer accepts the refresh token (invalid_grant): it has expired or was revoked.',
+  unauthorized_client: (grant) =>
+    `This client is not allowed to use the ${grant === 'password' ? 'password' : 'refresh token'} grant (unauthorized_client).`,
+  unsupported_grant_type: (grant) =>
+    `The server does not offer the ${grant === 'password' ? 'password' : 'refresh token'} grant (unsupported_grant_type).`,
+  invalid_scope: () => 'The server did not accept the requested scope (invalid_scope).',
+}
+
+function otherMethods(current: ClientAuthMethod): string {
+  const alternatives: ReadonlyArray<ClientAuthMethod> =
+    current === 'body' ? ['basic', 'basic-raw'] : current === 'none' ? ['basic', 'body'] : current === 'basic' ? ['body', 'basic-raw'] : ['basic', 'body']
+  return alternatives.map((method) => `"${clientAuthLabels[method]}"`).join(' or ')
+}
+
+function oauthHint(code: string, context: TokenErrorContext): string | undefined {
+  if (code === 'invalid_client') {
+    return `${oauthErrorHints.invalid_client} You use "${clientAuthLabels[context.clientAuth]}" now; try ${otherMethods(context.clientAuth)}.`
+  }
+  if (code === 'invalid_grant' && context.grant === 'refresh_token') {
+    return 'Sign in again with the password to get a new token.'
+  }
+  if (code === 'unauthorized_client' && context.grant === 'refresh_token') {
+    return 'Enable the refresh token grant for this client, or sign in again with the password when the token expires.'
+  }
+  return oauthErrorHints[code]
+}
+
+/** An RFC 6749 5.2 error response. `body` is what the server sent, already known to carry `error`. */
+export function oauthError(body: Readonly<Record<string, unknown>>, httpStatus: number, context: TokenErrorContext): AppError {
+  const code = cleanServerText(String(body.error), context.secrets).slice(0, 100) || 'unknown_error'
+  const describe = OAUTH_MESSAGES[code]
+  const message = describe ? describe(context.grant) : `The token endpoint (${context.host}) refused the request with the error "${code}".`
+  const hint = oauthHint(code, context)
+  return appError('oauth', code, message, {
+    httpStatus,
+    ...(hint ? { hint } : {}),
+    ...(typeof body.error_description === 'string' && body.error_description
+      ? { errorDescription: cleanServerText(body.error_description, context.secrets) }
+      : {}),
+    ...(typeof body.error_uri === 'string' && body.error_uri ? { errorUri: cleanServerText(body.error_uri, context.secrets) } : {}),
+    // Some servers ask clients to slow down with a 5.2 error; renewal should then retry.
+    ...(httpStatus === 429 || httpStatus >= 500 ? { transient: true } : {}),
+  })
+}
+
+export interface StatusInfo {
+  readonly status: number
+  readonly statusText: string
+  readonly contentType: string | null
+  readonly retryAfter: string | null
+}
+
+/** A non-success status without an OAuth error in JSON: a proxy, a gateway, a rate limiter, a wrong URL. */
+export function unexpectedStatusError(info: StatusInfo, host: string, now: number): AppError {
+  const { status } = info
+  const reason = info.statusText ? ` ${cleanServerText(info.statusText, []).slice(0, 60)}` : ''
+  const what = info.contentType ? ` with ${info.contentType}` : ''
+  const message = `The token endpoint (${host}) answered HTTP ${status}${reason}${what} instead of a token.`
+  const transient = status === 429 || status >= 500
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(info.retryAfter, now) : undefined
+  const code = status === 429 ? 'rate-limited' : status >= 500 ? 'server-error' : 'unexpected-status'
+  const hint =
+    status === 429
+      ? 'The server limits how often tokens may be requested. Wait a little before trying again.'
+      : status >= 500
+        ? 'The server or a proxy in front of it has a problem. Try again later.'
+        : status === 404 || status === 405
+          ? 'Check the token URL: nothing there accepts token requests.'
+          : 'Check the token URL and the client settings.'
+  return appError('invalid-response', code, message, {
+    httpStatus: status,
+    hint,
+    ...(transient ? { transient: true } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  })
+}
+
+export function notJsonError(info: StatusInfo, host: string): AppError {
+  const what = info.contentType ? info.contentType : 'no content type'
+  const page = info.contentType?.includes('html') ? ' (a web page)' : ''
+  return appError('invalid-response', 'not-json', `The token endpoint (${host}) answered HTTP ${info.status} with ${what}${page}, not a JSON token response.`, {
+    httpStatus: info.status,
+    hint: 'Check the token URL: it may point to a login page or a proxy instead of the token endpoint.',
+  })
+}
+
+export type InvalidTokenField = 'access_token' | 'token_type' | 'expires_in' | 'other' | 'not-object'
+
+const INVALID_FIELD: Readonly<Record<InvalidTokenField, { code: string; words: string }>> = {
+  access_token: { code: 'missing-access-token', words: 'has no access_token' },
+  token_type: { code: 'missing-token-type', words: 'has no token_type' },
+  expires_in: { code: 'invalid-expires-in', words: 'has an expires_in that is not a positive number of seconds' },
+  'not-object': { code: 'not-object', words: 'is JSON but not an object' },
+  other: { code: 'malformed-token-response', words: 'is malformed' },
+}
+
+export function invalidTokenResponse(field: InvalidTokenField, host: string, detail?: string): AppError {
+  const { code, words } = INVALID_FIELD[field]
+  return appError('invalid-response', code, `The token response from ${host} ${words}${detail ? ` (${detail})` : ''}.`, {
+    httpStatus: 200,
+    hint: 'The server does not follow the OAuth 2.0 token response format. Check the token URL, or ask the server administrator.',
+  })
+}
+
+export function unsupportedTokenType(tokenType: string, host: string): AppError {
+  const shown = cleanServerText(tokenType, []).slice(0, 40)
+  return appError('invalid-response', 'unsupported-token-type', `The server (${host}) issued a token of type "${shown}"; only Bearer tokens can be used.`, {
+    httpStatus: 200,
+    hint: 'Ask the server administrator whether this client can get Bearer tokens.',
+  })
+}
+
+export function redirectError(status: number, location: string | null, requestUrl: URL): AppError {
+  let where = 'another address'
+  if (location) {
+    try {
+      const target = new URL(location, requestUrl)
+      where = target.host === requestUrl.host ? `another path on ${target.host}` : target.host
+    } catch {
+      where = 'an invalid address'
+    }
+  }
+  return appError(
+    'network',
+    'redirect',
+    `The token endpoint (${requestUrl.host}) redirected the request (HTTP ${status}) to ${where}. The redirect was not followed, so the credentials were not sent there.`,
+    { httpStatus: status, transient: false, hint: 'Check the token URL. If you trust the new address, enter it as the token URL.' },
+  )
+}
+
+/** RFC 6749 5.1 wants a number; Azure AD v1 and others send "3600". Returns null when unusable. */
+export function normaliseExpiresIn(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : null
+  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    const seconds = Number(value)
+    return seconds > 0 ? seconds : null
+  }
+  return null
+}
+
+/** A short, safe description of a bad expires_in for the message (it is never a secret). */
+export function describeValue(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value)
+  return json.length > 30 ? `${json.slice(0, 30)}...` : json
+}
