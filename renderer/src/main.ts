@@ -1,0 +1,7 @@
+import './zod-config'
+import { createPinia } from 'pinia'
+import { createApp } from 'vue'
+import App from './App.vue'
+import './styles.css'
+
+createApp(App).use(createPinia()).mount('#app')

@@ -1,0 +1,268 @@
+import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
+import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { datasourceView, FakeApi, tokenMeta } from '../../support/fake-api'
+import DatasourceEditorView from '../../../renderer/src/views/DatasourceEditorView.vue'
+import { useViewStore } from '../../../renderer/src/stores/view-store'
+
+let api: FakeApi
+let pinia: Pinia
+let wrapper: VueWrapper | null = null
+
+beforeEach(() => {
+  pinia = createPinia()
+  setActivePinia(pinia)
+  api = new FakeApi()
+  window.api = api
+})
+
+afterEach(() => {
+  wrapper?.unmount()
+  wrapper = null
+  document.body.innerHTML = ''
+})
+
+async function mountEditor(datasourceId: string | null = null): Promise<VueWrapper> {
+  wrapper = mount(DatasourceEditorView, { props: { datasourceId }, global: { plugins: [pinia] }, attachTo: document.body })
+  await flushPromises()
+  return wrapper
+}
+
+const byTestId = (w: VueWrapper, id: string) => w.find(`[data-testid="${id}"]`)
+
+async function fillValid(w: VueWrapper): Promise<void> {
+  await byTestId(w, 'field-name').setValue('CRM')
+  await byTestId(w, 'field-token-url').setValue('https://auth.example.com/token')
+  await byTestId(w, 'field-client-id').setValue('desk')
+  await byTestId(w, 'field-client-secret').setValue('s3cret')
+  await byTestId(w, 'field-username').setValue('ada')
+  await byTestId(w, 'field-password').setValue('pw')
+}
+
+describe('the datasource form', () => {
+  it('shows the schema message under the token URL after typing a bad one, and marks it invalid', async () => {
+    const w = await mountEditor()
+    const tokenUrl = byTestId(w, 'field-token-url')
+    await tokenUrl.setValue('http://auth.example.com/token')
+    expect(w.text()).not.toContain('Use https://')
+    await tokenUrl.trigger('blur')
+    expect(tokenUrl.attributes('aria-invalid')).toBe('true')
+    const describedBy = tokenUrl.attributes('aria-describedby') ?? ''
+    const message = document.getElementById(describedBy.split(' ')[0] ?? '')
+    expect(message?.textContent).toContain('Use https:// for the token URL')
+    await tokenUrl.setValue('https://auth.example.com/token')
+    expect(tokenUrl.attributes('aria-invalid')).toBeUndefined()
+  })
+
+  it('has the first-party note, the remember-password default and its explanation', async () => {
+    const w = await mountEditor()
+    expect(byTestId(w, 'grant-note').text()).toMatch(/first-party/)
+    const remember = byTestId(w, 'field-remember-password').element as HTMLInputElement
+    expect(remember.checked).toBe(true)
+    expect(w.text()).toContain('Stored in the OS keychain so the app can get new tokens without asking')
+    expect(byTestId(w, 'field-client-auth').findAll('option').map((o) => o.text())).toEqual([
+      'HTTP Basic header',
+      'HTTP Basic header (not form-encoded)',
+      'Credentials in request body',
+      'Public client (client ID in body, no secret)',
+    ])
+  })
+
+  it('hides the OAuth fields for authentication None', async () => {
+    const w = await mountEditor()
+    await byTestId(w, 'field-auth-type').setValue('none')
+    expect(byTestId(w, 'field-token-url').exists()).toBe(false)
+  })
+
+  it('adds and removes extra parameter rows', async () => {
+    const w = await mountEditor()
+    await byTestId(w, 'add-extra-param').trigger('click')
+    await byTestId(w, 'add-extra-param').trigger('click')
+    expect(w.findAll('[data-testid="extra-param-name"]')).toHaveLength(2)
+    expect(document.activeElement).toBe(w.findAll('[data-testid="extra-param-name"]')[1]?.element)
+    await w.findAll('[data-testid="remove-extra-param"]')[0]?.trigger('click')
+    expect(w.findAll('[data-testid="extra-param-name"]')).toHaveLength(1)
+  })
+
+  it('shows stored placeholders when editing and sends the secrets as "keep"', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    expect(byTestId(w, 'field-name').element).toHaveProperty('value', 'CRM')
+    for (const id of ['field-client-secret', 'field-password']) {
+      const input = byTestId(w, id)
+      expect(input.attributes('placeholder')).toMatch(/Stored/)
+      expect((input.element as HTMLInputElement).value).toBe('')
+    }
+    await byTestId(w, 'save').trigger('submit')
+    await flushPromises()
+    const [payload] = api.callsOf('saveDatasource') as Array<{ input: { auth: Record<string, unknown> } }>
+    expect(payload?.input.auth.clientSecret).toEqual({ action: 'keep' })
+    expect(payload?.input.auth.password).toEqual({ action: 'keep' })
+    expect(useViewStore().current).toEqual({ name: 'list' })
+  })
+
+  it('sends a newly typed secret as "set"', async () => {
+    const saved = datasourceView()
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    await byTestId(w, 'field-password').setValue('n3w')
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    const [payload] = api.callsOf('saveDatasource') as Array<{ input: { auth: Record<string, unknown> } }>
+    expect(payload?.input.auth.password).toEqual({ action: 'set', value: 'n3w' })
+    expect(payload?.input.auth.clientSecret).toEqual({ action: 'keep' })
+  })
+
+  it('on submit with errors, shows them and focuses the first invalid field', async () => {
+    const w = await mountEditor()
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    expect(w.text()).toContain('Name is required')
+    expect(document.activeElement).toBe(byTestId(w, 'field-name').element)
+    expect(api.callsOf('saveDatasource')).toEqual([])
+  })
+})
+
+describe('Test connection', () => {
+  it('shows the success panel with expiry, type, scope difference, refresh token and the API check', async () => {
+    api.testBehaviour = {
+      kind: 'success',
+      report: {
+        token: tokenMeta({ grantedScope: 'read', requestedScope: 'read write', hasRefreshToken: false, expiresAt: Date.now() + 59 * 60_000 + 10_000 }),
+        scopeDiffers: true,
+        apiCheck: { method: 'GET', url: 'https://api.example.com/v1', status: 200, statusText: 'OK' },
+      },
+    }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    const panel = byTestId(w, 'test-result')
+    expect(panel.attributes('data-outcome')).toBe('success')
+    expect(panel.attributes('role')).toBe('status')
+    expect(panel.text()).toContain('Valid access token')
+    expect(byTestId(w, 'test-expiry').text()).toMatch(/^expires .+, in 59 min$/)
+    expect(byTestId(w, 'scope-differs').text()).toContain('read write')
+    expect(panel.text()).toContain('Not issued')
+    expect(byTestId(w, 'api-check').text()).toBe('GET https://api.example.com/v1 → 200 OK')
+  })
+
+  it('says "no expiry given" when the server sent none', async () => {
+    api.testBehaviour = { kind: 'success', report: { token: tokenMeta({ expiresAt: null }) } }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    expect(byTestId(w, 'test-expiry').text()).toBe('no expiry given')
+  })
+
+  it('shows the failure panel with the message, hint and OAuth details', async () => {
+    api.testBehaviour = {
+      kind: 'failure',
+      error: {
+        kind: 'oauth',
+        code: 'invalid_client',
+        message: 'The server did not accept the client credentials.',
+        hint: 'Check the client ID and client secret.',
+        errorDescription: 'Bad client secret',
+        errorUri: 'https://auth.example.com/docs/errors#invalid_client',
+        httpStatus: 401,
+      },
+    }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    const panel = byTestId(w, 'test-result')
+    expect(panel.attributes('data-outcome')).toBe('failure')
+    expect(panel.attributes('role')).toBe('alert')
+    expect(panel.text()).toContain('The server did not accept the client credentials.')
+    expect(panel.text()).toContain('Check the client ID and client secret.')
+    expect(byTestId(w, 'oauth-error-code').text()).toBe('invalid_client')
+    expect(panel.text()).toContain('Bad client secret')
+    expect(panel.text()).toContain('https://auth.example.com/docs/errors#invalid_client')
+    expect(panel.text()).toContain('401')
+    // The error URI is shown, not made into a link the app would navigate to.
+    expect(panel.find('a').exists()).toBe(false)
+  })
+
+  it('is busy while running and can be cancelled', async () => {
+    api.testBehaviour = { kind: 'hang' }
+    const w = await mountEditor()
+    await fillValid(w)
+    ;(byTestId(w, 'test-connection').element as HTMLElement).focus()
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    // Keyboard focus moves from the now-disabled button to Cancel, and back afterwards.
+    expect(document.activeElement).toBe(byTestId(w, 'cancel-test').element)
+    const button = byTestId(w, 'test-connection')
+    expect(button.attributes('disabled')).toBeDefined()
+    expect(button.attributes('aria-busy')).toBe('true')
+    expect(byTestId(w, 'test-progress').exists()).toBe(true)
+    await byTestId(w, 'cancel-test').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('cancelTest')).toHaveLength(1)
+    expect(byTestId(w, 'cancel-test').exists()).toBe(false)
+    expect(byTestId(w, 'test-result').exists()).toBe(false)
+    expect(byTestId(w, 'test-cancelled').exists()).toBe(true)
+    expect(byTestId(w, 'test-connection').attributes('disabled')).toBeUndefined()
+    expect(document.activeElement).toBe(byTestId(w, 'test-connection').element)
+  })
+
+  it('sends a valid testId and saves with it', async () => {
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    const [testPayload] = api.callsOf('testConnection') as Array<{ testId: string }>
+    expect(testPayload?.testId).toMatch(/^[0-9a-f-]{36}$/)
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    expect(api.callsOf('saveDatasource')).toEqual([expect.objectContaining({ testId: testPayload?.testId })])
+  })
+})
+
+describe('deleting', () => {
+  it('asks first; Escape cancels and returns focus; confirming deletes and goes back', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    const deleteButton = byTestId(w, 'delete')
+    ;(deleteButton.element as HTMLElement).focus()
+    await deleteButton.trigger('click')
+    await flushPromises()
+    const dialog = w.find('[role="alertdialog"]')
+    expect(dialog.attributes('aria-modal')).toBe('true')
+    expect(dialog.text()).toContain('Delete “CRM”?')
+    expect(document.activeElement).toBe(byTestId(w, 'cancel-dialog').element)
+
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))
+    await flushPromises()
+    expect(w.find('[role="alertdialog"]').exists()).toBe(false)
+    expect(document.activeElement).toBe(byTestId(w, 'delete').element)
+    expect(api.callsOf('deleteDatasource')).toEqual([])
+
+    await byTestId(w, 'delete').trigger('click')
+    await flushPromises()
+    await byTestId(w, 'confirm-delete').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('deleteDatasource')).toEqual([{ id: saved.id }])
+    expect(api.datasources.size).toBe(0)
+    expect(useViewStore().current).toEqual({ name: 'list' })
+  })
+
+  it('keeps Tab inside the dialog', async () => {
+    const saved = datasourceView()
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    await byTestId(w, 'delete').trigger('click')
+    await flushPromises()
+    const confirm = byTestId(w, 'confirm-delete').element as HTMLElement
+    confirm.focus()
+    const tab = new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true })
+    document.dispatchEvent(tab)
+    expect(tab.defaultPrevented).toBe(true)
+    expect(document.activeElement).toBe(byTestId(w, 'cancel-dialog').element)
+  })
+})
