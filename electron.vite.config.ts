@@ -11,7 +11,10 @@ export default defineConfig({
   },
   preload: {
     // Sandboxed renderers cannot load ES-module preloads: bundle everything into one CommonJS file.
+    // A sandboxed preload can require() only 'electron' (and a few polyfills), so its dependencies
+    // (zod, through shared/ipc.ts) must be bundled, not left external.
     build: {
+      externalizeDeps: false,
       rollupOptions: {
         input: { index: resolve('electron/preload/index.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },

@@ -1,0 +1,127 @@
+/**
+ * The OS keychain through keytar: Keychain on macOS, Credential Vault on Windows, the Secret
+ * Service (gnome-keyring, KWallet) over D-Bus on Linux. This is the only file that touches keytar,
+ * so the rest of the core can be tested with an in-memory SecretStore.
+ */
+import { KeychainError, type SecretStore } from './secret-store'
+import { Secret } from './secret'
+
+/** The part of keytar we use; declared here so tests can pass a stand-in to `loadKeytar`. */
+export interface KeytarLike {
+  getPassword(service: string, account: string): Promise<string | null>
+  setPassword(service: string, account: string, password: string): Promise<void>
+  deletePassword(service: string, account: string): Promise<boolean>
+  findCredentials(service: string): Promise<Array<{ account: string; password: string }>>
+}
+
+export interface KeytarSecretStoreOptions {
+  /** Every keychain call is abandoned after this long (default 5000 ms). */
+  readonly timeoutMs?: number
+  /** How keytar is loaded; the default is a dynamic import of the native module. */
+  readonly loadKeytar?: () => Promise<KeytarLike>
+}
+
+export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5_000
+
+const MAX_DETAIL_LENGTH = 200
+
+type Operation = 'read' | 'write' | 'delete' | 'list'
+
+/** Keychain secrets for one service name, with every call bounded by a timeout. */
+export function createKeytarSecretStore(service: string, options: KeytarSecretStoreOptions = {}): SecretStore {
+  if (service.length === 0) throw new TypeError('A keychain service name is required')
+  const timeoutMs = options.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS
+  const loadKeytar = options.loadKeytar ?? importKeytar
+  // Loaded on first use: a missing native module or keychain must surface as a KeychainError
+  // on the call that needs it, not crash the app at start.
+  let keytarPromise: Promise<KeytarLike> | null = null
+  /**
+   * One keychain call at a time. libsecret crashes the process (a NULL secret value) when
+   * findCredentials reads an item that a concurrent call deletes; and keytar runs each call on a
+   * libuv thread-pool thread, so a keyring that never answers holds at most one of those threads,
+   * leaving the (small) pool to file I/O and DNS.
+   */
+  let queue: Promise<unknown> = Promise.resolve()
+
+  function keytar(): Promise<KeytarLike> {
+    keytarPromise ??= loadKeytar().catch((error: unknown) => {
+      keytarPromise = null
+      throw new KeychainError(`The OS keychain library could not be loaded (${detailOf(error)})`, 'unavailable')
+    })
+    return keytarPromise
+  }
+
+  async function call<T>(operation: Operation, run: (kt: KeytarLike) => Promise<T>, secretValue?: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let timedOut = false
+    const work = queue.then(() => {
+      // Its caller already got a timeout: a late write or delete would surprise everyone.
+      if (timedOut) throw new KeychainError('Abandoned after a timeout', 'timeout')
+      return keytar().then((kt) => run(kt))
+    })
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        reject(new KeychainError(`The OS keychain did not answer within ${timeoutMs} ms (${operation})`, 'timeout'))
+      }, timeoutMs)
+    })
+    // The next call waits for this one; a failure here must not become an unhandled rejection.
+    queue = work.catch(() => {})
+    try {
+      return await Promise.race([work, timeout])
+    } catch (error) {
+      throw toKeychainError(error, operation, secretValue)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    async get(account) {
+      const value = await call('read', (kt) => kt.getPassword(service, account))
+      return value === null ? null : new Secret(value)
+    },
+    async set(account, value) {
+      const revealed = value.reveal()
+      // keytar refuses empty passwords with a generic error; say what is wrong instead.
+      if (revealed.length === 0) throw new KeychainError('An empty secret cannot be stored in the OS keychain', 'failed')
+      await call('write', (kt) => kt.setPassword(service, account, revealed), revealed)
+    },
+    delete(account) {
+      return call('delete', (kt) => kt.deletePassword(service, account))
+    },
+    async accounts() {
+      // findCredentials returns the passwords too; only the account names leave this function.
+      const credentials = await call('list', (kt) => kt.findCredentials(service))
+      return credentials.map((credential) => credential.account)
+    },
+  }
+}
+
+async function importKeytar(): Promise<KeytarLike> {
+  const module = (await import('keytar')) as KeytarLike & { default?: KeytarLike }
+  return module.default ?? module
+}
+
+const UNAVAILABLE =
+  /d-?bus|org\.freedesktop\.secrets|not provided by any \.service|could not connect|no such file|connection refused|autolaunch|serviceunknown|lack of content|secret service/i
+const LOCKED = /locked|unlock|prompt|dismissed|cancel|user interaction|interaction is not allowed|-25308/i
+
+/** Maps whatever keytar or the OS threw to a KeychainError whose message never holds a secret. */
+function toKeychainError(error: unknown, operation: Operation, secretValue: string | undefined): KeychainError {
+  if (error instanceof KeychainError) return error
+  const detail = detailOf(error, secretValue)
+  if (UNAVAILABLE.test(detail)) {
+    return new KeychainError(`The OS keychain is not available (${operation}: ${detail})`, 'unavailable')
+  }
+  if (LOCKED.test(detail)) return new KeychainError(`The OS keychain is locked (${operation}: ${detail})`, 'locked')
+  return new KeychainError(`The OS keychain ${operation} failed (${detail})`, 'failed')
+}
+
+function detailOf(error: unknown, secretValue?: string): string {
+  let text = error instanceof Error ? error.message : typeof error === 'string' ? error : 'unknown error'
+  // OS messages do not echo the password today; this makes sure a future one cannot leak it.
+  if (secretValue) text = text.split(secretValue).join('[redacted]')
+  text = text.replace(/\s+/g, ' ').trim()
+  return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}...` : text || 'no detail'
+}

@@ -1,0 +1,64 @@
+/**
+ * Renders the tray model (electron/core/tray-model.ts) into Electron's Tray and Menu. No decisions
+ * are made here; what the menu says is computed and tested in the core.
+ */
+import { Menu, Tray, type MenuItemConstructorOptions, type NativeImage } from 'electron'
+import type { TrayAction, TrayItem, TrayModel } from '../core/tray-model'
+import type { Severity } from '../../shared/token'
+
+export interface TrayActions {
+  renew(datasourceId: string): void
+  open(datasourceId?: string): void
+  quit(): void
+}
+
+export interface TrayView {
+  render(model: TrayModel): void
+  destroy(): void
+}
+
+/** Creates the tray icon; `iconFor` gives the image (or its path) for a severity. */
+export function createTrayView(iconFor: (severity: Severity) => NativeImage | string, actions: TrayActions): TrayView {
+  let shownSeverity: Severity = 'ok'
+  const tray = new Tray(iconFor(shownSeverity))
+  // Windows and macOS users expect a click on the icon to bring the window back.
+  tray.on('click', () => actions.open())
+
+  return {
+    render(model) {
+      if (tray.isDestroyed()) return
+      if (model.severity !== shownSeverity) {
+        shownSeverity = model.severity
+        tray.setImage(iconFor(shownSeverity))
+      }
+      tray.setToolTip(model.tooltip)
+      tray.setContextMenu(Menu.buildFromTemplate(model.items.map((item) => toMenuItem(item, actions))))
+    },
+    destroy() {
+      if (!tray.isDestroyed()) tray.destroy()
+    },
+  }
+}
+
+function toMenuItem(item: TrayItem, actions: TrayActions): MenuItemConstructorOptions {
+  switch (item.kind) {
+    case 'separator':
+      return { type: 'separator' }
+    case 'info':
+    case 'status':
+      return { label: item.label, enabled: false }
+    case 'action':
+      return { label: item.label, enabled: item.enabled, click: () => run(item.action, actions) }
+  }
+}
+
+function run(action: TrayAction, actions: TrayActions): void {
+  switch (action.type) {
+    case 'renew':
+      return actions.renew(action.datasourceId)
+    case 'open':
+      return actions.open(action.datasourceId)
+    case 'quit':
+      return actions.quit()
+  }
+}

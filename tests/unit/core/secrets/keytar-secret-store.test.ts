@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest'
+import { createKeytarSecretStore, type KeytarLike } from '../../../../electron/core/secrets/keytar-secret-store'
+import { Secret } from '../../../../electron/core/secrets/secret'
+import { KeychainError } from '../../../../electron/core/secrets/secret-store'
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {})
+
+function fakeKeytar(overrides: Partial<KeytarLike> = {}): KeytarLike {
+  const items = new Map<string, string>()
+  return {
+    getPassword: async (service, account) => items.get(`${service}\n${account}`) ?? null,
+    setPassword: async (service, account, password) => void items.set(`${service}\n${account}`, password),
+    deletePassword: async (service, account) => items.delete(`${service}\n${account}`),
+    findCredentials: async (service) =>
+      [...items].filter(([key]) => key.startsWith(`${service}\n`)).map(([key, password]) => ({ account: key.split('\n')[1] ?? '', password })),
+    ...overrides,
+  }
+}
+
+async function keychainError(promise: Promise<unknown>): Promise<KeychainError> {
+  const error = await promise.then(
+    () => null,
+    (reason: unknown) => reason,
+  )
+  expect(error).toBeInstanceOf(KeychainError)
+  return error as KeychainError
+}
+
+describe('createKeytarSecretStore', () => {
+  it('round-trips through keytar and lists account names only', async () => {
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar() })
+    await store.set('a/password', new Secret('hunter2'))
+    expect((await store.get('a/password'))?.reveal()).toBe('hunter2')
+    expect(await store.accounts()).toEqual(['a/password'])
+    expect(await store.delete('a/password')).toBe(true)
+  })
+
+  it('loads keytar once, lazily', async () => {
+    let loads = 0
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => (loads++, fakeKeytar()) })
+    expect(loads).toBe(0)
+    await store.get('x/password')
+    await store.get('y/password')
+    expect(loads).toBe(1)
+  })
+
+  it('turns a failing native module load into "unavailable", and retries the load later', async () => {
+    let attempts = 0
+    const store = createKeytarSecretStore('svc', {
+      loadKeytar: async () => {
+        attempts++
+        if (attempts === 1) throw new Error('Cannot find module keytar.node')
+        return fakeKeytar()
+      },
+    })
+    const error = await keychainError(store.get('a/password'))
+    expect(error.code).toBe('unavailable')
+    expect(await store.get('a/password')).toBeNull()
+  })
+
+  it.each([
+    ['Cannot autolaunch D-Bus without X11 $DISPLAY', 'unavailable'],
+    ['The name org.freedesktop.secrets was not provided by any .service files', 'unavailable'],
+    ['Could not connect: No such file or directory', 'unavailable'],
+    ['Cannot create an item in a locked collection', 'locked'],
+    ['User interaction is not allowed. (-25308)', 'locked'],
+    ['Something else went wrong', 'failed'],
+  ] as const)('maps "%s" to %s', async (message, code) => {
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar({ getPassword: () => Promise.reject(new Error(message)) }) })
+    expect((await keychainError(store.get('a/password'))).code).toBe(code)
+  })
+
+  it('never puts the secret into an error message, even when the OS echoes it', async () => {
+    const store = createKeytarSecretStore('svc', {
+      loadKeytar: async () => fakeKeytar({ setPassword: (_s, _a, password) => Promise.reject(new Error(`refused value ${password}`)) }),
+    })
+    const error = await keychainError(store.set('a/password', new Secret('canary-7f3e')))
+    expect(error.message).not.toContain('canary-7f3e')
+    expect(error.message).toContain('[redacted]')
+  })
+
+  it('rejects with "timeout" when keytar does not answer', async () => {
+    const store = createKeytarSecretStore('svc', { timeoutMs: 50, loadKeytar: async () => fakeKeytar({ getPassword: never }) })
+    const started = Date.now()
+    expect((await keychainError(store.get('a/password'))).code).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
+
+  it('times out a native module load that hangs', async () => {
+    const store = createKeytarSecretStore('svc', { timeoutMs: 50, loadKeytar: never })
+    expect((await keychainError(store.accounts())).code).toBe('timeout')
+  })
+
+  it('runs one call at a time: behind a stuck call, later ones time out without ever starting', async () => {
+    const releases: Array<() => void> = []
+    let calls = 0
+    const kt = fakeKeytar({
+      getPassword: () => {
+        calls++
+        return new Promise((resolve) => releases.push(() => resolve(null)))
+      },
+    })
+    const store = createKeytarSecretStore('svc', { timeoutMs: 30, loadKeytar: async () => kt })
+    expect((await keychainError(store.get('a/password'))).code).toBe('timeout')
+    expect((await keychainError(store.get('b/password'))).code).toBe('timeout')
+    expect(calls).toBe(1)
+    for (const release of releases) release()
+    releases.length = 0
+    const pending = store.get('c/password')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    releases.forEach((release) => release())
+    expect(await pending).toBeNull()
+    // b was abandoned by its caller, so it never reached the keychain.
+    expect(calls).toBe(2)
+  })
+
+  it('never runs two keychain calls at the same moment', async () => {
+    let running = 0
+    let most = 0
+    const slow = async <T>(value: T): Promise<T> => {
+      running++
+      most = Math.max(most, running)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      running--
+      return value
+    }
+    const kt = fakeKeytar({
+      getPassword: () => slow(null),
+      deletePassword: () => slow(true),
+      findCredentials: () => slow([]),
+    })
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => kt })
+    await Promise.all([store.get('a/password'), store.delete('a/password'), store.accounts(), store.get('b/password')])
+    expect(most).toBe(1)
+  })
+
+  it('refuses an empty service name', () => {
+    expect(() => createKeytarSecretStore('')).toThrow(TypeError)
+  })
+})

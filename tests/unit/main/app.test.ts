@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { CoreDeps, CoreEvent } from '../../../electron/core/deps'
+import { ok } from '../../../shared/errors'
+import { channelOf, eventChannelOf, ipcMethods, type HandlerTable } from '../../../shared/ipc'
+import type { TokenStatus } from '../../../shared/token'
+import { electronModule, electronState, invokeEventFrom, resetElectronMock, type FakeBrowserWindow, type FakeTray } from '../../support/electron-mock'
+
+vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
+
+const { startApp, TRAY_RENDER_DELAY_MS, KEYCHAIN_SERVICE } = await import('../../../electron/main/app')
+
+const now = Date.UTC(2026, 10, 26, 12, 0)
+const status = (datasourceId: string, state: TokenStatus['state'] = 'idle'): TokenStatus => ({
+  datasourceId,
+  state,
+  token: { tokenType: 'Bearer', grantedScope: null, requestedScope: '', obtainedAt: now - 60_000, expiresAt: now + 3_600_000, hasRefreshToken: false },
+  renewAt: null,
+  nextAttemptAt: null,
+  attempt: 0,
+  lastError: null,
+  updatedAt: now,
+})
+
+function fakeCore() {
+  const entries = [{ id: 'crm', name: 'CRM', status: status('crm') }]
+  let deps: CoreDeps | undefined
+  const core = {
+    handlers: Object.fromEntries(ipcMethods.map((method) => [method, vi.fn(async () => ok(method))])) as unknown as HandlerTable,
+    entries,
+    snapshot: vi.fn(() => entries),
+    renewNow: vi.fn(async () => undefined),
+    recheck: vi.fn(),
+    close: vi.fn(async () => {}),
+    get deps(): CoreDeps {
+      if (!deps) throw new Error('core not created')
+      return deps
+    },
+    emit: (event: CoreEvent) => deps?.notify(event),
+  }
+  const createCore = vi.fn(async (given: CoreDeps) => {
+    deps = given
+    return core
+  })
+  return { core, createCore }
+}
+
+const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} }
+const secretStore = { get: async () => null, set: async () => {}, delete: async () => false, accounts: async () => [] }
+
+async function start() {
+  const { core, createCore } = fakeCore()
+  const controller = await startApp({ createCore, clock, secretStore })
+  const window = electronState.windows[0] as FakeBrowserWindow
+  const tray = electronState.trays[0] as FakeTray
+  return { core, createCore, controller, window, tray }
+}
+
+describe('startApp', () => {
+  beforeEach(() => {
+    resetElectronMock()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+  })
+  afterEach(() => vi.useRealTimers())
+
+  it('quits at once when another instance holds the lock', async () => {
+    electronState.app.hasLock = false
+    const { createCore } = fakeCore()
+    await expect(startApp({ createCore, clock, secretStore })).resolves.toBeNull()
+    expect(electronState.app.quit).toHaveBeenCalled()
+    expect(createCore).not.toHaveBeenCalled()
+    expect(electronState.windows).toHaveLength(0)
+  })
+
+  it('creates the core over the userData folder, with net.fetch, and a sandboxed window', async () => {
+    const { core, window } = await start()
+    expect(core.deps.dataDir).toBe('/fake/userData')
+    expect(core.deps.secretStore).toBe(secretStore)
+    expect(electronState.app.enableSandbox).toHaveBeenCalled()
+    await core.deps.fetch(new URL('https://auth.example/token'), { method: 'POST' })
+    expect(electronModule.net.fetch).toHaveBeenCalledWith('https://auth.example/token', { method: 'POST' })
+    expect(window.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false })
+    expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload[/\\]index\.cjs$/)
+  })
+
+  it('uses the OS keychain under the app name by default', () => {
+    expect(KEYCHAIN_SERVICE).toBe('Datasource Desk')
+  })
+
+  it('registers the core handlers behind the sender check', async () => {
+    const { core, window } = await start()
+    expect([...electronState.ipcHandlers.keys()].sort()).toEqual(ipcMethods.map(channelOf).sort())
+    const handler = electronState.ipcHandlers.get(channelOf('listDatasources'))
+    expect(await handler?.(invokeEventFrom(window.webContents), {})).toEqual(ok('listDatasources'))
+    const refused = await handler?.(invokeEventFrom(window.webContents, { url: 'https://evil.example/' }), {})
+    expect(refused).toMatchObject({ ok: false, error: { code: 'untrusted-sender' } })
+    expect(core.handlers.listDatasources).toHaveBeenCalledTimes(1)
+  })
+
+  it('hides the window on close instead of quitting, and shows it again from the tray', async () => {
+    const { window, tray } = await start()
+    const event = window.close()
+    expect(event.defaultPrevented).toBe(true)
+    expect(window.hide).toHaveBeenCalled()
+    expect(window.isDestroyed()).toBe(false)
+    expect(electronState.app.quit).not.toHaveBeenCalled()
+    ;(tray.lastMenu.find((item) => item.label === 'Open Datasource Desk')?.click as () => void)()
+    expect(window.show).toHaveBeenCalled()
+    expect(electronState.windows).toHaveLength(1)
+  })
+
+  it('keeps running when every window is closed', async () => {
+    await start()
+    expect(electronState.app.listenerCount('window-all-closed')).toBe(1)
+  })
+
+  it('quits from the tray: closes the core first, then really quits and lets the window close', async () => {
+    const { core, tray, window } = await start()
+    const quit = tray.lastMenu.find((item) => item.label === 'Quit')?.click as () => void
+    quit()
+    quit()
+    expect(core.close).toHaveBeenCalledTimes(1)
+    await vi.waitFor(() => expect(electronState.app.quitted).toBe(true))
+    expect(window.isDestroyed()).toBe(true)
+    expect(tray.destroyed).toBe(true)
+  })
+
+  it('re-checks every deadline after resume and unlock', async () => {
+    const { core } = await start()
+    electronState.powerMonitor.emit('resume')
+    electronState.powerMonitor.emit('unlock-screen')
+    expect(core.recheck).toHaveBeenCalledTimes(2)
+  })
+
+  it('forwards core events to the window and rebuilds the tray menu once per burst', async () => {
+    const { core, window, tray } = await start()
+    const menusBefore = tray.menus.length
+    core.entries[0] = { id: 'crm', name: 'CRM', status: status('crm', 'retrying') }
+    core.emit({ type: 'ipc', name: 'statusChanged', payload: core.entries[0].status })
+    core.emit({ type: 'ipc', name: 'statusChanged', payload: core.entries[0].status })
+    expect(window.webContents.send).toHaveBeenCalledWith(eventChannelOf('statusChanged'), core.entries[0].status)
+    expect(window.webContents.send).toHaveBeenCalledTimes(2)
+    expect(tray.menus).toHaveLength(menusBefore)
+    vi.advanceTimersByTime(TRAY_RENDER_DELAY_MS)
+    expect(tray.menus).toHaveLength(menusBefore + 1)
+    expect(tray.lastMenu[0]?.label).toMatch(/^CRM - retrying/)
+    expect(tray.images.at(-1)).toMatch(/attention\.png$/)
+  })
+
+  it('renews from the tray', async () => {
+    const { core, tray } = await start()
+    ;(tray.lastMenu.find((item) => item.label === 'Renew now')?.click as () => void)()
+    expect(core.renewNow).toHaveBeenCalledWith('crm')
+  })
+
+  it('shows OS notifications the core asks for', async () => {
+    const { core, window } = await start()
+    core.emit({ type: 'notification', title: 'CRM needs attention', body: 'The client was rejected', datasourceId: 'crm' })
+    const notification = electronState.notifications[0]
+    expect(notification?.options).toEqual({ title: 'CRM needs attention', body: 'The client was rejected' })
+    expect(notification?.show).toHaveBeenCalled()
+    window.hide()
+    notification?.emit('click')
+    expect(window.visible).toBe(true)
+  })
+
+  it('brings the window back when a second instance starts', async () => {
+    const { window } = await start()
+    window.close()
+    electronState.app.emit('second-instance')
+    expect(window.visible).toBe(true)
+  })
+
+  it('tells the user and quits when the core cannot start', async () => {
+    const createCore = vi.fn(async () => {
+      throw new Error('The database file is damaged')
+    })
+    await expect(startApp({ createCore, clock, secretStore })).resolves.toBeNull()
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith('Datasource Desk could not start', expect.stringContaining('damaged'))
+    expect(electronState.app.quit).toHaveBeenCalled()
+    expect(electronState.windows).toHaveLength(0)
+  })
+})
