@@ -1,0 +1,70 @@
+import { join } from 'node:path'
+import type { HandlerTable } from '../../shared/ipc'
+import type { TokenStatus } from '../../shared/token'
+import { openDatabase } from './db/connection'
+import { DatasourceRepository } from './db/datasource-repository'
+import { DatasourceService } from './datasources'
+import { silentLogger, type CoreDeps } from './deps'
+import { createHandlers } from './handlers'
+
+export const DATABASE_FILE = 'datasource-desk.sqlite'
+
+export interface CoreSnapshotEntry {
+  readonly id: string
+  readonly name: string
+  readonly status: TokenStatus
+}
+
+export interface Core {
+  /** The IPC handler table: main registers it on ipcMain, the e2e harness binds it into the page. */
+  readonly handlers: HandlerTable
+  readonly service: DatasourceService
+  /** Every datasource with its status, for the tray. */
+  snapshot(): ReadonlyArray<CoreSnapshotEntry>
+  renewNow(id: string): Promise<unknown>
+  /** Re-evaluates every renewal deadline (after sleep/resume or a clock jump). */
+  recheck(): void
+  close(): Promise<void>
+}
+
+/**
+ * Builds the whole engine from what the host gives it. Throws DatabaseCorruptError or
+ * MigrationError when the database cannot be used; the host tells the user (never deletes it).
+ */
+export async function createCore(deps: CoreDeps): Promise<Core> {
+  const logger = deps.logger ?? silentLogger
+  const db = openDatabase(join(deps.dataDir, DATABASE_FILE))
+  const repo = new DatasourceRepository(db)
+  const service = new DatasourceService({
+    repo,
+    secrets: deps.secretStore,
+    fetch: deps.fetch,
+    clock: deps.clock,
+    random: deps.random ?? Math.random,
+    logger,
+    notify: deps.notify,
+    dataDir: deps.dataDir,
+  })
+  service.start()
+  // The sweep needs the keychain; an unavailable one must not stop the app from starting.
+  service.sweepOrphanSecrets().then(
+    (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
+    () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
+  )
+  const handlers = createHandlers(service, logger)
+  let closed = false
+
+  return {
+    handlers,
+    service,
+    snapshot: () => service.list().map(({ id, name, status }) => ({ id, name, status })),
+    renewNow: (id) => service.renewNow(id),
+    recheck: () => service.scheduler.recheck(),
+    close: async () => {
+      if (closed) return
+      closed = true
+      service.dispose()
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,57 @@
+import type { ZodError } from 'zod'
+import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
+import { ipcContract, type HandlerTable, type IpcMethod, type IpcParsedPayload, type IpcResults } from '../../shared/ipc'
+import type { DatasourceService } from './datasources'
+import type { Logger } from './deps'
+
+type Implementations = { [M in IpcMethod]: (payload: IpcParsedPayload<M>) => Promise<Result<IpcResults[M]>> | Result<IpcResults[M]> }
+
+/** Turns schema issues into field messages; paths are relative to the form ("auth.tokenUrl"). */
+export function validationError(error: ZodError): AppError {
+  const fieldIssues = error.issues.slice(0, 50).map((issue) => ({
+    path: issue.path.map(String).join('.').replace(/^input\./, ''),
+    message: issue.message,
+  }))
+  const first = fieldIssues[0]
+  return appError('validation', 'invalid-input', first ? `Check the form: ${first.message}.` : 'The request was not valid.', {
+    hint: 'Correct the marked fields and try again.',
+    fieldIssues,
+  })
+}
+
+/**
+ * One function per IPC channel. Each parses its payload with the shared schema first (the renderer
+ * is not trusted), never throws, and answers with a typed Result.
+ */
+export function createHandlers(service: DatasourceService, logger: Logger): HandlerTable {
+  const implementations: Implementations = {
+    listDatasources: () => ok(service.list()),
+    getDatasource: ({ id }) => service.get(id),
+    testConnection: ({ testId, input }) => service.test(testId, input),
+    cancelTest: ({ testId }) => ok(service.cancelTest(testId)),
+    saveDatasource: ({ input, testId }) => service.save(input, testId),
+    deleteDatasource: ({ id }) => service.delete(id),
+    renewNow: ({ id }) => service.renewNow(id),
+    signIn: ({ id, password, remember }) => service.signIn(id, password, remember),
+    getHistory: ({ id }) => service.history(id),
+    getAppState: async () => ok(await service.appState()),
+  }
+
+  const table = {} as Record<IpcMethod, (payload: unknown) => Promise<Result<unknown>>>
+  for (const method of Object.keys(ipcContract) as IpcMethod[]) {
+    const schema = ipcContract[method].payload
+    const implementation = implementations[method] as (payload: unknown) => Promise<Result<unknown>> | Result<unknown>
+    table[method] = async (payload: unknown) => {
+      const parsed = schema.safeParse(payload ?? {})
+      if (!parsed.success) return fail(validationError(parsed.error))
+      try {
+        return await implementation(parsed.data)
+      } catch (error) {
+        // Only the error's class goes to the log: its message might quote user input.
+        logger.error('handler failed', { method, error: error instanceof Error ? error.name : typeof error })
+        return fail(appError('internal', 'unexpected', 'Something went wrong inside Datasource Desk.', { hint: 'Try again; if it keeps happening, restart the app.' }))
+      }
+    }
+  }
+  return table as HandlerTable
+}
