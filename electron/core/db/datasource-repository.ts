@@ -167,6 +167,9 @@ export class DatasourceRepository {
         DELETE FROM history WHERE datasource_id = ? AND id NOT IN (
           SELECT id FROM history WHERE datasource_id = ? ORDER BY id DESC LIMIT ${HISTORY_LIMIT})`),
       history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE datasource_id = ? ORDER BY id DESC'),
+      lease: db.prepare<[string], { holder: string; expires_at: number }>('SELECT holder, expires_at FROM renewal_leases WHERE datasource_id = ?'),
+      putLease: db.prepare('INSERT OR REPLACE INTO renewal_leases (datasource_id, holder, expires_at) VALUES (?, ?, ?)'),
+      releaseLease: db.prepare('DELETE FROM renewal_leases WHERE datasource_id = ? AND holder = ?'),
     }
   }
 
@@ -274,6 +277,24 @@ export class DatasourceRepository {
       )
       this.#statements.trimHistory.run(id, id)
     })
+  }
+
+  /**
+   * Takes the renewal lease for a datasource unless another live holder has it. BEGIN IMMEDIATE
+   * takes SQLite's write lock first, so two processes cannot both see the lease as free.
+   */
+  tryAcquireLease(id: string, holder: string, now: number, ttlMs: number): boolean {
+    const acquire = this.#db.transaction(() => {
+      const current = this.#statements.lease.get(id)
+      if (current && current.holder !== holder && current.expires_at > now) return false
+      this.#statements.putLease.run(id, holder, now + ttlMs)
+      return true
+    })
+    return acquire.immediate()
+  }
+
+  releaseLease(id: string, holder: string): void {
+    this.#statements.releaseLease.run(id, holder)
   }
 
   history(id: string): HistoryEvent[] {

@@ -1,0 +1,170 @@
+/**
+ * The e2e harness. The `web` target drives Debian's Chromium on the built renderer; `window.api` is
+ * defined before the page's scripts run, each method calling a Playwright binding that invokes the
+ * very same handler table the Electron main process registers, backed by the real core: a temp data
+ * directory, the real OS keychain (a test-only service name), and a real OAuth server on 127.0.0.1.
+ * Status events are pushed into the page the way main pushes them to the window.
+ * The `electron` target launches the built app instead, wherever an Electron binary exists.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { test as base, _electron, expect, type Page } from '@playwright/test'
+import { ipcMethods, type IpcMethod } from '../../shared/ipc'
+import { createCore, type Core } from '../../electron/core/core'
+import { systemClock, type CoreEvent } from '../../electron/core/deps'
+import { createKeytarSecretStore } from '../../electron/core/secrets/keytar-secret-store'
+import type { SecretStore } from '../../electron/core/secrets/secret-store'
+import { buildTrayModel, type TrayModel } from '../../electron/core/tray-model'
+import { startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
+import { startStaticServer, type StaticServer } from '../support/static-server'
+
+export { expect }
+
+/** Everything the main process sent to the renderer, recorded for the secret canary checks. */
+export interface RecordedMessage {
+  readonly channel: string
+  readonly payload: unknown
+}
+
+export interface AppHarness {
+  readonly page: Page
+  readonly dataDir: string
+  readonly keychainService: string
+  /** The real keychain, under this test's own service name. */
+  readonly secretStore: SecretStore
+  readonly sentToRenderer: RecordedMessage[]
+  /** Stops the core and starts a new one over the same data directory, then reloads the page. */
+  restart(): Promise<void>
+  /** The tray model the main process would render right now. */
+  trayModel(): Promise<TrayModel>
+}
+
+const rendererDir = resolve('out/renderer')
+/** Defines window.api from the contract's method names before any page script runs. */
+function installApi(methods: ReadonlyArray<string>): void {
+  type Listener = (payload: unknown) => void
+  const listeners = new Map<string, Set<Listener>>()
+  const invoke = (window as unknown as { __dsdInvoke: (method: string, payload: unknown) => Promise<unknown> }).__dsdInvoke
+  const api: Record<string, unknown> = {}
+  for (const method of methods) api[method] = (payload: unknown) => invoke(method, payload)
+  api.on = (event: string, listener: Listener) => {
+    const set = listeners.get(event) ?? new Set<Listener>()
+    set.add(listener)
+    listeners.set(event, set)
+    return () => set.delete(listener)
+  }
+  Object.defineProperty(window, '__dsdEmit', {
+    value: (event: string, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload)),
+  })
+  Object.defineProperty(window, 'api', { value: Object.freeze(api) })
+}
+
+async function webHarness(page: Page, rendererUrl: string, dataDir: string, keychainService: string): Promise<{ harness: AppHarness; close(): Promise<void> }> {
+  const secretStore = createKeytarSecretStore(keychainService)
+  const sentToRenderer: RecordedMessage[] = []
+  const notify = (event: CoreEvent): void => {
+    if (event.type !== 'ipc') return
+    sentToRenderer.push({ channel: `event:${event.name}`, payload: event.payload })
+    page.evaluate(([name, payload]) => (window as unknown as { __dsdEmit?: (n: string, p: unknown) => void }).__dsdEmit?.(name as string, payload), [event.name, event.payload] as const).catch(() => {
+      // The page may be reloading or closed; the next list load catches up.
+    })
+  }
+  const startCore = () => createCore({ dataDir, secretStore, fetch: globalThis.fetch, clock: systemClock, notify })
+  let core: Core = await startCore()
+
+  await page.exposeBinding('__dsdInvoke', async (_source, method: IpcMethod, payload: unknown) => {
+    const handler = core.handlers[method] as ((payload: unknown) => Promise<unknown>) | undefined
+    if (!handler) throw new Error(`unknown method ${String(method)}`)
+    const result = await handler(payload)
+    sentToRenderer.push({ channel: `api:${method}`, payload: result })
+    return result
+  })
+  await page.addInitScript(installApi, ipcMethods)
+  await page.goto(rendererUrl)
+  await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+
+  const harness: AppHarness = {
+    page,
+    dataDir,
+    keychainService,
+    secretStore,
+    sentToRenderer,
+    async restart() {
+      await core.close()
+      core = await startCore()
+      await page.reload()
+      await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
+    },
+    trayModel: async () => buildTrayModel(core.snapshot(), Date.now()),
+  }
+  return { harness, close: () => core.close() }
+}
+
+/** The same harness over the packaged app; only used where an Electron binary is installed. */
+async function electronHarness(dataDir: string, keychainService: string): Promise<{ harness: AppHarness; close(): Promise<void> }> {
+  const env = { ...process.env, DATASOURCE_DESK_DATA_DIR: dataDir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } as Record<string, string>
+  const launch = () => _electron.launch({ args: [resolve('.')], env })
+  let app = await launch()
+  const state = { page: await app.firstWindow() }
+  await expect(state.page.locator('[data-app-state="ready"]')).toBeVisible()
+  const harness: AppHarness = {
+    get page() {
+      return state.page
+    },
+    dataDir,
+    keychainService,
+    secretStore: createKeytarSecretStore(keychainService),
+    // Messages cross Electron's IPC inside the app; the canary checks read them in the web target.
+    sentToRenderer: [],
+    async restart() {
+      await app.close()
+      app = await launch()
+      state.page = await app.firstWindow()
+      await expect(state.page.locator('[data-app-state="ready"]')).toBeVisible()
+    },
+    trayModel: () => app.evaluate(() => (globalThis as unknown as { __datasourceDeskTrayModel: TrayModel }).__datasourceDeskTrayModel),
+  }
+  return { harness, close: () => app.close() }
+}
+
+interface WorkerFixtures {
+  oauthServer: OAuthTestServer
+  rendererServer: StaticServer
+}
+
+interface TestFixtures {
+  app: AppHarness
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  oauthServer: [
+    async ({}, use) => {
+      const server = await startOAuthServer()
+      await use(server)
+      await server.close()
+    },
+    { scope: 'worker' },
+  ],
+  rendererServer: [
+    async ({}, use) => {
+      const server = await startStaticServer(rendererDir)
+      await use(server)
+      await server.close()
+    },
+    { scope: 'worker' },
+  ],
+  app: async ({ page, rendererServer }, use, testInfo) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dsd-e2e-'))
+    const keychainService = `datasource-desk-e2e-${randomUUID()}`
+    const target = testInfo.project.name === 'electron' ? 'electron' : 'web'
+    const { harness, close } =
+      target === 'electron' ? await electronHarness(dataDir, keychainService) : await webHarness(page, rendererServer.url, dataDir, keychainService)
+    await use(harness)
+    await close()
+    // Leave nothing behind in the real keychain.
+    for (const account of await harness.secretStore.accounts().catch(() => [])) await harness.secretStore.delete(account).catch(() => false)
+    await rm(dataDir, { recursive: true, force: true })
+  },
+})
