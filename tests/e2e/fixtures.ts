@@ -17,7 +17,7 @@ import { systemClock, type CoreEvent } from '../../electron/core/deps'
 import { createKeytarSecretStore } from '../../electron/core/secrets/keytar-secret-store'
 import type { SecretStore } from '../../electron/core/secrets/secret-store'
 import { buildTrayModel, type TrayModel } from '../../electron/core/tray-model'
-import { startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
+import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
 import { startStaticServer, type StaticServer } from '../support/static-server'
 
 export { expect }
@@ -155,7 +155,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: 'worker' },
   ],
-  app: async ({ page, rendererServer }, use, testInfo) => {
+  app: async ({ page, rendererServer, oauthServer }, use, testInfo) => {
+    // The server is shared by the worker's tests: put back what a previous test may have steered.
+    await oauthServer.restart().catch(() => undefined)
+    oauthServer.setTokenLifetime(3600)
+    oauthServer.setIssueRefreshTokens(true)
+    oauthServer.setUserPassword(TEST_USER.username, TEST_USER.password)
     const dataDir = await mkdtemp(join(tmpdir(), 'dsd-e2e-'))
     const keychainService = `datasource-desk-e2e-${randomUUID()}`
     const target = testInfo.project.name === 'electron' ? 'electron' : 'web'

@@ -85,6 +85,8 @@ export interface OAuthTestServer {
   /** Forgets every access token issued so far: the API answers 401 to them. */
   revokeAccessTokens(): void
   setRotateRefreshTokens(rotate: boolean): void
+  /** Whether token responses carry a refresh token at all (default true). */
+  setIssueRefreshTokens(issue: boolean): void
   /** Answers the next `count` token requests with this failure instead of handling them. */
   failNext(count: number, failure: InjectedFailure): void
   /** Stops listening (state is kept); connections are dropped. */
@@ -141,6 +143,7 @@ function decodeBasic(header: string | undefined): { id: string | null; secret: s
 export async function startOAuthServer(options: OAuthServerOptions = {}): Promise<OAuthTestServer> {
   let tokenLifetime: number | null = options.tokenLifetime === undefined ? 3600 : options.tokenLifetime
   let rotate = options.rotateRefreshTokens ?? true
+  let issueRefreshTokens = true
   const offered = new Set(options.grantTypes ?? ['password', 'refresh_token'])
   const passwords = new Map<string, string>([[TEST_USER.username, TEST_USER.password]])
   const accessTokens = new Map<string, StoredToken>()
@@ -167,8 +170,9 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       return granted.length > 0 ? granted : false
     },
     async saveToken(token, client, user) {
+      const { refreshToken, refreshTokenExpiresAt, ...accessOnly } = token
       const stored: StoredToken = {
-        ...token,
+        ...(issueRefreshTokens ? { ...accessOnly, refreshToken, refreshTokenExpiresAt } : accessOnly),
         accessTokenExpiresAt: tokenLifetime === null ? NO_EXPIRY : token.accessTokenExpiresAt,
         client: client as Client,
         user: user as User,
@@ -357,6 +361,9 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     },
     revokeAccessTokens() {
       accessTokens.clear()
+    },
+    setIssueRefreshTokens(value) {
+      issueRefreshTokens = value
     },
     setRotateRefreshTokens(value) {
       rotate = value
