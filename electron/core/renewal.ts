@@ -216,7 +216,7 @@ export class RenewalScheduler {
    */
   #renewAtFor(token: TokenMeta, now: number): number | null {
     const at = this.#renewalTimeOf(token)
-    return at === null ? null : at
+    return at === null ? null : Math.max(at, now + RENEWAL.minIntervalMs)
   }
 
   /** Whole milliseconds, so stored and displayed deadlines are plain timestamps. */
@@ -259,7 +259,9 @@ export class RenewalScheduler {
       entry.flight = null
       this.#settle(entry, outcome)
     }
-    if (!this.#disposed) this.#pump()
+    // Overdue work continues from a fresh timer tick rather than from here, so a run of instant
+    // answers cannot chain renewals in one microtask loop and starve the event loop.
+    this.#arm()
     return outcome
   }
 
@@ -300,7 +302,7 @@ export class RenewalScheduler {
     this.#callback(() => this.#options.onStatus(status), entry.id)
   }
 
-  /** Starts due renewals while below the concurrency limit, earliest first, then re-arms. */
+  /** Starts due renewals while below the concurrency limit, earliest first, then re-arms. Only the timer calls it. */
   #pump(): void {
     const now = this.#clock.now()
     while (this.#timerDrivenInFlight < this.#maxConcurrent) {

@@ -97,7 +97,7 @@ describe('automatic renewal', () => {
 
     await server.restart()
     // The first backoff is 5 s (+-20%); after it the token is renewed without any call from us.
-    await expect.poll(async () => statusKind(await statusOf(view.id), Date.now()), { timeout: 12_000, intervals: [250] }).toBe('valid')
+    await expect.poll(async () => statusKind(await statusOf(view.id), Date.now()), { timeout: 12_000, interval: 250 }).toBe('valid')
     expect(await accessToken(view.id)).not.toBe(tokenBefore)
   }, 30_000)
 

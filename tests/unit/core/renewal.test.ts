@@ -595,9 +595,11 @@ describe('RenewalScheduler: scale and concurrency', () => {
 
     h.calls[1]!.resolve({ ok: false, error: networkDown })
     await flushPromises()
+    expect(h.clock.pending).toBe(1)
+    await h.clock.advanceAsync(0)
     expect(h.calls.map((call) => call.id)).toEqual(['ds-0', 'ds-1', 'ds-2', 'ds-3', 'ds-9', 'ds-4'])
     for (const call of h.calls) call.resolve({ ok: true, token: token(h.clock.now(), HOUR) })
-    await flushPromises()
+    await h.clock.advanceAsync(0)
     expect(h.calls.map((call) => call.id).slice(6)).toEqual(['ds-5', 'ds-6', 'ds-7', 'ds-8'])
     expect(h.scheduler.status('ds-8')!.state).toBe('renewing')
     expect(h.scheduler.status('ds-0')!.state).toBe('idle')
