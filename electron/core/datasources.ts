@@ -525,6 +525,7 @@ export class DatasourceService {
   }
 
   #history(id: string, event: Omit<NewHistoryEvent, 'at'>): void {
+    this.#deps.logger.info(event.message, { datasourceId: id, kind: event.kind, grant: event.grant, attempt: event.attempt, code: event.error?.code })
     try {
       if (this.#deps.repo.get(id)) this.#deps.repo.addHistory(id, { ...event, at: this.#deps.clock.now() })
     } catch (error) {

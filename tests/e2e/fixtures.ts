@@ -104,7 +104,7 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
 
 /** The same harness over the packaged app; only used where an Electron binary is installed. */
 async function electronHarness(dataDir: string, keychainService: string): Promise<{ harness: AppHarness; close(): Promise<void> }> {
-  const env = { ...process.env, DATASOURCE_DESK_DATA_DIR: dataDir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } as Record<string, string>
+  const env = { ...process.env, DATASOURCE_DESK_DATA_DIR: dataDir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService, DATASOURCE_DESK_E2E: '1' } as Record<string, string>
   const launch = () => _electron.launch({ args: [resolve('.')], env })
   let app = await launch()
   const state = { page: await app.firstWindow() }
