@@ -45,6 +45,9 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost')
 }
 
+/** C0 controls, DEL and C1 controls. */
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]/
+
 /** Parses a URL; the error message is what the form shows. */
 function parseHttpUrl(value: string): { url: URL } | { error: string } {
   let url: URL
@@ -55,6 +58,9 @@ function parseHttpUrl(value: string): { url: URL } | { error: string } {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { error: 'Only http:// and https:// URLs are supported' }
   if (url.username || url.password) return { error: 'Put credentials in their own fields, not in the URL' }
+  // The URL parser silently drops tabs and line breaks, so the address used would differ from
+  // the one stored and shown; such a value is refused instead.
+  if (CONTROL_CHARACTERS.test(value)) return { error: 'Remove the line breaks, tabs or other control characters from the URL' }
   return { url }
 }
 
@@ -71,16 +77,24 @@ const httpUrl = (label: string) =>
   })
 
 /** Token URL: an http:// URL is only accepted for loopback hosts (OAUTH-NOTES, security position). */
-export const tokenUrlSchema = httpUrl('Token URL')
+export const tokenUrlSchema = trimmed(LIMITS.url, 'Token URL')
   .min(1, { error: 'Token URL is required' })
   .superRefine((value, ctx) => {
+    // An empty field has its own message above; "Enter a full URL" on top of it would be noise.
+    if (!value) return
     const parsed = parseHttpUrl(value)
-    if ('url' in parsed && parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error })
+      return
+    }
+    if (parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
       ctx.addIssue({
         code: 'custom',
         message: 'Use https:// for the token URL: http:// would send the password unencrypted (allowed only for localhost)',
       })
     }
+    // RFC 6749 3.2: the token endpoint URI must not include a fragment component.
+    if (parsed.url.hash || value.includes('#')) ctx.addIssue({ code: 'custom', message: 'Remove the #fragment: a token URL may not have one' })
   })
 
 /**
@@ -149,7 +163,11 @@ export const datasourceIdSchema = z.string().uuid({ error: 'Not a datasource id'
 export const datasourceInputSchema = z
   .object({
     id: datasourceIdSchema.optional(),
-    name: trimmed(LIMITS.name, 'Name').min(1, { error: 'Name is required' }),
+    // The name is shown in the tray menu and OS notifications, where a line break could pass
+    // one datasource off as another.
+    name: trimmed(LIMITS.name, 'Name')
+      .min(1, { error: 'Name is required' })
+      .refine((name) => !CONTROL_CHARACTERS.test(name), { error: 'Name may not contain line breaks, tabs or other control characters' }),
     url: httpUrl('URL').or(z.literal('')),
     auth: authInputSchema,
   })

@@ -6,11 +6,19 @@ import type { Logger } from './deps'
 
 type Implementations = { [M in IpcMethod]: (payload: IpcParsedPayload<M>) => Promise<Result<IpcResults[M]>> | Result<IpcResults[M]> }
 
+/** Longest path or message kept per issue: zod quotes unknown keys, and a hostile renderer can
+ * send a megabyte-long key that would otherwise come straight back in the answer. */
+const MAX_ISSUE_TEXT = 200
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT)}...` : text
+}
+
 /** Turns schema issues into field messages; paths are relative to the form ("auth.tokenUrl"). */
 export function validationError(error: ZodError): AppError {
   const fieldIssues = error.issues.slice(0, 50).map((issue) => ({
-    path: issue.path.map(String).join('.').replace(/^input\./, ''),
-    message: issue.message,
+    path: clip(issue.path.map(String).join('.').replace(/^input\./, '')),
+    message: clip(issue.message),
   }))
   const first = fieldIssues[0]
   return appError('validation', 'invalid-input', first ? `Check the form: ${first.message}.` : 'The request was not valid.', {

@@ -66,7 +66,8 @@ export function isSafeExternalUrl(url: string): boolean {
 }
 
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
-  const window = new BrowserWindow({
+  // The Electronegativity suppressions below are reviewed findings (tests/unit/build/electronegativity.test.ts).
+  const window = new BrowserWindow({ // eng-disable AUXCLICK_JS_CHECK: a middle-click opens no window, setWindowOpenHandler denies every one
     width: 1100,
     height: 760,
     minWidth: 720,
@@ -76,7 +77,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     autoHideMenuBar: true,
     ...(options.iconPath ? { icon: options.iconPath } : {}),
     webPreferences: {
-      preload: options.preloadPath,
+      preload: options.preloadPath, // eng-disable PRELOAD_JS_CHECK: it exposes only the contract's named methods (tests/unit/main/preload.test.ts)
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -101,7 +102,7 @@ export function hardenWebContents(contents: WebContents): void {
   contents.on('will-redirect', (event) => event.preventDefault())
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
-    if (isSafeExternalUrl(url)) void shell.openExternal(url).catch(() => {})
+    if (isSafeExternalUrl(url)) void shell.openExternal(url).catch(() => {}) // eng-disable OPEN_EXTERNAL_JS_CHECK: https only, no credentials, validated just before
     return { action: 'deny' }
   })
 }
@@ -114,7 +115,7 @@ export function hardenSession(session: Session, target: RendererTarget): void {
   session.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...details.responseHeaders }
     for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-security-policy') delete headers[name]
-    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [policy] } })
+    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [policy] } }) // eng-disable CSP_GLOBAL_CHECK: a variable the scanner cannot read; contentSecurityPolicy() is unit-tested
   })
 }
 

@@ -144,7 +144,10 @@ class FakeApp extends EventEmitter {
   readonly exit = vi.fn()
   readonly whenReady = vi.fn(async () => {})
   readonly isReady = vi.fn(() => this.ready)
-  readonly getPath = vi.fn((name: string) => `/fake/${name}`)
+  /** Paths changed with setPath; the rest are /fake/<name>. */
+  readonly paths = new Map<string, string>()
+  readonly setPath = vi.fn((name: string, value: string) => void this.paths.set(name, value))
+  readonly getPath = vi.fn((name: string) => this.paths.get(name) ?? `/fake/${name}`)
   readonly getAppPath = vi.fn(() => '/fake/app')
   quitted = false
   /** Like Electron: emits before-quit, and quits unless a listener prevented it. */
@@ -192,7 +195,8 @@ export const electronModule = {
   Notification: FakeNotification,
   Menu: { buildFromTemplate: (template: Array<Record<string, unknown>>) => ({ template }) },
   shell: { openExternal: vi.fn(async () => {}) },
-  dialog: { showErrorBox: vi.fn() },
+  // showMessageBox answers "Quit" (button 1) unless a test sets mockResolvedValueOnce.
+  dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })) },
   net: { fetch: vi.fn(async () => new Response('')) },
   ipcMain: {
     handle: (channel: string, listener: (...args: unknown[]) => unknown) => {

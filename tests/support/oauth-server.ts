@@ -11,6 +11,7 @@
  * Keycloak or Spring, with 401 invalid_client.
  */
 import { Buffer } from 'node:buffer'
+import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import OAuth2Server from '@node-oauth/oauth2-server'
@@ -64,6 +65,11 @@ export interface OAuthServerOptions {
   readonly rotateRefreshTokens?: boolean
   /** Grant types the server offers at all; leaving out "password" gives unsupported_grant_type. */
   readonly grantTypes?: ReadonlyArray<'password' | 'refresh_token'>
+  /** Issued tokens start with `<prefix>access-` and `<prefix>refresh-`, so a test can search for them
+   * (the secret canary test). Without it the library's random tokens are used. */
+  readonly tokenPrefix?: string
+  /** Replaces CONFIDENTIAL_CLIENT.secret for this server (the canary test needs a unique one). */
+  readonly confidentialClientSecret?: string
 }
 
 export interface OAuthTestServer {
@@ -152,9 +158,19 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   const counts: ServerCounts = { tokenRequests: 0, passwordGrants: 0, refreshGrants: 0, apiRequests: 0, allRequests: 0 }
   const tokenRequestLog: RecordedTokenRequest[] = []
 
+  const tokenPrefix = options.tokenPrefix
+  const clients = CLIENTS.map((client) =>
+    client.id === CONFIDENTIAL_CLIENT.id && options.confidentialClientSecret !== undefined ? { ...client, secret: options.confidentialClientSecret } : client,
+  )
   const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel = {
+    ...(tokenPrefix === undefined
+      ? {}
+      : {
+          generateAccessToken: async () => `${tokenPrefix}access-${randomBytes(16).toString('hex')}`,
+          generateRefreshToken: async () => `${tokenPrefix}refresh-${randomBytes(16).toString('hex')}`,
+        }),
     async getClient(clientId, clientSecret) {
-      const client = CLIENTS.find((candidate) => candidate.id === clientId)
+      const client = clients.find((candidate) => candidate.id === clientId)
       if (!client) return null
       if (client.secret === null) return client
       return clientSecret === client.secret ? client : null
@@ -255,7 +271,7 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     const headers = plainHeaders(req)
     const basic = decodeBasic(req.headers.authorization)
     if (basic) {
-      const client = CLIENTS.find((candidate) => candidate.id === basic.id)
+      const client = clients.find((candidate) => candidate.id === basic.id)
       if (basic.id === null || basic.secret === null || basic.id.includes(':') || client?.bodyOnly) {
         return sendOAuthError(res, new InvalidClientError('Invalid client: client authentication failed', { code: 401 }), {
           'www-authenticate': 'Basic realm="Service"',

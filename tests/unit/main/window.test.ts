@@ -131,3 +131,40 @@ describe('isSafeExternalUrl', () => {
     expect(isSafeExternalUrl('mailto:a@example.com')).toBe(false)
   })
 })
+
+describe('the CSP meta tag of renderer/index.html (file:// responses carry no headers)', () => {
+  const directives = (policy: string): Map<string, string> =>
+    new Map(
+      policy
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .filter((words) => words[0])
+        .map(([name, ...sources]) => [name as string, sources.join(' ')]),
+    )
+
+  async function metaPolicy(): Promise<Map<string, string>> {
+    const { readFile } = await import('node:fs/promises')
+    const html = await readFile('renderer/index.html', 'utf8')
+    const match = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html)
+    if (!match?.[1]) throw new Error('renderer/index.html has no CSP meta tag')
+    return directives(match[1])
+  }
+
+  it('is strict: only our own scripts, nothing by default, no inline code, no remote sources', async () => {
+    const meta = await metaPolicy()
+    expect(meta.get('script-src')).toBe("'self'")
+    expect(meta.get('default-src')).toBe("'none'")
+    expect(meta.get('object-src')).toBe("'none'")
+    expect(meta.get('connect-src')).toBe("'none'")
+    for (const [name, sources] of meta) {
+      expect(sources, name).not.toMatch(/unsafe-|https?:|\*|blob:/)
+    }
+  })
+
+  it('says what the response header says (minus frame-ancestors, which a meta tag cannot set)', async () => {
+    const meta = await metaPolicy()
+    const header = directives(contentSecurityPolicy({ kind: 'file', path: rendererFile }))
+    header.delete('frame-ancestors')
+    expect(Object.fromEntries(meta)).toEqual(Object.fromEntries(header))
+  })
+})
