@@ -1,0 +1,449 @@
+/**
+ * Every command on the full core: the app's service and handler table, so validation, messages,
+ * renewal (single-flight, cross-process lease) and keychain handling are exactly the app's.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from '../../shared/datasource'
+import { appError, type AppError, type Result } from '../../shared/errors'
+import type { TestReport } from '../../shared/ipc'
+import { formatClock, formatExpiry, notConnected, statusKind, statusLabels, type TokenStatus } from '../../shared/token'
+import { DatabaseCorruptError } from '../core/db/connection'
+import type { DatasourceRecord } from '../core/db/datasource-repository'
+import { MigrationError } from '../core/db/migrations'
+import { validationError } from '../core/handlers'
+import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
+import { secretAccount } from '../core/secrets/secret-store'
+import { UsageError, type OptionValues, type ParsedCommandLine } from './args'
+import { openCliContext, type CliContext } from './context'
+import {
+  changesToken,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  exportedDatasource,
+  inputForAdd,
+  inputForEdit,
+  inputFromExported,
+  inputFromRecord,
+  parseExportFile,
+  type ExportFile,
+  type SecretValues,
+} from './datasource-options'
+import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
+import { isFresh } from './freshness'
+import { formatError, statusText, table, type Output } from './output'
+import { PromptCancelled, secretsFromStdin, type SecretName, type SecretSource } from './secret-input'
+
+export interface RunOptions {
+  readonly dataDir: string
+  readonly keychainService: string
+  readonly output: Output
+  readonly secretSource: SecretSource
+}
+
+type Command = Extract<ParsedCommandLine, { kind: 'command' }>
+
+/** A failure with the app's words; `title` is the app's heading for it (Test connection). */
+class CommandFailure extends Error {
+  constructor(
+    readonly error: AppError,
+    readonly title?: string,
+  ) {
+    super(error.message)
+  }
+}
+
+/** The headings of the app's Test connection panel, per error kind. */
+const TEST_FAILURE_TITLES: Readonly<Partial<Record<AppError['kind'], string>>> = {
+  oauth: 'The server refused the token request',
+  'invalid-response': 'The answer is not a usable token',
+  network: 'Could not reach the token endpoint',
+  'insecure-url': 'Not sent: the token URL is not secure',
+  validation: 'Some fields need attention',
+  keychain: 'The keychain is not available',
+}
+
+export async function runCommand(command: Command, options: RunOptions): Promise<ExitCode> {
+  const { output } = options
+  let context: CliContext | undefined
+  try {
+    context = openCliContext({ dataDir: options.dataDir, keychainService: options.keychainService })
+    await COMMAND_RUNNERS[command.command.name]?.(context, command, options)
+    return EXIT_CODES.success
+  } catch (error) {
+    return report(error, options)
+  } finally {
+    context?.close()
+  }
+  function report(error: unknown, { dataDir }: RunOptions): ExitCode {
+    if (error instanceof CommandFailure) {
+      output.err(formatError(error.error, error.title))
+      return exitCodeForKind(error.error.kind)
+    }
+    if (error instanceof UsageError) {
+      output.err(`datasource-desk: ${error.message}\n`)
+      return EXIT_CODES.usage
+    }
+    if (error instanceof PromptCancelled) {
+      output.err('datasource-desk: Cancelled; nothing was changed.\n')
+      return EXIT_CODES.failure
+    }
+    if (error instanceof DatabaseCorruptError || error instanceof MigrationError) {
+      // The app shows the same message in its start-up dialog, with the folder to look in.
+      output.err(`datasource-desk: ${error.message}\nhint: Data folder: ${dataDir}\n`)
+      return EXIT_CODES.failure
+    }
+    const code = (error as { code?: string }).code
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      output.err(`datasource-desk: The database in ${dataDir} could not be used (${code}).\n`)
+      return EXIT_CODES.failure
+    }
+    output.err(
+      formatError(appError('internal', 'unexpected', 'Something went wrong inside Datasource Desk.', { hint: 'Try again; if it keeps happening, run it again with the same arguments and report the exit code.' })),
+    )
+    return EXIT_CODES.failure
+  }
+}
+
+type Runner = (context: CliContext, command: Command, options: RunOptions) => Promise<void>
+
+const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
+  list: async (context, command, { output }) => {
+    const now = context.clock.now()
+    const records = context.repo.list()
+    if (command.values.json === true) return output.out(`${JSON.stringify(records.map((record) => datasourceJson(context, record, now)), null, 2)}\n`)
+    if (records.length === 0) return output.out('No datasources yet. Add one with "datasource-desk add <name> ..." or in the app.\n')
+    output.out(
+      table(
+        ['NAME', 'AUTHENTICATION', 'TOKEN URL', 'STATUS'],
+        records.map((record) => [
+          record.name,
+          record.auth.type === 'none' ? 'None' : 'OAuth2 - Password',
+          record.auth.type === 'none' ? '-' : record.auth.tokenUrl,
+          statusLabels[statusKind(storedStatus(context, record.id, now), now)],
+        ]),
+      ),
+    )
+  },
+
+  status: async (context, command, { output }) => {
+    const now = context.clock.now()
+    const name = command.positionals[0]
+    const records = name === undefined ? context.repo.list() : [requireDatasource(context, name)]
+    if (command.values.json === true) {
+      const items = records.map((record) => datasourceJson(context, record, now))
+      return output.out(`${JSON.stringify(name === undefined ? items : items[0], null, 2)}\n`)
+    }
+    if (name === undefined) {
+      if (records.length === 0) return output.out('No datasources yet.\n')
+      return output.out(table(['NAME', 'STATUS'], records.map((record) => [record.name, statusText(storedStatus(context, record.id, now), now)])))
+    }
+    output.out(statusDetails(context, records[0]!, now))
+  },
+
+  add: async (context, command, options) => {
+    const name = command.positionals[0]!
+    if (context.repo.idByName(name)) {
+      throw new CommandFailure(appError('conflict', 'name-taken', `A datasource named "${name}" already exists.`, { hint: 'Choose another name.' }))
+    }
+    // The fields are checked before anyone is asked for a secret that would then be wasted.
+    checkInput(inputForAdd(name, command.values, { clientSecret: 'x', password: 'x' }))
+    const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: true, form: inputForAdd(name, command.values, {}) })
+    const input = inputForAdd(name, command.values, secrets)
+    const view = await testAndSave(context, input, command.values, options.output, true)
+    options.output.out(`Added "${view.name}": ${statusText(view.status, context.clock.now())}\n`)
+  },
+
+  edit: async (context, command, options) => {
+    const record = requireDatasource(context, command.positionals[0]!)
+    checkInput(inputForEdit(record, command.values, {}))
+    const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: false, form: inputForEdit(record, command.values, {}) })
+    const input = inputForEdit(record, command.values, secrets)
+    const view = await testAndSave(context, input, command.values, options.output, changesToken(record, input))
+    options.output.out(`Saved "${view.name}": ${statusText(view.status, context.clock.now())}\n`)
+  },
+
+  remove: async (context, command, { output, secretSource }) => {
+    const record = requireDatasource(context, command.positionals[0]!)
+    if (command.values.yes !== true) {
+      if (!secretSource.stdinIsTerminal) throw new UsageError('Removing needs --yes when not run in a terminal.')
+      if (!(await secretSource.confirm(`Remove "${record.name}", its stored secrets and its token? [y/N] `))) {
+        return output.err('Nothing was removed.\n')
+      }
+    }
+    unwrap(await context.handlers.deleteDatasource({ id: record.id }))
+    output.out(`Removed "${record.name}".\n`)
+  },
+
+  test: async (context, command, { output }) => {
+    const record = requireDatasource(context, command.positionals[0]!)
+    context.loadForRenewal(record.id)
+    const input = inputFromRecord(record)
+    const result = await context.handlers.testConnection({ testId: randomUUID(), input })
+    if (!result.ok) throw new CommandFailure(result.error, TEST_FAILURE_TITLES[result.error.kind] ?? 'The connection test failed')
+    output.out(testReportText(result.value, context.clock.now()))
+  },
+
+  token: async (context, command, { output }) => {
+    output.out(`${await validAccessToken(context, command.positionals[0]!)}\n`)
+  },
+
+  header: async (context, command, { output }) => {
+    // Only Bearer tokens are ever stored: the OAuth client refuses other token types.
+    output.out(`Authorization: Bearer ${await validAccessToken(context, command.positionals[0]!)}\n`)
+  },
+
+  renew: async (context, command, { output }) => {
+    const record = requireOAuthDatasource(context, command.positionals[0]!)
+    context.loadForRenewal(record.id)
+    const outcome = await context.service.scheduler.renew(record.id, 'manual')
+    if (!outcome.ok) throw new CommandFailure(outcome.error)
+    const status = context.service.scheduler.status(record.id) ?? storedStatus(context, record.id, context.clock.now())
+    output.out(`Renewed "${record.name}": ${statusText(status, context.clock.now())}\n`)
+  },
+
+  export: async (context, command, { output }) => {
+    const records = command.positionals.length === 0 ? context.repo.list() : command.positionals.map((name) => requireDatasource(context, name))
+    const file: ExportFile = { format: EXPORT_FORMAT, version: EXPORT_VERSION, datasources: records.map(exportedDatasource) }
+    output.out(`${JSON.stringify(file, null, 2)}\n`)
+  },
+
+  import: async (context, command, { output, secretSource }) => {
+    const source = command.positionals[0]
+    let text: string
+    try {
+      text = source === undefined || source === '-' ? await secretSource.readStdin() : await readFile(source, 'utf8')
+    } catch {
+      throw new UsageError(`The file ${source ?? '(stdin)'} could not be read.`)
+    }
+    const entries = parseExportFile(text)
+    const replace = command.values.replace === true
+    // Every entry is checked before anything is saved: an import is all or nothing.
+    const inputs = entries.map((entry, index) => {
+      const name = typeof (entry as { name?: unknown }).name === 'string' ? (entry as { name: string }).name : ''
+      const existing = name ? context.findByName(name) : undefined
+      if (existing && !replace) {
+        throw new CommandFailure(
+          appError('conflict', 'name-taken', `A datasource named "${existing.name}" already exists.`, { hint: 'Remove it first, or import with --replace to update its configuration (its secrets are kept).' }),
+        )
+      }
+      const parsed = datasourceInputSchema.safeParse(inputFromExported(entry, existing))
+      if (!parsed.success) {
+        const error = validationError(parsed.error)
+        throw new CommandFailure({ ...error, message: `Datasource ${index + 1}${name ? ` ("${name}")` : ''}: ${error.message}` })
+      }
+      return parsed.data
+    })
+    const names = new Set<string>()
+    for (const input of inputs) {
+      const key = input.name.toLowerCase()
+      if (names.has(key)) throw new UsageError(`The file names "${input.name}" twice.`)
+      names.add(key)
+    }
+    for (const input of inputs) unwrap(await context.handlers.saveDatasource({ input }))
+    output.out(
+      `Imported ${inputs.length} datasource${inputs.length === 1 ? '' : 's'}. Secrets are not part of an export: set them with "datasource-desk edit <name> --client-secret-prompt --password-prompt".\n`,
+    )
+  },
+}
+
+function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw new CommandFailure(result.error)
+  return result.value
+}
+
+function checkInput(input: DatasourceInput): void {
+  const parsed = datasourceInputSchema.safeParse(input)
+  if (!parsed.success) throw new CommandFailure(validationError(parsed.error))
+}
+
+function requireDatasource(context: CliContext, name: string): DatasourceRecord {
+  const record = context.findByName(name)
+  if (!record) {
+    throw new CommandFailure(appError('not-found', 'datasource-not-found', `No datasource is named "${name}".`, { hint: 'Run "datasource-desk list" to see the names.' }))
+  }
+  return record
+}
+
+function requireOAuthDatasource(context: CliContext, name: string): DatasourceRecord {
+  const record = requireDatasource(context, name)
+  if (record.auth.type !== 'oauth2-password') {
+    throw new CommandFailure(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.', { hint: 'It has no token; set its authentication with "datasource-desk edit --auth oauth2-password ...".' }))
+  }
+  return record
+}
+
+/**
+ * A token the caller can use now: the stored one while it is fresh, otherwise renewed first
+ * through the scheduler, so another process renewing the same token is waited for, not raced.
+ */
+async function validAccessToken(context: CliContext, name: string): Promise<string> {
+  const record = requireOAuthDatasource(context, name)
+  const stored = context.repo.token(record.id)
+  if (!stored || !isFresh(stored, context.clock.now()) || !(await readAccessToken(context, record.id, false))) {
+    context.loadForRenewal(record.id)
+    const outcome = await context.service.scheduler.renew(record.id, 'manual')
+    if (!outcome.ok) throw new CommandFailure(outcome.error)
+  }
+  return (await readAccessToken(context, record.id, true))!
+}
+
+async function readAccessToken(context: CliContext, id: string, required: boolean): Promise<string | null> {
+  let value: string | null
+  try {
+    value = (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal() ?? null
+  } catch (error) {
+    throw new CommandFailure(keychainAppError(error))
+  }
+  if (!value && required) throw new CommandFailure(missingSecretError('access-token'))
+  return value || null
+}
+
+/** add and edit: Test connection first when the token depends on what changed, then Save with its token. */
+async function testAndSave(context: CliContext, input: DatasourceInput, values: OptionValues, output: Output, needsTest: boolean): Promise<DatasourceView> {
+  let testId: string | undefined
+  if (needsTest && values['no-test'] !== true && input.auth.type === 'oauth2-password') {
+    testId = randomUUID()
+    const tested = await context.handlers.testConnection({ testId, input })
+    if (!tested.ok) {
+      const error = tested.error
+      throw new CommandFailure(
+        { ...error, hint: `${error.hint ? `${error.hint} ` : ''}Nothing was saved; to save without a token, add --no-test.` },
+        TEST_FAILURE_TITLES[error.kind] ?? 'The connection test failed',
+      )
+    }
+    const check = tested.value.apiCheck
+    if (check) output.err(`API check: ${apiCheckLine(tested.value)}\n`)
+  }
+  return unwrap(await context.handlers.saveDatasource({ input, ...(testId ? { testId } : {}) }))
+}
+
+async function gatherSecrets(
+  values: OptionValues,
+  source: SecretSource,
+  { promptByDefault, form }: { promptByDefault: boolean; form: DatasourceInput },
+): Promise<SecretValues> {
+  const usesSecrets = form.auth.type === 'oauth2-password'
+  const hasClientSecret = form.auth.type === 'oauth2-password' && form.auth.clientAuth !== 'none'
+  const fromStdin: SecretName[] = []
+  if (values['client-secret-stdin'] === true) fromStdin.push('client secret')
+  if (values['password-stdin'] === true) fromStdin.push('password')
+  if (fromStdin.length > 0 && !usesSecrets) throw new UsageError('A datasource without authentication has no secrets to read.')
+  const stdin = fromStdin.length > 0 ? await secretsFromStdin(source, fromStdin) : new Map<SecretName, string>()
+
+  const wantsPrompt = (name: SecretName, flag: string, applies: boolean): boolean =>
+    !stdin.has(name) && (values[flag] === true || (promptByDefault && applies && source.stdinIsTerminal))
+  const prompts: Array<[SecretName, string]> = []
+  if (wantsPrompt('client secret', 'client-secret-prompt', hasClientSecret)) prompts.push(['client secret', 'Client secret: '])
+  if (wantsPrompt('password', 'password-prompt', usesSecrets)) prompts.push(['password', 'Password: '])
+  if (prompts.length > 0 && !source.stdinIsTerminal) {
+    throw new UsageError('There is no terminal to ask for a secret on: use --client-secret-stdin or --password-stdin.')
+  }
+  for (const [name, question] of prompts) stdin.set(name, await source.promptHidden(question))
+  return {
+    ...(stdin.has('client secret') ? { clientSecret: stdin.get('client secret') } : {}),
+    ...(stdin.has('password') ? { password: stdin.get('password') } : {}),
+  }
+}
+
+/**
+ * The status as SQLite holds it: the token's metadata and the renewal state the app (or an earlier
+ * command) stored. A "renewing" state older than any token request can take is left over from a
+ * process that stopped mid-request, so it reads as idle.
+ */
+function storedStatus(context: CliContext, id: string, now: number): TokenStatus {
+  const saved = context.repo.renewalState(id)
+  const staleRenewing = saved?.state === 'renewing' && now - saved.updatedAt > 60_000
+  return {
+    ...notConnected(id, now),
+    token: context.repo.token(id),
+    state: !saved || staleRenewing ? 'idle' : saved.state,
+    attempt: saved?.attempt ?? 0,
+    lastError: saved?.lastError ?? null,
+    nextAttemptAt: saved?.state === 'retrying' ? saved.nextAttemptAt : null,
+    updatedAt: saved?.updatedAt ?? now,
+  }
+}
+
+const iso = (at: number | null | undefined): string | null => (at === null || at === undefined ? null : new Date(at).toISOString())
+
+/** What `list --json` and `status --json` print per datasource: configuration and status, no secret. */
+function datasourceJson(context: CliContext, record: DatasourceRecord, now: number) {
+  const status = storedStatus(context, record.id, now)
+  const token = status.token
+  const error = status.lastError
+  return {
+    id: record.id,
+    name: record.name,
+    url: record.url,
+    auth: record.auth,
+    status: {
+      kind: statusKind(status, now),
+      text: statusText(status, now),
+      state: status.state,
+      token: token
+        ? {
+            tokenType: token.tokenType,
+            grantedScope: token.grantedScope,
+            requestedScope: token.requestedScope,
+            obtainedAt: iso(token.obtainedAt),
+            expiresAt: iso(token.expiresAt),
+            hasRefreshToken: token.hasRefreshToken,
+          }
+        : null,
+      nextAttemptAt: iso(status.nextAttemptAt),
+      lastError: error ? { kind: error.kind, code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : null,
+    },
+  }
+}
+
+function statusDetails(context: CliContext, record: DatasourceRecord, now: number): string {
+  const status = storedStatus(context, record.id, now)
+  const token = status.token
+  const rows: Array<[string, string]> = [['Status', statusText(status, now)]]
+  if (record.auth.type === 'oauth2-password') {
+    rows.push(['Token URL', record.auth.tokenUrl], ['Client ID', record.auth.clientId], ['Username', record.auth.username])
+    rows.push(['Client secret', record.auth.hasClientSecret ? 'stored' : 'none'], ['Password', record.auth.hasPassword ? 'stored' : 'not stored'])
+  } else rows.push(['Authentication', 'None'])
+  if (token) {
+    rows.push(['Token', `${token.tokenType}, obtained ${formatClock(token.obtainedAt, now)}, ${formatExpiry(token.expiresAt, now)}`])
+    rows.push(['Granted scope', token.grantedScope ?? `${token.requestedScope || 'none requested'} (as requested)`])
+    rows.push(['Refresh token', token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'])
+  }
+  if (status.lastError && status.state !== 'idle') {
+    rows.push(['Last error', status.lastError.message])
+    if (status.lastError.hint) rows.push(['Hint', status.lastError.hint])
+  }
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2
+  return `${record.name}\n${rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${value}`).join('\n')}\n`
+}
+
+function apiCheckLine(report: TestReport): string {
+  const check = report.apiCheck
+  if (!check) return ''
+  const outcome = check.error ? check.error.message : `${check.status ?? ''} ${check.statusText ?? ''}`.trim()
+  return `${check.method} ${check.url} → ${outcome}`
+}
+
+/** Test connection's result panel, as text. */
+function testReportText(report: TestReport, now: number): string {
+  const token = report.token
+  const lines: string[] = []
+  if (token) {
+    lines.push('Valid access token')
+    lines.push(`  Expiry:         ${formatExpiry(token.expiresAt, now)}`)
+    lines.push(`  Token type:     ${token.tokenType}`)
+    const granted = token.grantedScope === null ? (token.requestedScope ? `${token.requestedScope} (as requested)` : 'none requested, none reported') : token.grantedScope || '(empty)'
+    lines.push(`  Granted scope:  ${granted}${report.scopeDiffers ? ` (differs from the requested scope ${token.requestedScope || '(none)'})` : ''}`)
+    lines.push(`  Refresh token:  ${token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'}`)
+  } else {
+    const check = report.apiCheck
+    const answered = !!check && !check.error && check.status !== undefined && check.status >= 200 && check.status < 300
+    lines.push(answered ? 'The URL answers' : 'The URL did not answer as expected')
+  }
+  if (report.apiCheck) {
+    lines.push(`  API check:      ${apiCheckLine(report)}`)
+    if (report.apiCheck.error?.hint) lines.push(`                  ${report.apiCheck.error.hint}`)
+  }
+  return `${lines.join('\n')}\n`
+}

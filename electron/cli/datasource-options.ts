@@ -1,0 +1,217 @@
+/**
+ * From command-line options to the app's form input (shared/datasource.ts), and the export file
+ * format. The core validates the result with the same schema as the app's form; this module only
+ * fills in the fields the options name and keeps the others as they are.
+ */
+import { AUTH_TYPES, TOKEN_RELEVANT_FIELDS, type DatasourceInput, type ExtraParam, type OAuth2PasswordInput } from '../../shared/datasource'
+import type { DatasourceRecord } from '../core/db/datasource-repository'
+import { UsageError, type OptionValues } from './args'
+
+/** Secrets typed at the prompt or read from stdin; absent ones are kept (edit) or left empty (add). */
+export interface SecretValues {
+  readonly clientSecret?: string
+  readonly password?: string
+}
+
+export const EXPORT_FORMAT = 'datasource-desk/datasources'
+export const EXPORT_VERSION = 1
+
+/** One datasource in an export: its configuration, never a secret or a token. */
+export type ExportedDatasource =
+  | { readonly name: string; readonly url: string; readonly auth: { readonly type: 'none' } }
+  | {
+      readonly name: string
+      readonly url: string
+      readonly auth: Omit<OAuth2PasswordInput, 'clientSecret' | 'password'>
+    }
+
+export interface ExportFile {
+  readonly format: typeof EXPORT_FORMAT
+  readonly version: typeof EXPORT_VERSION
+  readonly datasources: ReadonlyArray<ExportedDatasource>
+}
+
+const string = (values: OptionValues, name: string): string | undefined => {
+  const value = values[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+function authType(values: OptionValues): 'none' | 'oauth2-password' | undefined {
+  const value = string(values, 'auth')
+  if (value === undefined) return undefined
+  if (!(AUTH_TYPES as ReadonlyArray<string>).includes(value)) throw new UsageError(`--auth must be one of: ${AUTH_TYPES.join(', ')}.`)
+  return value as 'none' | 'oauth2-password'
+}
+
+/** `--param name=value`, as the form's extra token parameters; the value may contain '='. */
+function extraParams(values: OptionValues): ExtraParam[] | undefined {
+  const raw = values.param
+  if (!Array.isArray(raw)) return undefined
+  return raw.map((entry: string) => {
+    const equals = entry.indexOf('=')
+    if (equals <= 0) throw new UsageError('--param takes name=value, e.g. --param audience=https://api.example.com.')
+    return { name: entry.slice(0, equals), value: entry.slice(equals + 1) }
+  })
+}
+
+const setSecret = (value: string | undefined) => ({ action: 'set' as const, value: value ?? '' })
+const changeSecret = (value: string | undefined) => (value === undefined ? { action: 'keep' as const } : { action: 'set' as const, value })
+
+/** The form of a new datasource from `add`'s options, with the app's defaults for the rest. */
+export function inputForAdd(name: string, values: OptionValues, secrets: SecretValues): DatasourceInput {
+  const url = string(values, 'url') ?? ''
+  if ((authType(values) ?? 'oauth2-password') === 'none') return { name, url, auth: { type: 'none' } }
+  return {
+    name,
+    url,
+    auth: {
+      type: 'oauth2-password',
+      tokenUrl: string(values, 'token-url') ?? '',
+      clientId: string(values, 'client-id') ?? '',
+      clientSecret: setSecret(secrets.clientSecret),
+      clientAuth: (string(values, 'client-auth') ?? 'basic') as OAuth2PasswordInput['clientAuth'],
+      username: string(values, 'username') ?? '',
+      password: setSecret(secrets.password),
+      rememberPassword: values['no-remember-password'] !== true,
+      scope: string(values, 'scope') ?? '',
+      extraParams: extraParams(values) ?? [],
+    },
+  }
+}
+
+/** The form of a saved datasource as the app would open it: stored secrets are kept. */
+export function inputFromRecord(record: DatasourceRecord): DatasourceInput {
+  const { auth } = record
+  if (auth.type === 'none') return { id: record.id, name: record.name, url: record.url, auth: { type: 'none' } }
+  return {
+    id: record.id,
+    name: record.name,
+    url: record.url,
+    auth: {
+      type: 'oauth2-password',
+      tokenUrl: auth.tokenUrl,
+      clientId: auth.clientId,
+      clientSecret: { action: 'keep' },
+      clientAuth: auth.clientAuth,
+      username: auth.username,
+      password: { action: 'keep' },
+      rememberPassword: auth.rememberPassword,
+      scope: auth.scope,
+      extraParams: auth.extraParams.map((param) => ({ ...param })),
+    },
+  }
+}
+
+/** `edit`: the saved form with the options given applied; everything else stays. */
+export function inputForEdit(record: DatasourceRecord, values: OptionValues, secrets: SecretValues): DatasourceInput {
+  if (values['remember-password'] === true && values['no-remember-password'] === true) {
+    throw new UsageError('Give either --remember-password or --no-remember-password, not both.')
+  }
+  const saved = inputFromRecord(record)
+  const name = string(values, 'name') ?? saved.name
+  const url = string(values, 'url') ?? saved.url
+  const type = authType(values) ?? saved.auth.type
+  if (type === 'none') return { id: record.id, name, url, auth: { type: 'none' } }
+  const base: OAuth2PasswordInput =
+    saved.auth.type === 'oauth2-password'
+      ? saved.auth
+      : { ...(inputForAdd(name, {}, {}).auth as OAuth2PasswordInput), clientSecret: { action: 'keep' }, password: { action: 'keep' } }
+  const params = values['clear-params'] === true ? [] : (extraParams(values) ?? base.extraParams)
+  const remember = values['remember-password'] === true ? true : values['no-remember-password'] === true ? false : base.rememberPassword
+  return {
+    id: record.id,
+    name,
+    url,
+    auth: {
+      ...base,
+      tokenUrl: string(values, 'token-url') ?? base.tokenUrl,
+      clientId: string(values, 'client-id') ?? base.clientId,
+      clientAuth: (string(values, 'client-auth') ?? base.clientAuth) as OAuth2PasswordInput['clientAuth'],
+      username: string(values, 'username') ?? base.username,
+      scope: string(values, 'scope') ?? base.scope,
+      extraParams: params,
+      rememberPassword: remember,
+      clientSecret: changeSecret(secrets.clientSecret),
+      password: changeSecret(secrets.password),
+    },
+  }
+}
+
+/**
+ * True when the edit changes what the stored token was obtained with (the fields the app treats
+ * as token-relevant, the authentication type, or a newly typed secret): the token is then dropped
+ * and a new one is tested for, as the app's form does.
+ */
+export function changesToken(record: DatasourceRecord, input: DatasourceInput): boolean {
+  const before = record.auth
+  const after = input.auth
+  if (before.type !== after.type) return true
+  if (before.type === 'none' || after.type === 'none') return false
+  if (after.clientSecret.action === 'set' || after.password.action === 'set') return true
+  return TOKEN_RELEVANT_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
+}
+
+export function exportedDatasource(record: DatasourceRecord): ExportedDatasource {
+  const { auth } = record
+  if (auth.type === 'none') return { name: record.name, url: record.url, auth: { type: 'none' } }
+  return {
+    name: record.name,
+    url: record.url,
+    auth: {
+      type: 'oauth2-password',
+      tokenUrl: auth.tokenUrl,
+      clientId: auth.clientId,
+      clientAuth: auth.clientAuth,
+      username: auth.username,
+      rememberPassword: auth.rememberPassword,
+      scope: auth.scope,
+      extraParams: auth.extraParams.map((param) => ({ name: param.name, value: param.value })),
+    },
+  }
+}
+
+/**
+ * The form input for one entry of an export file. Only known configuration fields are read: a
+ * secret someone added to the file by hand is ignored, never stored.
+ */
+export function inputFromExported(entry: unknown, existing: DatasourceRecord | undefined): unknown {
+  const source = (entry ?? {}) as Record<string, unknown>
+  const auth = (source.auth ?? {}) as Record<string, unknown>
+  const keepOrEmpty = existing ? { action: 'keep' } : { action: 'set', value: '' }
+  return {
+    ...(existing ? { id: existing.id } : {}),
+    name: source.name,
+    url: source.url ?? '',
+    auth:
+      auth.type === 'none'
+        ? { type: 'none' }
+        : {
+            type: auth.type,
+            tokenUrl: auth.tokenUrl,
+            clientId: auth.clientId,
+            clientSecret: keepOrEmpty,
+            clientAuth: auth.clientAuth,
+            username: auth.username,
+            password: keepOrEmpty,
+            rememberPassword: auth.rememberPassword ?? true,
+            scope: auth.scope ?? '',
+            extraParams: auth.extraParams ?? [],
+          },
+  }
+}
+
+/** The entries of an export file; anything else is refused before a single datasource is saved. */
+export function parseExportFile(text: string): ReadonlyArray<unknown> {
+  let file: unknown
+  try {
+    file = JSON.parse(text)
+  } catch {
+    throw new UsageError('The file to import is not JSON. Use a file written by "datasource-desk export".')
+  }
+  const { format, version, datasources } = (file ?? {}) as Partial<Record<keyof ExportFile, unknown>>
+  if (format !== EXPORT_FORMAT || !Array.isArray(datasources)) {
+    throw new UsageError('The file to import is not a Datasource Desk export. Use a file written by "datasource-desk export".')
+  }
+  if (version !== EXPORT_VERSION) throw new UsageError(`The export has version ${String(version)}; this version of Datasource Desk reads version ${EXPORT_VERSION}.`)
+  return datasources as ReadonlyArray<unknown>
+}

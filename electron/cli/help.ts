@@ -1,0 +1,65 @@
+import { COMMANDS, usageLine, type CommandSpec } from './args'
+import { exitCodeTable } from './exit-codes'
+
+const FIELD_HELP = `Datasource fields (the app's form):
+  --url URL                  the API's base URL (Test connection calls it with the token)
+  --auth TYPE                oauth2-password (default) or none
+  --token-url URL            https:// (http:// only for localhost)
+  --client-id ID
+  --client-auth METHOD       basic (default), basic-raw, body or none (public client)
+  --username USER
+  --scope "A B"              space-separated
+  --param NAME=VALUE         an extra token parameter; repeat for more
+  --no-remember-password     use the password once and do not keep it
+  --no-test                  save without testing (and without a token)
+
+Secrets are never taken from arguments. In a terminal you are asked for them (add), or with
+--client-secret-prompt / --password-prompt (edit). In scripts, pass them on stdin:
+  --client-secret-stdin      read the client secret from stdin
+  --password-stdin           read the password from stdin
+With both, stdin holds two lines: the client secret first, then the password.`
+
+const COMMAND_DETAILS: Readonly<Record<string, string>> = {
+  add: FIELD_HELP,
+  edit: `${FIELD_HELP}\n\nAlso for edit:\n  --name NEW                 rename\n  --clear-params             remove every extra token parameter\n  --remember-password        keep the password from now on`,
+  list: '  --json                     machine-readable output',
+  status: '  --json                     machine-readable output',
+  remove: '  -y, --yes                  do not ask for confirmation (required when not in a terminal)',
+  token: 'Prints only the access token and a newline. While the stored token is within the first 70% of\nits lifetime, no request is made; otherwise it is renewed first (refresh token, then the stored\npassword), waiting for the app if it is renewing the same token.',
+  import: '  --replace                  update datasources that already exist (their secrets are kept)',
+}
+
+const ENVIRONMENT = `Options for every command:
+  --data-dir DIR             the app's data folder (default: the platform's app-data folder)
+  -h, --help                 help for a command
+
+Environment:
+  DATASOURCE_DESK_DATA_DIR           data folder, when --data-dir is not given
+  DATASOURCE_DESK_KEYCHAIN_SERVICE   keychain service name (default "Datasource Desk")`
+
+export function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => `${command.name} ${command.args}`.length)) + 2
+  const commands = COMMANDS.map((command) => `  ${`${command.name} ${command.args}`.padEnd(width)} ${command.summary}`).join('\n')
+  return `datasource-desk: the tokens of your Datasource Desk datasources, for scripts and terminals.
+
+Usage: datasource-desk <command> [options]
+
+Commands:
+${commands}
+
+Example:
+  curl -H "Authorization: Bearer $(datasource-desk token crm)" https://crm.example.com/api/items
+
+${ENVIRONMENT}
+
+Exit codes:
+${exitCodeTable()}
+
+Run "datasource-desk <command> --help" for a command's options.
+`
+}
+
+export function commandHelp(command: CommandSpec): string {
+  const details = COMMAND_DETAILS[command.name]
+  return `Usage: ${usageLine(command)}\n\n${command.summary}\n${details ? `\n${details}\n` : ''}\n${ENVIRONMENT}\n\nExit codes:\n${exitCodeTable()}\n`
+}

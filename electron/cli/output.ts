@@ -1,0 +1,64 @@
+/**
+ * What the command prints: errors (stderr, in the app's words), status lines and tables. Light on
+ * purpose (no zod, no OAuth client): the `token` fast path uses it to report a keychain failure.
+ */
+import type { AppError, FieldIssue } from '../../shared/errors'
+import { describeStatus, statusKind, type TokenStatus } from '../../shared/token'
+
+export interface Output {
+  out(text: string): void
+  err(text: string): void
+}
+
+export const processOutput: Output = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+}
+
+/** Form paths in validation errors, named the way the command line spells them. */
+const FIELD_FLAGS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^name$/, 'name'],
+  [/^url$/, '--url'],
+  [/^auth\.type$/, '--auth'],
+  [/^auth\.tokenUrl$/, '--token-url'],
+  [/^auth\.clientId$/, '--client-id'],
+  [/^auth\.clientAuth$/, '--client-auth'],
+  [/^auth\.username$/, '--username'],
+  [/^auth\.scope$/, '--scope'],
+  [/^auth\.extraParams(\.|$)/, '--param'],
+  [/^auth\.clientSecret(\.|$)/, 'client secret'],
+  [/^auth\.password(\.|$)/, 'password'],
+]
+
+export function fieldLabel(path: string): string {
+  return FIELD_FLAGS.find(([pattern]) => pattern.test(path))?.[1] ?? path
+}
+
+/**
+ * An error as the app shows it: the message, then the hint, then the server's OAuth error code
+ * and description. Messages and hints come from the core, which never puts a secret in them.
+ */
+export function formatError(error: AppError, title?: string): string {
+  const lines = [title ? `datasource-desk: ${title}: ${error.message}` : `datasource-desk: ${error.message}`]
+  for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${fieldLabel(issue.path)}: ${issue.message}`)
+  if (error.hint) lines.push(`hint: ${error.hint}`)
+  if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${error.code}`)
+  if (error.errorDescription) lines.push(`Server description: ${error.errorDescription}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** The status in the tray's words ("valid, expires 14:32 (in 12 min)"), with the reason when action is needed. */
+export function statusText(status: TokenStatus, now: number): string {
+  const text = describeStatus(status, now)
+  const kind = statusKind(status, now)
+  if (kind === 'sign-in-needed') return `${text}: enter the password to get a new token`
+  if (kind === 'not-connected') return `${text} (no token yet)`
+  return text
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function table(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  const all = [header, ...rows]
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)))
+  return all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n') + '\n'
+}
