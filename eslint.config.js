@@ -87,6 +87,11 @@ const layering = [
     paths: [keytarBan, ipcMainBan, ...vueBan('electron/preload'), bannedPackage('better-sqlite3', 'The preload runs sandboxed; storage is in electron/core.')],
     patterns: [relativeInto('core|main|renderer', 'The sandboxed preload may import only shared/ (it is bundled into one CommonJS file).')],
   }),
+  // The command line runs under plain Node on the core, like the app's main process minus Electron.
+  layer(['electron/cli/**/*.ts'], {
+    paths: [keytarBan, electronBan, ...vueBan('electron/cli')],
+    patterns: [relativeInto('renderer|main|preload', 'electron/cli uses electron/core and shared/ only; it never loads the app shell or the renderer.')],
+  }),
   layer(['renderer/**/*.{ts,vue}'], {
     paths: [keytarBan, electronBan, bannedPackage('better-sqlite3', 'The renderer reaches storage only through window.api.')],
     patterns: [
