@@ -10,7 +10,7 @@ import { checkApi, requestPasswordToken, requestRefreshedToken, type IssuedToken
 import { RenewalScheduler, type RenewalOutcome, type RenewalReason } from './renewal'
 import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import { Secret } from './secrets/secret'
-import { SECRET_KINDS, parseSecretAccount, secretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { KeychainError, SECRET_KINDS, parseSecretAccount, secretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
 
 /** A token fetched by Test connection, kept in memory until Save stores it (or it goes stale). */
 interface PendingToken {
@@ -61,8 +61,11 @@ export class DatasourceService {
   readonly #deps: DatasourceServiceDeps
   readonly #pendingTokens = new Map<string, PendingToken>()
   readonly #runningTests = new Map<string, AbortController>()
-  /** Names this process in the renewal lease table shared with the CLI and other app instances. */
-  readonly #leaseHolder = randomUUID()
+  /**
+   * Names this process in the renewal lease table shared with the CLI and other app instances; the
+   * pid in front lets another process see that a lease's holder was killed (leaseHolderGone).
+   */
+  readonly #leaseHolder = `${process.pid}:${randomUUID()}`
 
   constructor(deps: DatasourceServiceDeps) {
     this.#deps = deps
@@ -189,7 +192,7 @@ export class DatasourceService {
 
   async save(input: DatasourceInput, testId?: string): Promise<Result<DatasourceView>> {
     this.#dropStalePending()
-    const { repo, clock } = this.#deps
+    const { repo, clock, logger } = this.#deps
     const now = clock.now()
     const existing = input.id ? repo.get(input.id) : undefined
     if (input.id && !existing) return fail(notFound())
@@ -245,7 +248,9 @@ export class DatasourceService {
     if (tokenToStore) {
       writes.set('access-token', tokenToStore.accessToken)
       writes.set('refresh-token', tokenToStore.refreshToken)
-    } else if (dropToken || input.auth.type === 'none') {
+    } else if (dropToken) {
+      // Only a datasource that had OAuth can have tokens in the keychain: a new or unchanged
+      // "none" datasource makes no keychain call, so it saves even while the keychain is down.
       writes.set('access-token', null)
       writes.set('refresh-token', null)
     }
@@ -264,11 +269,18 @@ export class DatasourceService {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     }
-    repo.transaction(() => {
-      repo.save(record)
-      if (tokenToStore) repo.saveToken(id, tokenToStore.meta)
-      else if (dropToken || input.auth.type === 'none') repo.deleteToken(id)
-    })
+    try {
+      repo.transaction(() => {
+        repo.save(record)
+        if (tokenToStore) repo.saveToken(id, tokenToStore.meta)
+        else if (dropToken || input.auth.type === 'none') repo.deleteToken(id)
+      })
+    } catch (error) {
+      logger.error('datasource not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      // A new datasource's secrets now belong to nothing; the start-up sweep would remove them too.
+      if (!existing) for (const kind of writes.keys()) await this.#deps.secrets.delete(secretAccount(id, kind)).catch(() => false)
+      return fail(storageError('The datasource could not be saved to the database.'))
+    }
     if (existing && configChanged) this.#history(id, { kind: 'config-changed', message: dropToken ? 'Settings changed; the stored token was dropped.' : 'Settings changed.' })
     if (tokenToStore) {
       this.#history(id, { kind: 'obtained', message: 'Token from Test connection saved.', grant: 'password' })
@@ -371,7 +383,7 @@ export class DatasourceService {
       return current && (!before || current.obtainedAt > before.obtainedAt) ? current : null
     }
     const waitUntil = Date.now() + LEASE_TTL_MS + 5_000
-    while (!repo.tryAcquireLease(id, this.#leaseHolder, Date.now(), LEASE_TTL_MS)) {
+    while (!repo.tryAcquireLease(id, this.#leaseHolder, Date.now(), LEASE_TTL_MS, leaseHolderGone)) {
       if (Date.now() > waitUntil) {
         return { ok: false, error: appError('storage', 'lease-busy', 'Another Datasource Desk process is renewing this token.', { transient: true }) }
       }
@@ -434,7 +446,10 @@ export class DatasourceService {
       return { ok: true, token: repo.token(id) ?? issued.value.meta }
     } catch (error) {
       if (error instanceof KeychainFailure) return { ok: false, error: error.appError }
-      return { ok: false, error: { ...keychainAppError(error), transient: true } }
+      if (error instanceof KeychainError) return { ok: false, error: { ...keychainAppError(error), transient: true } }
+      // Anything else came from SQLite (storing the token metadata); the keychain already has the new token.
+      logger.error('token metadata not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      return { ok: false, error: storageError('The new token could not be stored in the database; it will be retried.', true) }
     }
   }
 
@@ -547,6 +562,30 @@ export class DatasourceService {
       if (now - pending.createdAt > PENDING_TOKEN_TTL_MS || this.#pendingTokens.size > MAX_PENDING_TOKENS) this.#pendingTokens.delete(testId)
     }
   }
+}
+
+/**
+ * True when the process that holds a lease no longer exists (killed or crashed while renewing),
+ * whose lease would otherwise block renewal for up to LEASE_TTL_MS. A holder without a pid, this
+ * process, and a process we may not signal (EPERM: it exists) all count as alive. A holder in
+ * another PID namespace (a sandboxed CLI) looks gone; the cost is one extra renewal, not a loss.
+ */
+function leaseHolderGone(holder: string): boolean {
+  const pid = Number(/^(\d+):/.exec(holder)?.[1])
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+function storageError(message: string, transient = false): AppError {
+  return appError('storage', 'write-failed', message, {
+    hint: 'Check that the disk is not full and the data folder is writable, then try again.',
+    ...(transient ? { transient } : {}),
+  })
 }
 
 function notFound(): AppError {

@@ -7,26 +7,37 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'electron'
 import type { Core } from '../core/core'
+import { moveCorruptDatabaseAside } from '../core/corrupt-database'
+import { DatabaseCorruptError } from '../core/db/connection'
 import { systemClock, type Clock, type CoreDeps, type CoreEvent, type FetchLike } from '../core/deps'
+import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 import type { SecretStore } from '../core/secrets/secret-store'
-import { buildTrayModel } from '../core/tray-model'
+import { buildTrayModel, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers } from './ipc'
 import { createTrayView, type TrayView } from './tray'
-import { createAppUrlCheck, createMainWindow, type RendererTarget } from './window'
+import { createAppUrlCheck, createMainWindow, hardenWebContents, type RendererTarget } from './window'
 
 /** What main needs from the core; the full Core satisfies it, tests pass a fake. */
 export type CoreLike = Pick<Core, 'handlers' | 'snapshot' | 'renewNow' | 'recheck' | 'close'>
 
-export const KEYCHAIN_SERVICE = 'Datasource Desk'
+export const KEYCHAIN_SERVICE = DEFAULT_KEYCHAIN_SERVICE
+/** Set to "1" by the e2e harness (electron target): exposes the tray model to electronApp.evaluate. */
+export const E2E_ENV = 'DATASOURCE_DESK_E2E'
+/** Where the tray model is exposed under E2E_ENV; tests/e2e/fixtures.ts reads it. */
+export const TRAY_MODEL_GLOBAL = '__datasourceDeskTrayModel'
 export const APP_USER_MODEL_ID = 'dev.datasourcedesk.app'
 
 export interface StartOptions {
   readonly createCore: (deps: CoreDeps) => Promise<CoreLike>
-  /** Defaults to the OS keychain under KEYCHAIN_SERVICE. */
+  /** Defaults to the OS keychain under KEYCHAIN_SERVICE (or DATASOURCE_DESK_KEYCHAIN_SERVICE). */
   readonly secretStore?: SecretStore
   readonly clock?: Clock
+  /** Defaults to the core's; tests pass a stand-in. */
+  readonly moveCorruptDatabaseAside?: (dataDir: string) => string[]
+  /** Defaults to process.env; read for the data folder, keychain service and e2e overrides. */
+  readonly env?: Env
 }
 
 export interface AppController {
@@ -49,6 +60,11 @@ const CLOSE_TIMEOUT_MS = 5_000
  * other shows its window) or when the core could not start.
  */
 export async function startApp(options: StartOptions): Promise<AppController | null> {
+  const env = options.env ?? process.env
+  // Before the single-instance lock, which Electron keys on userData: each e2e run gets its own
+  // folder (database and Chromium profile) and may run next to another instance.
+  const dataDirOverride = env[DATA_DIR_ENV]?.trim()
+  if (dataDirOverride) app.setPath('userData', dataDirOverride)
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return null
@@ -58,7 +74,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID)
 
   const clock = options.clock ?? systemClock
-  const paths = resolvePaths()
+  const paths = resolvePaths(env)
   const isAppUrl = createAppUrlCheck(paths.target)
   let window: BrowserWindow | null = null
   let tray: TrayView | null = null
@@ -97,7 +113,11 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     if (renderTimer) clearTimeout(renderTimer)
     renderTimer = null
     if (!tray || !core) return
-    tray.render(buildTrayModel(core.snapshot(), clock.now()))
+    tray.render(currentTrayModel(core))
+  }
+
+  function currentTrayModel(from: CoreLike): TrayModel {
+    return buildTrayModel(from.snapshot(), clock.now())
   }
 
   function scheduleTrayRender(): void {
@@ -116,6 +136,9 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     notification.show()
   }
 
+  // Electron's checklist: lock down every WebContents, also one created by something other than
+  // createMainWindow (a devtools extension, a future feature), before it can navigate.
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents))
   app.on('second-instance', () => showWindow())
   app.on('activate', () => showWindow())
   // Without a listener Electron quits when the last window closes; the tray keeps us alive.
@@ -140,19 +163,28 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   await app.whenReady()
 
   const fetchViaNet: FetchLike = (input, init) => net.fetch(input instanceof URL ? input.href : input, init)
+  const coreDeps: CoreDeps = {
+    dataDir: app.getPath('userData'),
+    secretStore: options.secretStore ?? createKeytarSecretStore(keychainServiceName(env)),
+    fetch: fetchViaNet,
+    clock,
+    notify,
+  }
   try {
-    core = await options.createCore({
-      dataDir: app.getPath('userData'),
-      secretStore: options.secretStore ?? createKeytarSecretStore(KEYCHAIN_SERVICE),
-      fetch: fetchViaNet,
-      clock,
-      notify,
+    core = await options.createCore(coreDeps).catch(async (error: unknown) => {
+      if (!(error instanceof DatabaseCorruptError)) throw error
+      if (!(await offerFreshStart(error))) return null
+      // Moved aside (never deleted), then exactly one more try: a second failure quits, no loop.
+      ;(options.moveCorruptDatabaseAside ?? moveCorruptDatabaseAside)(coreDeps.dataDir)
+      return options.createCore(coreDeps)
     })
   } catch (error) {
     dialog.showErrorBox(
       'Datasource Desk could not start',
       `${error instanceof Error ? error.message : 'The data folder could not be opened.'}\n\nData folder: ${app.getPath('userData')}`,
     )
+  }
+  if (!core) {
     coreClosed = true
     app.quit()
     return null
@@ -167,6 +199,10 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     quit: () => app.quit(),
   })
   renderTray()
+  if (env[E2E_ENV] === '1') {
+    // A getter, so the harness always reads the model as the menu would show it right now.
+    Object.defineProperty(globalThis, TRAY_MODEL_GLOBAL, { configurable: true, get: () => currentTrayModel(started) })
+  }
   const refresh = setInterval(renderTray, TRAY_REFRESH_MS)
   refresh.unref?.()
 
@@ -178,6 +214,27 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   return { core: started, getWindow, showWindow, renderTray }
 }
 
+export const MOVE_ASIDE_BUTTON = 'Move aside and start fresh'
+
+/** Tells the user the database is damaged and asks what to do; true for "Move aside". */
+async function offerFreshStart(error: DatabaseCorruptError): Promise<boolean> {
+  const { response } = await dialog.showMessageBox({
+    type: 'error',
+    title: 'Datasource Desk',
+    message: 'The Datasource Desk database is damaged and cannot be opened.',
+    detail:
+      `${error.message}\n\n"${MOVE_ASIDE_BUTTON}" renames the damaged file (it is kept, not deleted, in the data folder, ` +
+      'named "datasource-desk.corrupt-<date>.sqlite") and starts with an empty list; the keychain entries of the old ' +
+      'datasources are then removed. "Quit" changes nothing.',
+    buttons: [MOVE_ASIDE_BUTTON, 'Quit'],
+    // Closing the dialog or pressing Escape is "Quit": nothing is moved without a clear choice.
+    defaultId: 1,
+    cancelId: 1,
+    noLink: true,
+  })
+  return response === 0
+}
+
 interface AppPaths {
   readonly preload: string
   readonly target: RendererTarget
@@ -185,12 +242,12 @@ interface AppPaths {
   trayIcon(severity: Severity): string
 }
 
-function resolvePaths(): AppPaths {
+function resolvePaths(env: Env): AppPaths {
   // out/main/index.js at run time; the preload and renderer are built next to it.
   const here = dirname(fileURLToPath(import.meta.url))
   const resources = join(app.getAppPath(), 'resources')
   // Only an unpackaged (development) app may be pointed at a dev server by the environment.
-  const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
+  const devUrl = !app.isPackaged ? env.ELECTRON_RENDERER_URL : undefined
   return {
     preload: join(here, '../preload/index.cjs'),
     target: devUrl ? { kind: 'dev', url: devUrl } : { kind: 'file', path: join(here, '../renderer/index.html') },

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { applyMigrations, type Migration } from './migrations'
@@ -24,6 +24,7 @@ export class DatabaseCorruptError extends Error {
  */
 export function openDatabase(file: string, migrations: ReadonlyArray<Migration> = schemaMigrations): Db {
   mkdirSync(dirname(file), { recursive: true })
+  assertDatabaseHeader(file)
   let db: Db | undefined
   try {
     db = new Database(file, { timeout: 5_000 })
@@ -46,4 +47,30 @@ export function openDatabase(file: string, migrations: ReadonlyArray<Migration> 
     throw error
   }
   return db
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
+
+/**
+ * Refuses a file that is not an SQLite database before SQLite opens it: opening such a file and
+ * closing it again makes SQLite delete the -wal and -shm next to it, which may hold the last
+ * committed changes that whoever recovers the damaged file needs. A missing or empty file is fine
+ * (SQLite creates the database).
+ */
+function assertDatabaseHeader(file: string): void {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  try {
+    const head = Buffer.alloc(SQLITE_HEADER.length)
+    const read = readSync(fd, head, 0, head.length, 0)
+    if (read > 0 && !head.subarray(0, read).equals(SQLITE_HEADER.subarray(0, read))) throw new DatabaseCorruptError(file, 'not an SQLite database')
+    if (read > 0 && read < head.length) throw new DatabaseCorruptError(file, 'truncated header')
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -281,12 +281,13 @@ export class DatasourceRepository {
 
   /**
    * Takes the renewal lease for a datasource unless another live holder has it. BEGIN IMMEDIATE
-   * takes SQLite's write lock first, so two processes cannot both see the lease as free.
+   * takes SQLite's write lock first, so two processes cannot both see the lease as free. A lease
+   * whose holder `isGone` (a process killed mid-renewal) is taken over at once, not after its TTL.
    */
-  tryAcquireLease(id: string, holder: string, now: number, ttlMs: number): boolean {
+  tryAcquireLease(id: string, holder: string, now: number, ttlMs: number, isGone: (holder: string) => boolean = () => false): boolean {
     const acquire = this.#db.transaction(() => {
       const current = this.#statements.lease.get(id)
-      if (current && current.holder !== holder && current.expires_at > now) return false
+      if (current && current.holder !== holder && current.expires_at > now && !isGone(current.holder)) return false
       this.#statements.putLease.run(id, holder, now + ttlMs)
       return true
     })

@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer'
 import { isLoopbackHost, type ClientAuthMethod, type ExtraParam } from '../../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/ipc'
-import type { TokenMeta } from '../../../shared/token'
+import { parseRetryAfter, type TokenMeta } from '../../../shared/token'
 import type { FetchLike } from '../deps'
 import { Secret } from '../secrets/secret'
 import { BoundedExchange, discard, ExchangeFailure, type ReceivedResponse } from './bounded-exchange'
@@ -300,7 +300,12 @@ function describeFailure(
   now: () => number,
 ): AppError {
   if (error instanceof ExchangeFailure) return error.appError
-  if (error instanceof oauth.ResponseBodyError) return oauthError(error.cause, error.status, context)
+  if (error instanceof oauth.ResponseBodyError) {
+    // A rate limiter that answers with an RFC 6749 error body still means its Retry-After.
+    const retryAfterMs = error.status === 429 || error.status === 503 ? parseRetryAfter(received?.headers.get('retry-after'), now()) : undefined
+    const described = oauthError(error.cause, error.status, context)
+    return retryAfterMs === undefined ? described : { ...described, retryAfterMs }
+  }
   if (!received) return exchange.failureOf(error)
   const info = statusInfo(received)
   if (received.status !== 200) return unexpectedStatusError(info, context.host, now())
