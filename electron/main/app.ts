@@ -9,7 +9,8 @@ import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'ele
 import type { Core } from '../core/core'
 import { moveCorruptDatabaseAside } from '../core/corrupt-database'
 import { DatabaseCorruptError } from '../core/db/connection'
-import { systemClock, type Clock, type CoreDeps, type CoreEvent, type FetchLike } from '../core/deps'
+import { systemClock, type Clock, type CoreDeps, type CoreEvent, type FetchLike, type Logger } from '../core/deps'
+import { createFileLogger } from '../core/file-logger'
 import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 import type { SecretStore } from '../core/secrets/secret-store'
@@ -36,6 +37,8 @@ export interface StartOptions {
   readonly clock?: Clock
   /** Defaults to the core's; tests pass a stand-in. */
   readonly moveCorruptDatabaseAside?: (dataDir: string) => string[]
+  /** Defaults to JSON lines in <userData>/logs/datasource-desk.log. */
+  readonly logger?: Logger
   /** Defaults to process.env; read for the data folder, keychain service and e2e overrides. */
   readonly env?: Env
 }
@@ -169,6 +172,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     fetch: fetchViaNet,
     clock,
     notify,
+    logger: options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs')),
   }
   try {
     core = await options.createCore(coreDeps).catch(async (error: unknown) => {
