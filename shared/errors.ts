@@ -62,3 +62,17 @@ export const oauthErrorHints: Readonly<Record<string, string>> = {
   unsupported_grant_type: 'This server does not offer the password grant at all. Ask its administrator.',
   invalid_scope: 'A requested scope is unknown or not allowed for this client. Remove it or ask for it to be allowed.',
 }
+
+/** The heading of a failed Test connection, per error kind: the app's panel and the CLI say the same. */
+export function testFailureTitle(error: AppError): string {
+  return testFailureTitles[error.kind] ?? 'The connection test failed'
+}
+
+const testFailureTitles: Readonly<Partial<Record<AppErrorKind, string>>> = {
+  oauth: 'The server refused the token request',
+  'invalid-response': 'The answer is not a usable token',
+  network: 'Could not reach the token endpoint',
+  'insecure-url': 'Not sent: the token URL is not secure',
+  validation: 'Some fields need attention',
+  keychain: 'The keychain is not available',
+}

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from '../../shared/datasource'
-import { appError, type AppError, type Result } from '../../shared/errors'
+import { appError, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
 import { formatClock, formatExpiry, notConnected, statusKind, statusLabels, type TokenStatus } from '../../shared/token'
 import { DatabaseCorruptError } from '../core/db/connection'
@@ -51,16 +51,6 @@ class CommandFailure extends Error {
   ) {
     super(error.message)
   }
-}
-
-/** The headings of the app's Test connection panel, per error kind. */
-const TEST_FAILURE_TITLES: Readonly<Partial<Record<AppError['kind'], string>>> = {
-  oauth: 'The server refused the token request',
-  'invalid-response': 'The answer is not a usable token',
-  network: 'Could not reach the token endpoint',
-  'insecure-url': 'Not sent: the token URL is not secure',
-  validation: 'Some fields need attention',
-  keychain: 'The keychain is not available',
 }
 
 export async function runCommand(command: Command, options: RunOptions): Promise<ExitCode> {
@@ -180,7 +170,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     context.loadForRenewal(record.id)
     const input = inputFromRecord(record)
     const result = await context.handlers.testConnection({ testId: randomUUID(), input })
-    if (!result.ok) throw new CommandFailure(result.error, TEST_FAILURE_TITLES[result.error.kind] ?? 'The connection test failed')
+    if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error))
     output.out(testReportText(result.value, context.clock.now()))
   },
 
@@ -309,7 +299,7 @@ async function testAndSave(context: CliContext, input: DatasourceInput, values: 
       const error = tested.error
       throw new CommandFailure(
         { ...error, hint: `${error.hint ? `${error.hint} ` : ''}Nothing was saved; to save without a token, add --no-test.` },
-        TEST_FAILURE_TITLES[error.kind] ?? 'The connection test failed',
+        testFailureTitle(error),
       )
     }
     const check = tested.value.apiCheck

@@ -130,6 +130,11 @@ export const useEditorStore = defineStore('editor', () => {
 
   const isNew = computed(() => id.value === null)
 
+  /** The form as it was opened; leaving with anything else asks before throwing the edits away. */
+  const baseline = ref('')
+  const formState = () => JSON.stringify({ model, cleared })
+  const isDirty = computed(() => formState() !== baseline.value)
+
   /** Whether the keychain already holds this secret (and the user has not asked to clear it). */
   function hasStored(field: SecretField): boolean {
     const auth = original.value?.auth
@@ -233,6 +238,7 @@ export const useEditorStore = defineStore('editor', () => {
     test.value = { phase: 'idle' }
     history.value = []
     historyError.value = null
+    baseline.value = formState()
   }
 
   function startNew(): void {
@@ -365,6 +371,7 @@ export const useEditorStore = defineStore('editor', () => {
     history,
     historyError,
     isNew,
+    isDirty,
     input,
     issues,
     isValid,

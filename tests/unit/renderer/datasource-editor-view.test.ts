@@ -223,6 +223,37 @@ describe('Test connection', () => {
   })
 })
 
+describe('leaving the form', () => {
+  it('goes straight back when nothing changed', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    useViewStore().openEditor(saved.id)
+    await byTestId(w, 'back').trigger('click')
+    expect(document.querySelector('[data-testid="confirm-discard"]')).toBeNull()
+    expect(useViewStore().current).toEqual({ name: 'list' })
+  })
+
+  it('asks before throwing away edits; Cancel stays, Discard leaves without saving', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    useViewStore().openEditor(saved.id)
+    await byTestId(w, 'field-name').setValue('CRM renamed')
+    await byTestId(w, 'back').trigger('click')
+    expect(document.querySelector('[data-testid="confirm-discard"]')).not.toBeNull()
+    ;(document.querySelector('[data-testid="cancel-dialog"]') as HTMLButtonElement).click()
+    await flushPromises()
+    expect(useViewStore().current).toEqual({ name: 'editor', id: saved.id })
+
+    await byTestId(w, 'back').trigger('click')
+    ;(document.querySelector('[data-testid="confirm-discard"]') as HTMLButtonElement).click()
+    await flushPromises()
+    expect(useViewStore().current).toEqual({ name: 'list' })
+    expect(api.callsOf('saveDatasource')).toEqual([])
+  })
+})
+
 describe('deleting', () => {
   it('asks first; Escape cancels and returns focus; confirming deletes and goes back', async () => {
     const saved = datasourceView({ name: 'CRM' })
