@@ -3,6 +3,7 @@
  * Service (gnome-keyring, KWallet) over D-Bus on Linux. This is the only file that touches keytar,
  * so the rest of the core can be tested with an in-memory SecretStore.
  */
+import { createRequire } from 'node:module'
 import { KeychainError, type SecretStore } from './secret-store'
 import { Secret } from './secret'
 
@@ -99,8 +100,9 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
 }
 
 async function importKeytar(): Promise<KeytarLike> {
-  const module = (await import('keytar')) as KeytarLike & { default?: KeytarLike }
-  return module.default ?? module
+  // require() rather than import(): keytar is CommonJS, and Node's ESM bridge adds a few
+  // milliseconds to every `datasource-desk token`, which scripts call in loops.
+  return createRequire(import.meta.url)('keytar') as KeytarLike
 }
 
 const UNAVAILABLE =
