@@ -1,8 +1,9 @@
 /**
  * Builds the `datasource-desk` command (electron/cli) for plain Node into out/cli, apart from
  * electron-vite: no Electron, one small entry file, and the full core in chunks loaded on demand
- * so that `token` with a cached token starts fast. Dependencies stay external (native modules
- * cannot be bundled; the others are loaded from node_modules like the app's main process does).
+ * so that `token` with a cached token starts fast. CommonJS output, because Node starts a CommonJS
+ * entry about 10 ms sooner than an ES module and scripts call `token` in loops. Dependencies stay
+ * external (native modules cannot be bundled; the others load from node_modules as in main).
  */
 import { chmod, readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
@@ -41,9 +42,9 @@ export default defineConfig({
     rollupOptions: {
       external,
       output: {
-        format: 'es',
-        entryFileNames: 'index.js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
+        format: 'cjs',
+        entryFileNames: 'index.cjs',
+        chunkFileNames: 'chunks/[name]-[hash].cjs',
       },
     },
   },

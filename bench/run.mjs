@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = join(root, 'out', 'cli', 'index.js')
+const cli = join(root, 'out', 'cli', 'index.cjs')
 const args = process.argv.slice(2)
 const runsArg = args.indexOf('--runs')
 const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : 20

@@ -1,5 +1,5 @@
 /**
- * Runs the built `datasource-desk` command (out/cli/index.js) as a child process, the way a
+ * Runs the built `datasource-desk` command (out/cli/index.cjs) as a child process, the way a
  * script would. `npm test` runs the unit and integration tests before `npm run build`, so
  * ensureCliBuilt() builds the command itself when out/cli is missing or older than its sources;
  * test files run in parallel, so one build at a time is taken through a lock directory.
@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-export const cliEntry = join(repoRoot, 'out', 'cli', 'index.js')
+export const cliEntry = join(repoRoot, 'out', 'cli', 'index.cjs')
 
 const SOURCES = ['electron/cli', 'electron/core', 'shared', 'cli.vite.config.ts', 'package.json']
 const LOCK = join(repoRoot, 'out', '.cli-build-lock')
@@ -72,7 +72,7 @@ export interface CliRunOptions {
 }
 
 /**
- * Runs `node out/cli/index.js ...args` asynchronously: the OAuth server the command talks to runs
+ * Runs `node out/cli/index.cjs ...args` asynchronously: the OAuth server the command talks to runs
  * in this very process, so a synchronous spawn would leave it unable to answer.
  */
 export function runCli(args: ReadonlyArray<string>, options: CliRunOptions = {}): Promise<CliResult> {
