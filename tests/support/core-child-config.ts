@@ -3,13 +3,9 @@
  * parent tests, which must not import core-child.ts itself (it runs on import).
  */
 import type { DatasourceInput } from '../../shared/datasource'
+import { passwordFormFor, type FormCredentials } from './password-form'
 
-export interface ChildCredentials {
-  readonly clientId: string
-  readonly clientSecret: string
-  readonly username: string
-  readonly password: string
-}
+export type ChildCredentials = FormCredentials
 
 export interface ChurnConfig {
   readonly mode: 'churn'
@@ -43,21 +39,5 @@ export interface ProbeReport {
 export const CHURN_PREFIX = 'churn-'
 
 export function childForm(config: { tokenUrl: string; apiUrl: string; credentials: ChildCredentials }, name: string): DatasourceInput {
-  const { credentials } = config
-  return {
-    name,
-    url: config.apiUrl,
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: config.tokenUrl,
-      clientId: credentials.clientId,
-      clientSecret: { action: 'set', value: credentials.clientSecret },
-      clientAuth: 'basic',
-      username: credentials.username,
-      password: { action: 'set', value: credentials.password },
-      rememberPassword: true,
-      scope: 'read',
-      extraParams: [],
-    },
-  }
+  return passwordFormFor(config, config.credentials, {}, name)
 }

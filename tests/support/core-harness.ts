@@ -8,6 +8,7 @@ import type { SecretStore } from '../../electron/core/secrets/secret-store'
 import type { DatasourceInput, OAuth2PasswordInput } from '../../shared/datasource'
 import type { Result } from '../../shared/errors'
 import { CONFIDENTIAL_CLIENT, TEST_USER, type OAuthTestServer } from './oauth-server'
+import { passwordFormFor } from './password-form'
 import { makeTempDir } from './temp-dir'
 
 /**
@@ -66,23 +67,8 @@ export async function startCoreHarness(options: { clock?: Clock; random?: () => 
 
 /** A form for the test OAuth server's confidential client and user (special characters included). */
 export function passwordForm(server: OAuthTestServer, overrides: Partial<OAuth2PasswordInput> = {}, name = 'CRM'): DatasourceInput {
-  return {
-    name,
-    url: server.apiUrl,
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: server.tokenUrl,
-      clientId: CONFIDENTIAL_CLIENT.id,
-      clientSecret: { action: 'set', value: CONFIDENTIAL_CLIENT.secret },
-      clientAuth: 'basic',
-      username: TEST_USER.username,
-      password: { action: 'set', value: TEST_USER.password },
-      rememberPassword: true,
-      scope: 'read',
-      extraParams: [],
-      ...overrides,
-    },
-  }
+  const credentials = { clientId: CONFIDENTIAL_CLIENT.id, clientSecret: CONFIDENTIAL_CLIENT.secret, ...TEST_USER }
+  return passwordFormFor(server, credentials, overrides, name)
 }
 
 /** Unwraps a Result in a test, failing with the error's words when it is not ok. */

@@ -24,6 +24,7 @@ import type { AppError, Result } from '../../../shared/errors'
 import { ipcMethods, type HandlerTable, type HistoryEvent, type IpcMethod } from '../../../shared/ipc'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { passwordFormFor } from '../../support/password-form'
 
 // Letters and digits only, so that form-encoding, JSON escaping or URL-encoding would not change
 // them and hide a leak from a plain byte search.
@@ -110,24 +111,8 @@ async function readKeychain(): Promise<void> {
 }
 
 function form(overrides: Partial<Extract<DatasourceInput['auth'], { type: 'oauth2-password' }>> = {}, top: Partial<DatasourceInput> = {}): DatasourceInput {
-  return {
-    name: 'Canary CRM',
-    url: server.apiUrl,
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: server.tokenUrl,
-      clientId: CONFIDENTIAL_CLIENT.id,
-      clientSecret: { action: 'set', value: CANARY.clientSecret },
-      clientAuth: 'basic',
-      username: TEST_USER.username,
-      password: { action: 'set', value: CANARY.password },
-      rememberPassword: true,
-      scope: 'read',
-      extraParams: [],
-      ...overrides,
-    },
-    ...top,
-  }
+  const credentials = { clientId: CONFIDENTIAL_CLIENT.id, clientSecret: CANARY.clientSecret, username: TEST_USER.username, password: CANARY.password }
+  return { ...passwordFormFor(server, credentials, overrides, 'Canary CRM'), ...top }
 }
 
 function filesUnder(dir: string): string[] {
