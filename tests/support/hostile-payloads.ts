@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check'
 import type { IpcMethod } from '../../shared/ipc'
+import { passwordFormFor } from './password-form'
 
 export const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype'] as const
 /** Keys that mean something to our schemas or to JavaScript, so fuzzed objects hit real code paths. */
@@ -63,22 +64,9 @@ const UUID = '0b5d6c9e-2f1a-4e3b-8c7d-6a5b4c3d2e1f'
 
 /** A form that passes the schema, for mutation. */
 export function validInput(): Record<string, unknown> {
-  return {
-    name: 'Fuzzed',
-    url: 'https://api.example.invalid/me',
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: 'https://auth.example.invalid/token',
-      clientId: 'client',
-      clientSecret: { action: 'set', value: 'fuzz-client-secret' },
-      clientAuth: 'basic',
-      username: 'user',
-      password: { action: 'set', value: 'fuzz-password' },
-      rememberPassword: true,
-      scope: 'read',
-      extraParams: [{ name: 'audience', value: 'api' }],
-    },
-  }
+  const endpoints = { tokenUrl: 'https://auth.example.invalid/token', apiUrl: 'https://api.example.invalid/me' }
+  const credentials = { clientId: 'client', clientSecret: 'fuzz-client-secret', username: 'user', password: 'fuzz-password' }
+  return { ...passwordFormFor(endpoints, credentials, { extraParams: [{ name: 'audience', value: 'api' }] }, 'Fuzzed') }
 }
 
 /** A payload of the right shape for each method. */

@@ -12,6 +12,7 @@ import { parseSecretAccount, secretAccount } from '../../../electron/core/secret
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { requireKeyringSession } from '../../support/keyring-session'
 
 const keychainService = `datasource-desk-test-cli-${randomUUID()}`
 const secrets = createKeytarSecretStore(keychainService)
@@ -79,9 +80,7 @@ function addArgs(name: string): string[] {
 }
 
 beforeAll(async () => {
-  if (!process.env.DATASOURCE_DESK_KEYRING_READY) {
-    throw new Error('Run this test inside tests/support/with-keyring.sh (it needs a D-Bus session with gnome-keyring)')
-  }
+  requireKeyringSession()
   await ensureCliBuilt()
   server = await startOAuthServer({ rotateRefreshTokens: true })
 }, 120_000)

@@ -14,6 +14,7 @@ import { ensureCliBuilt, runCli } from '../../support/cli-runner'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { startHoldingProxy, type HoldingProxy } from '../../support/holding-proxy'
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
+import { requireKeyringSession } from '../../support/keyring-session'
 
 /** Real time, but timers that never fire: the core in this process renews only when told to. */
 const heldTimers: Clock = { now: () => Date.now(), setTimeout: () => null, clearTimeout: () => {} }
@@ -24,9 +25,7 @@ let app: CoreHarness
 let id: string
 
 beforeAll(async () => {
-  if (!process.env.DATASOURCE_DESK_KEYRING_READY) {
-    throw new Error('Run this test inside tests/support/with-keyring.sh (it needs a D-Bus session with gnome-keyring)')
-  }
+  requireKeyringSession()
   await ensureCliBuilt()
   server = await startOAuthServer({ rotateRefreshTokens: true })
 }, 120_000)

@@ -14,6 +14,7 @@ import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner
 import { closedPort, startHostileServer, type HostileServer } from '../../support/hostile-server'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { requireKeyringSession } from '../../support/keyring-session'
 
 const keychainService = `datasource-desk-test-cli-codes-${randomUUID()}`
 const secrets = createKeytarSecretStore(keychainService)
@@ -46,9 +47,7 @@ function expectFailure(result: CliResult, code: number): void {
 }
 
 beforeAll(async () => {
-  if (!process.env.DATASOURCE_DESK_KEYRING_READY) {
-    throw new Error('Run this test inside tests/support/with-keyring.sh (it needs a D-Bus session with gnome-keyring)')
-  }
+  requireKeyringSession()
   await ensureCliBuilt()
   server = await startOAuthServer()
   hostile = await startHostileServer()

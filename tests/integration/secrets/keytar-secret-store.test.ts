@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
 import { KeychainError, secretAccount } from '../../../electron/core/secrets/secret-store'
+import { requireKeyringSession } from '../../support/keyring-session'
 
 // One service name per run, so parallel runs and the user's real entries are never touched.
 const service = `datasource-desk-test-${process.pid}-${randomUUID()}`
@@ -15,9 +16,7 @@ const ugly = 'p|a=s+s/w&o rd ünï 🔑 "quoted" \\ ;--'
 
 describe('keytar secret store (real keyring)', () => {
   beforeAll(() => {
-    if (!process.env.DATASOURCE_DESK_KEYRING_READY) {
-      throw new Error('Run this test inside tests/support/with-keyring.sh (it needs a D-Bus session with gnome-keyring)')
-    }
+    requireKeyringSession()
   })
 
   afterAll(async () => {

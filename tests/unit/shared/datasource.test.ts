@@ -14,26 +14,12 @@ import {
   type OAuth2PasswordInput,
 } from '../../../shared/datasource'
 import { ipcContract } from '../../../shared/ipc'
+import { passwordFormFor } from '../../support/password-form'
 
 function oauthInput(overrides: Partial<OAuth2PasswordInput> = {}, top: Partial<DatasourceInput> = {}): unknown {
-  return {
-    name: 'CRM',
-    url: 'https://api.example.com/v1/me',
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: 'https://auth.example.com/oauth/token',
-      clientId: 'desk',
-      clientSecret: { action: 'set', value: 's3cret' },
-      clientAuth: 'basic',
-      username: 'ana',
-      password: { action: 'set', value: 'pw' },
-      rememberPassword: true,
-      scope: 'read write',
-      extraParams: [],
-      ...overrides,
-    },
-    ...top,
-  }
+  const endpoints = { tokenUrl: 'https://auth.example.com/oauth/token', apiUrl: 'https://api.example.com/v1/me' }
+  const credentials = { clientId: 'desk', clientSecret: 's3cret', username: 'ana', password: 'pw' }
+  return { ...passwordFormFor(endpoints, credentials, { scope: 'read write', ...overrides }), ...top }
 }
 
 /** The issues of a failed parse as "path: message" lines; an empty list when it passed. */
