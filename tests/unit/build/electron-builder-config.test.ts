@@ -29,6 +29,13 @@ describe('electron-builder.yml', () => {
     await expect(validateConfiguration(misspelled as never, silentDebugLogger)).rejects.toThrow(/electronFuses/)
   })
 
+  it('ships native modules as installed: no rebuild for Electron\'s ABI (they are N-API, see native-modules.test.ts)', () => {
+    // A rebuild happens in the project's own node_modules and would leave modules the Node-run
+    // CLI and tests cannot load.
+    expect(config.npmRebuild).toBe(false)
+    expect(config.buildDependenciesFromSource).toBe(false)
+  })
+
   it('names the product and packs the app into an asar', () => {
     expect(config.productName).toBe('Datasource Desk')
     expect(config.appId).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/)
