@@ -50,10 +50,22 @@ export type StatusKind =
 export type Severity = 'ok' | 'attention' | 'error'
 
 export const RENEWAL = {
-  /** Renew after this fraction of the lifetime has passed ... */
-  fraction: 0.75,
-  /** ... plus or minus this much of the lifetime, so tokens issued together spread out. */
+  /**
+   * Renew when this fraction of the lifetime is left ... (70-80% of a short token's lifetime has
+   * passed; the CLI hands a token out until the earliest of these points).
+   */
+  marginFraction: 0.25,
+  /** ... plus or minus this much of the lifetime, so tokens issued together spread out ... */
   jitter: 0.05,
+  /**
+   * ... but never more than a margin in time: an hour-long token renewed at 75% costs 1.33
+   * requests per lifetime, one renewed 2-5 min before its expiry about 1.06. The margin is picked
+   * at random between the two bounds (the jitter of long tokens). The lower bound leaves room for
+   * the slowest renewal that still succeeds: a 15 s token request, keychain calls bounded at 5 s
+   * each, and the first transient retries (5 + 10 + 20 s), before the old token expires.
+   */
+  minMarginMs: 2 * 60_000,
+  maxMarginMs: 5 * 60_000,
   /** Never renew sooner than this after obtaining a token: no tight loop for tiny lifetimes. */
   minIntervalMs: 1_000,
   /** "Expiring soon" once less than this fraction of the lifetime is left. */
@@ -69,14 +81,20 @@ export function notConnected(datasourceId: string, now: number): TokenStatus {
 }
 
 /**
- * When to renew a token: after 70-80% of its lifetime (random picks the point), never earlier than
- * `minIntervalMs` after it was obtained. Tokens without an expiry are not renewed on a timer.
+ * When to renew a token: when a margin of its lifetime is left, the smaller of 20-30% of the
+ * lifetime and 2-5 min (random picks both; 0 is the earliest point, 1 the latest), and never
+ * earlier than `minIntervalMs` after it was obtained. Short tokens renew at 70-80% of their
+ * lifetime, long ones a few minutes before they expire. Tokens without an expiry are not renewed
+ * on a timer.
  */
 export function renewalTime(token: Pick<TokenMeta, 'obtainedAt' | 'expiresAt'>, random: number): number | null {
   if (token.expiresAt === null) return null
   const lifetime = Math.max(0, token.expiresAt - token.obtainedAt)
-  const fraction = RENEWAL.fraction + (clamp01(random) * 2 - 1) * RENEWAL.jitter
-  return Math.max(token.obtainedAt + lifetime * fraction, token.obtainedAt + RENEWAL.minIntervalMs)
+  const r = clamp01(random)
+  const fractionMargin = lifetime * (RENEWAL.marginFraction + (1 - 2 * r) * RENEWAL.jitter)
+  const timeMargin = RENEWAL.maxMarginMs - r * (RENEWAL.maxMarginMs - RENEWAL.minMarginMs)
+  const margin = Math.min(fractionMargin, timeMargin)
+  return Math.max(token.obtainedAt + lifetime - margin, token.obtainedAt + RENEWAL.minIntervalMs)
 }
 
 /**

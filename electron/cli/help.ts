@@ -25,7 +25,7 @@ const COMMAND_DETAILS: Readonly<Record<string, string>> = {
   list: '  --json                     machine-readable output',
   status: '  --json                     machine-readable output',
   remove: '  -y, --yes                  do not ask for confirmation (required when not in a terminal)',
-  token: 'Prints only the access token and a newline. While the stored token is within the first 70% of\nits lifetime, no request is made; otherwise it is renewed first (refresh token, then the stored\npassword), waiting for the app if it is renewing the same token.',
+  token: 'Prints only the access token and a newline. Until the earliest point at which the app renews\n(70% of a short token lifetime, 5 min before a long one expires) no request is made; otherwise\nit is renewed first (refresh token, then the stored password), waiting for the app if it is\nrenewing the same token.',
   import: '  --replace                  update datasources that already exist (their secrets are kept)',
 }
 

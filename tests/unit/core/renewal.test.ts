@@ -128,11 +128,11 @@ describe('RenewalScheduler: when it renews', () => {
     expect(h.clock.pending).toBe(1)
   })
 
-  it('renews a 1 h token within 42-48 min, as random picks', () => {
+  it('renews a 1 h token 5 to 2 min before it expires, as random picks', () => {
     for (const [random, minutes] of [
-      [0, 42],
-      [0.5, 45],
-      [1, 48],
+      [0, 55],
+      [0.5, 56.5],
+      [1, 58],
     ] as const) {
       const h = harness({ random: () => random })
       const start = h.clock.now()
@@ -142,13 +142,18 @@ describe('RenewalScheduler: when it renews', () => {
     }
   })
 
-  it('spreads tokens issued together over the 70-80% window', () => {
+  it('spreads tokens issued together over the 70-80% window, and hour-long ones over 3 min', () => {
     const h = harness({ random: Math.random })
     const start = h.clock.now()
-    for (let index = 0; index < 500; index++) h.scheduler.setToken(`ds-${index}`, token(start, HOUR))
-    const renewAts = h.scheduler.snapshot().map((status) => status.renewAt! - start)
-    expect(Math.min(...renewAts)).toBeGreaterThanOrEqual(0.7 * HOUR)
-    expect(Math.max(...renewAts)).toBeLessThanOrEqual(0.8 * HOUR)
+    for (let index = 0; index < 500; index++) h.scheduler.setToken(`ds-${index}`, token(start, 5 * SECOND))
+    for (let index = 0; index < 500; index++) h.scheduler.setToken(`hour-${index}`, token(start, HOUR))
+    const renewAts = h.scheduler.snapshot().filter((status) => status.datasourceId.startsWith('ds-')).map((status) => status.renewAt! - start)
+    expect(Math.min(...renewAts)).toBeGreaterThanOrEqual(0.7 * 5 * SECOND)
+    expect(Math.max(...renewAts)).toBeLessThanOrEqual(0.8 * 5 * SECOND)
+    expect(new Set(renewAts).size).toBeGreaterThan(100)
+    const hourly = h.scheduler.snapshot().filter((status) => status.datasourceId.startsWith('hour-')).map((status) => status.renewAt! - start)
+    expect(Math.min(...hourly)).toBeGreaterThanOrEqual(HOUR - 5 * MINUTE)
+    expect(Math.max(...hourly)).toBeLessThanOrEqual(HOUR - 2 * MINUTE)
     expect(new Set(renewAts).size).toBeGreaterThan(100)
   })
 
@@ -156,7 +161,7 @@ describe('RenewalScheduler: when it renews', () => {
     const h = harness({ respond: () => ({ ok: true, token: token(0, null) }) })
     const start = h.clock.now()
     h.scheduler.setToken('a', token(start, 90 * DAY))
-    const renewAt = start + 67.5 * DAY
+    const renewAt = start + 90 * DAY - 3.5 * MINUTE
     expect(h.scheduler.status('a')?.renewAt).toBe(renewAt)
     // FakeClock throws on a delay setTimeout cannot hold, as Node would silently fire after 1 ms.
     expect(h.clock.nextDelay).toBe(MAX_TIMER_DELAY_MS)
@@ -207,7 +212,7 @@ describe('RenewalScheduler: transient failures', () => {
     const start = h.clock.now()
     const original = token(start, HOUR)
     h.scheduler.setToken('a', original)
-    await h.clock.advanceAsync(45 * MINUTE)
+    await h.clock.advanceAsync(56.5 * MINUTE)
     const delays: number[] = []
     for (let attempt = 1; attempt <= 9; attempt++) {
       const status = h.scheduler.status('a')!
@@ -253,12 +258,12 @@ describe('RenewalScheduler: transient failures', () => {
     let serverUp = false
     const h = harness({ respond: (call) => (serverUp ? { ok: true, token: token(call.at, HOUR) } : { ok: false, error: networkDown }) })
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
-    await h.clock.advanceAsync(45 * MINUTE + 5 * SECOND + 10 * SECOND)
+    await h.clock.advanceAsync(56.5 * MINUTE + 5 * SECOND + 10 * SECOND)
     expect(h.scheduler.status('a')).toMatchObject({ state: 'retrying', attempt: 3 })
     serverUp = true
     await h.clock.advanceAsync(20 * SECOND)
     expect(h.scheduler.status('a')).toMatchObject({ state: 'idle', attempt: 0, lastError: null, nextAttemptAt: null })
-    expect(h.scheduler.status('a')!.renewAt).toBe(h.clock.now() + 45 * MINUTE)
+    expect(h.scheduler.status('a')!.renewAt).toBe(h.clock.now() + 56.5 * MINUTE)
   })
 
   it('turns a perform that throws or rejects into a transient internal error, without an unhandled rejection', async () => {
@@ -286,7 +291,7 @@ describe('RenewalScheduler: permanent failures', () => {
     const h = harness({ respond: () => ({ ok: false, error: badClient }) })
     const original = token(h.clock.now(), HOUR)
     h.scheduler.setToken('a', original)
-    await h.clock.advanceAsync(45 * MINUTE)
+    await h.clock.advanceAsync(56.5 * MINUTE)
     expect(h.scheduler.status('a')).toMatchObject({ state: 'action-needed', lastError: badClient, renewAt: null, nextAttemptAt: null, attempt: 1 })
     expect(h.scheduler.status('a')!.token).toBe(original)
     expect(h.clock.pending).toBe(0)
@@ -341,7 +346,7 @@ describe('RenewalScheduler: permanent failures', () => {
     let answer: RenewalOutcome = { ok: false, error: passwordRejected, signInNeeded: true }
     const h = harness({ respond: () => answer })
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
-    await h.clock.advanceAsync(45 * MINUTE)
+    await h.clock.advanceAsync(56.5 * MINUTE)
     expect(h.scheduler.status('a')).toMatchObject({ state: 'sign-in-needed', lastError: passwordRejected, renewAt: null })
     expect(h.permanent).toEqual([{ id: 'a', error: passwordRejected, signInNeeded: true }])
     expect(h.clock.pending).toBe(0)
@@ -374,7 +379,7 @@ describe('RenewalScheduler: single-flight', () => {
   it('lets a manual and a test renewal join the timer renewal in flight', async () => {
     const h = harness()
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
-    await h.clock.advanceAsync(45 * MINUTE)
+    await h.clock.advanceAsync(56.5 * MINUTE)
     expect(h.perform).toHaveBeenCalledTimes(1)
     const manual = h.scheduler.renew('a', 'manual')
     const test = h.scheduler.renew('a', 'test')
@@ -421,12 +426,12 @@ describe('RenewalScheduler: rescheduling', () => {
     h.scheduler.setToken('a', token(start, HOUR))
     await h.clock.advanceAsync(10 * MINUTE)
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
-    expect(h.scheduler.status('a')!.renewAt).toBe(start + 55 * MINUTE)
-    await h.clock.advanceAsync(35 * MINUTE)
+    expect(h.scheduler.status('a')!.renewAt).toBe(start + 66.5 * MINUTE)
+    await h.clock.advanceAsync(56 * MINUTE)
     expect(h.perform).not.toHaveBeenCalled()
     expect(h.clock.pending).toBe(1)
-    await h.clock.advanceAsync(10 * MINUTE)
-    expect(h.calls.map((call) => call.at)).toEqual([start + 55 * MINUTE])
+    await h.clock.advanceAsync(MINUTE)
+    expect(h.calls.map((call) => call.at)).toEqual([start + 66.5 * MINUTE])
   })
 
   it('drops the timer when a configuration change drops the token, and clears action-needed', async () => {
@@ -461,7 +466,7 @@ describe('RenewalScheduler: rescheduling', () => {
     h.scheduler.setToken('b', token(h.clock.now(), 2 * HOUR))
     h.scheduler.remove('a')
     expect(h.scheduler.status('a')).toBeUndefined()
-    expect(h.clock.nextDelay).toBe(90 * MINUTE)
+    expect(h.clock.nextDelay).toBe(2 * HOUR - 3.5 * MINUTE)
 
     const inFlight = h.scheduler.renew('b', 'manual')
     h.scheduler.remove('b')
@@ -489,9 +494,9 @@ describe('RenewalScheduler: rescheduling', () => {
     expect(h.perform).not.toHaveBeenCalled()
     await h.clock.advanceAsync(0)
     expect(h.calls.map((call) => [call.id, call.reason])).toEqual([['a', 'resume']])
-    expect(h.scheduler.status('a')!.renewAt).toBe(h.clock.now() + 45 * MINUTE)
-    // b's deadline (7.5 h after the start) has not passed: it is re-armed, not renewed.
-    expect(h.clock.nextDelay).toBe(45 * MINUTE)
+    expect(h.scheduler.status('a')!.renewAt).toBe(h.clock.now() + 56.5 * MINUTE)
+    // b's deadline (3.5 min before 10 h after the start) has not passed: it is re-armed, not renewed.
+    expect(h.clock.nextDelay).toBe(56.5 * MINUTE)
   })
 
   it('re-arms for the right remaining time after a smaller or a backward jump', () => {
@@ -499,10 +504,10 @@ describe('RenewalScheduler: rescheduling', () => {
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
     h.clock.jump(10 * MINUTE)
     h.scheduler.recheck()
-    expect(h.clock.nextDelay).toBe(35 * MINUTE)
+    expect(h.clock.nextDelay).toBe(46.5 * MINUTE)
     h.clock.jump(-HOUR)
     h.scheduler.recheck()
-    expect(h.clock.nextDelay).toBe(95 * MINUTE)
+    expect(h.clock.nextDelay).toBe(106.5 * MINUTE)
     expect(h.clock.pending).toBe(1)
   })
 

@@ -35,34 +35,51 @@ describe('renewalTime', () => {
     expect(renewalTime(lifetime(2 * SECOND), 1)).toBe(T0 + 1_600)
   })
 
-  it('renews a 1 h token between 42 and 48 min', () => {
-    expect(renewalTime(lifetime(HOUR), 0)).toBe(T0 + 42 * MINUTE)
-    expect(renewalTime(lifetime(HOUR), 0.5)).toBe(T0 + 45 * MINUTE)
-    expect(renewalTime(lifetime(HOUR), 1)).toBe(T0 + 48 * MINUTE)
+  it('renews a 1 h token 2-5 min before it expires, not at 75% of its lifetime', () => {
+    expect(renewalTime(lifetime(HOUR), 0)).toBe(T0 + 55 * MINUTE)
+    expect(renewalTime(lifetime(HOUR), 0.5)).toBe(T0 + 56.5 * MINUTE)
+    expect(renewalTime(lifetime(HOUR), 1)).toBe(T0 + 58 * MINUTE)
   })
 
-  it('renews a 30 day token between 21 and 24 days', () => {
-    expect(renewalTime(lifetime(30 * DAY), 0)).toBe(T0 + 21 * DAY)
-    expect(renewalTime(lifetime(30 * DAY), 0.5)).toBe(T0 + 22.5 * DAY)
-    expect(renewalTime(lifetime(30 * DAY), 1)).toBe(T0 + 24 * DAY)
+  it('renews a 30 day token 2-5 min before it expires', () => {
+    expect(renewalTime(lifetime(30 * DAY), 0)).toBe(T0 + 30 * DAY - 5 * MINUTE)
+    expect(renewalTime(lifetime(30 * DAY), 1)).toBe(T0 + 30 * DAY - 2 * MINUTE)
   })
 
-  it('stays within 70-80% of the lifetime for any lifetime and any random', () => {
+  it('switches from the fraction to the time margin where 25% of the lifetime is a few minutes', () => {
+    // 10 min: 20-30% is 2-3 min, smaller than 2-5 min except at the latest point.
+    expect(renewalTime(lifetime(10 * MINUTE), 0)).toBe(T0 + 7 * MINUTE)
+    expect(renewalTime(lifetime(10 * MINUTE), 1)).toBe(T0 + 8 * MINUTE)
+    // 8 min: the 20% margin (96 s) is below 2 min, so the fraction decides.
+    expect(renewalTime(lifetime(8 * MINUTE), 1)).toBe(T0 + 0.8 * 8 * MINUTE)
+  })
+
+  it('keeps 70-80% for short lifetimes and 2-5 min of margin for long ones, for any lifetime and random', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2 * SECOND, max: 400 * DAY }), fc.double({ min: 0, max: 1, noNaN: true }), (ms, random) => {
         const at = renewalTime(lifetime(ms), random)!
-        expect(at).toBeGreaterThanOrEqual(T0 + ms * 0.7 - 1e-3)
-        expect(at).toBeLessThanOrEqual(T0 + ms * 0.8 + 1e-3)
-        // Never at or after the expiry, however slow the answer is allowed to be.
+        const left = T0 + ms - at
+        // Never later than today's 80% point or 2 min before the expiry, whichever leaves more.
+        expect(left).toBeGreaterThanOrEqual(Math.min(ms * 0.2, 2 * MINUTE) - 1e-3)
+        // Never earlier than 70% of the lifetime, nor more than 5 min ahead.
+        expect(left).toBeLessThanOrEqual(Math.min(ms * 0.3, 5 * MINUTE) + 1e-3)
         expect(at).toBeLessThan(T0 + ms)
       }),
     )
   })
 
+  it('makes close to one token request per lifetime for long tokens (1.33 at 75%)', () => {
+    const perLifetime = (ms: number, random: number) => ms / (renewalTime(lifetime(ms), random)! - T0)
+    expect(perLifetime(5 * SECOND, 0.5)).toBeCloseTo(1.333, 2)
+    expect(perLifetime(HOUR, 0.5)).toBeLessThan(1.07)
+    expect(perLifetime(HOUR, 0)).toBeLessThan(1.1)
+    expect(perLifetime(DAY, 0)).toBeLessThan(1.004)
+  })
+
   it('clamps a random outside 0..1 instead of leaving the jitter window', () => {
-    expect(renewalTime(lifetime(HOUR), -3)).toBe(T0 + 42 * MINUTE)
-    expect(renewalTime(lifetime(HOUR), 7)).toBe(T0 + 48 * MINUTE)
-    expect(renewalTime(lifetime(HOUR), Number.NaN)).toBe(T0 + 45 * MINUTE)
+    expect(renewalTime(lifetime(HOUR), -3)).toBe(T0 + 55 * MINUTE)
+    expect(renewalTime(lifetime(HOUR), 7)).toBe(T0 + 58 * MINUTE)
+    expect(renewalTime(lifetime(HOUR), Number.NaN)).toBe(T0 + 56.5 * MINUTE)
   })
 
   it('never renews sooner than the minimum interval after obtaining, so tiny lifetimes do not loop', () => {
