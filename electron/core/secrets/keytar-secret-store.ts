@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module'
 import { KeychainError, type SecretStore } from './secret-store'
 import { Secret } from './secret'
+import { platformSecretByteLimit, withSecretParts, type KeychainItems } from './secret-parts'
 
 /** The part of keytar we use; declared here so tests can pass a stand-in to `loadKeytar`. */
 export interface KeytarLike {
@@ -20,6 +21,11 @@ export interface KeytarSecretStoreOptions {
   readonly timeoutMs?: number
   /** How keytar is loaded; the default is a dynamic import of the native module. */
   readonly loadKeytar?: () => Promise<KeytarLike>
+  /**
+   * The most UTF-8 bytes one keychain item holds; longer secrets are stored in parts
+   * (secret-parts.ts). Defaults to the platform's limit (Windows: 2560; elsewhere none, null).
+   */
+  readonly maxSecretBytes?: number | null
 }
 
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5_000
@@ -77,24 +83,34 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
     }
   }
 
+  // Raw keychain items, one call each; the parts layer above turns long secrets into several.
+  const items: KeychainItems = withSecretParts(
+    {
+      get: (account) => call('read', (kt) => kt.getPassword(service, account)),
+      set: (account, value) => call('write', (kt) => kt.setPassword(service, account, value), value),
+      delete: (account) => call('delete', (kt) => kt.deletePassword(service, account)),
+      // findCredentials returns the passwords too; only the account names leave this function.
+      list: async () => (await call('list', (kt) => kt.findCredentials(service))).map((credential) => credential.account),
+    },
+    options.maxSecretBytes === undefined ? platformSecretByteLimit() : options.maxSecretBytes,
+  )
+
   return {
     async get(account) {
-      const value = await call('read', (kt) => kt.getPassword(service, account))
+      const value = await items.get(account)
       return value === null ? null : new Secret(value)
     },
     async set(account, value) {
       const revealed = value.reveal()
       // keytar refuses empty passwords with a generic error; say what is wrong instead.
       if (revealed.length === 0) throw new KeychainError('An empty secret cannot be stored in the OS keychain', 'failed')
-      await call('write', (kt) => kt.setPassword(service, account, revealed), revealed)
+      await items.set(account, revealed)
     },
     delete(account) {
-      return call('delete', (kt) => kt.deletePassword(service, account))
+      return items.delete(account)
     },
-    async accounts() {
-      // findCredentials returns the passwords too; only the account names leave this function.
-      const credentials = await call('list', (kt) => kt.findCredentials(service))
-      return credentials.map((credential) => credential.account)
+    accounts() {
+      return items.list()
     },
   }
 }

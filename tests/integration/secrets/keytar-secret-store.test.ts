@@ -80,4 +80,28 @@ describe('keytar secret store (real keyring)', () => {
     const values = await Promise.all(accounts.map((account) => store.get(account)))
     expect(values.map((value) => value?.reveal())).toEqual(accounts.map((_, index) => `token-${index}`))
   })
+
+  it('round-trips a 16 KB access token as it is (the Secret Service has no item size limit)', async () => {
+    const account = secretAccount('ds-long', 'access-token')
+    const long = `eyJ${'x'.repeat(16_381)}`
+    await store.set(account, new Secret(long))
+    expect((await store.get(account))?.reveal()).toBe(long)
+    expect(await store.delete(account)).toBe(true)
+  })
+
+  it('round-trips a 16 KB access token in parts under the Windows limit, and deletes every part', async () => {
+    const windowsLike = createKeytarSecretStore(service, { maxSecretBytes: 2560 })
+    // Without the parts layer: every item as the keyring holds it.
+    const raw = createKeytarSecretStore(service, { maxSecretBytes: null })
+    const account = secretAccount('ds-parts', 'access-token')
+    const long = `eyJ${'🔑y'.repeat(5_461)}`
+    await windowsLike.set(account, new Secret(long))
+    expect((await windowsLike.get(account))?.reveal()).toBe(long)
+    const items = (await raw.accounts()).filter((name) => name.startsWith(account))
+    expect(items.length).toBeGreaterThan(7)
+    for (const name of items) expect(Buffer.byteLength((await raw.get(name))?.reveal() ?? '', 'utf8')).toBeLessThanOrEqual(2560)
+    expect((await windowsLike.accounts()).filter((name) => name.startsWith(account))).toEqual([account])
+    expect(await windowsLike.delete(account)).toBe(true)
+    expect((await raw.accounts()).filter((name) => name.startsWith(account))).toEqual([])
+  })
 })
