@@ -9,7 +9,7 @@ import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'ele
 import type { Core } from '../core/core'
 import { moveCorruptDatabaseAside } from '../core/corrupt-database'
 import { DatabaseCorruptError } from '../core/db/connection'
-import { systemClock, type Clock, type CoreDeps, type CoreEvent, type FetchLike, type Logger } from '../core/deps'
+import { systemClock, type Clock, type CoreDeps, type CoreEvent, type Logger } from '../core/deps'
 import { createFileLogger } from '../core/file-logger'
 import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
@@ -17,6 +17,7 @@ import type { SecretStore } from '../core/secrets/secret-store'
 import { buildTrayModel, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers } from './ipc'
+import { createNetFetch } from './net-fetch-adapter'
 import { createTrayView, type TrayView } from './tray'
 import { createAppUrlCheck, createMainWindow, hardenWebContents, type RendererTarget } from './window'
 
@@ -165,7 +166,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   await app.whenReady()
 
-  const fetchViaNet: FetchLike = (input, init) => net.fetch(input instanceof URL ? input.href : input, init)
+  // Not net.fetch itself: see net-fetch-adapter.ts for what it would get wrong.
+  const fetchViaNet = createNetFetch((requestOptions) => net.request(requestOptions))
   const coreDeps: CoreDeps = {
     dataDir: app.getPath('userData'),
     secretStore: options.secretStore ?? createKeytarSecretStore(keychainServiceName(env)),

@@ -6,6 +6,13 @@
  */
 import { EventEmitter } from 'node:events'
 import { vi } from 'vitest'
+import { createElectronNetDouble, type DoubleRequestOptions, type ElectronNetDouble } from './electron-net-fetch-double'
+
+let sharedNetDouble: ElectronNetDouble | null = null
+function netDouble(): ElectronNetDouble {
+  sharedNetDouble ??= createElectronNetDouble()
+  return sharedNetDouble
+}
 
 export interface FakeEvent {
   defaultPrevented: boolean
@@ -197,7 +204,8 @@ export const electronModule = {
   shell: { openExternal: vi.fn(async () => {}) },
   // showMessageBox answers "Quit" (button 1) unless a test sets mockResolvedValueOnce.
   dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })) },
-  net: { fetch: vi.fn(async () => new Response('')) },
+  // net.request runs on the Electron net double (real sockets, Electron's behaviour; no DNS).
+  net: { request: vi.fn((options: DoubleRequestOptions) => netDouble().request(options)) },
   ipcMain: {
     handle: (channel: string, listener: (...args: unknown[]) => unknown) => {
       if (electronState.ipcHandlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`)

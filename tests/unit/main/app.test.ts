@@ -71,13 +71,24 @@ describe('startApp', () => {
     expect(electronState.windows).toHaveLength(0)
   })
 
-  it('creates the core over the userData folder, with net.fetch, and a sandboxed window', async () => {
+  it('creates the core over the userData folder, with the net.request adapter, and a sandboxed window', async () => {
     const { core, window } = await start()
     expect(core.deps.dataDir).toBe('/fake/userData')
     expect(core.deps.secretStore).toBe(secretStore)
     expect(electronState.app.enableSandbox).toHaveBeenCalled()
-    await core.deps.fetch(new URL('https://auth.example/token'), { method: 'POST' })
-    expect(electronModule.net.fetch).toHaveBeenCalledWith('https://auth.example/token', { method: 'POST' })
+    // The double resolves no names: the request fails the way Node's fetch reports it.
+    await expect(core.deps.fetch(new URL('https://auth.example/token'), { method: 'POST' })).rejects.toMatchObject({
+      message: 'fetch failed',
+      cause: { message: 'net::ERR_NAME_NOT_RESOLVED' },
+    })
+    expect(electronModule.net.request).toHaveBeenCalledWith({
+      method: 'POST',
+      url: 'https://auth.example/token',
+      redirect: 'manual',
+      credentials: 'omit',
+      useSessionCookies: false,
+      cache: 'no-store',
+    })
     expect(window.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false })
     expect(String((window.options.webPreferences as { preload: string }).preload)).toMatch(/preload[/\\]index\.cjs$/)
   })

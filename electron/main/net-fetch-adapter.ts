@@ -1,0 +1,194 @@
+/**
+ * The core's fetch in the app: Electron's `net.request` (Chromium's network stack, so the system
+ * proxy, the OS certificate store and the session's webRequest handlers apply), shaped to behave
+ * like Node's fetch for everything the core relies on. `net.fetch` itself cannot be used as is
+ * (../shared/ELECTRON-NOTES.md):
+ *
+ * - with `redirect: 'manual'` it rejects with "Redirect was cancelled" instead of returning the 3xx,
+ *   so a redirecting token endpoint looked like a transient failure. Here the request's `redirect`
+ *   event becomes the 3xx response Node's fetch returns (status, statusText, headers, no body).
+ * - it puts UTF-8-decoded header values into a Headers with no try/catch: a character above U+00FF
+ *   throws inside Electron's event handler and the fetch never settles. Here each value is turned
+ *   back into its bytes, one character per byte, as Node reads headers; a header Headers still
+ *   refuses is dropped, never thrown.
+ * - it sends and stores cookies and uses the HTTP cache. Here every request omits credentials
+ *   (no cookies, no HTTP auth cache, no `login` prompt) and bypasses the cache.
+ * - cancelling its body stream does not cancel Chromium's loader, whose socket then stays taken
+ *   (six per host, then every request waits). Here cancelling the body, or the AbortSignal, aborts
+ *   the request.
+ * - failures are `Error('net::ERR_...')`; here they reject as Node's do, a TypeError("fetch failed")
+ *   whose cause carries the original (the core maps `net::ERR_*` names, see network-errors.ts).
+ */
+import { Buffer } from 'node:buffer'
+import { STATUS_CODES } from 'node:http'
+import type { FetchLike } from '../core/deps'
+
+/** The options this adapter passes to `net.request`. */
+export interface NetRequestOptions {
+  readonly method: string
+  readonly url: string
+  readonly redirect: 'manual'
+  readonly credentials: 'omit'
+  readonly useSessionCookies: false
+  readonly cache: 'no-store'
+}
+
+/** What the adapter uses of Electron's IncomingMessage (a Readable at runtime). */
+export interface NetIncomingMessage {
+  readonly statusCode: number
+  readonly statusMessage: string
+  readonly rawHeaders: string[]
+  on(event: 'data', listener: (chunk: Buffer) => void): this
+  on(event: 'end', listener: () => void): this
+  on(event: 'aborted', listener: () => void): this
+  on(event: 'error', listener: (error: Error) => void): this
+  pause?: () => unknown
+  resume?: () => unknown
+}
+
+/** What the adapter uses of Electron's ClientRequest. */
+export interface NetClientRequest {
+  setHeader(name: string, value: string): void
+  end(chunk?: Buffer): unknown
+  abort(): void
+  followRedirect(): void
+  on(event: 'response', listener: (response: NetIncomingMessage) => void): this
+  on(event: 'redirect', listener: (statusCode: number, method: string, redirectUrl: string, responseHeaders: Record<string, string[]>) => void): this
+  on(event: 'error', listener: (error: Error) => void): this
+}
+
+export type NetRequest = (options: NetRequestOptions) => NetClientRequest
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
+
+/** Headers as Node's fetch builds them: each value's bytes read one character per byte. */
+function nodeLikeHeaders(pairs: Iterable<readonly [string, string]>): Headers {
+  const headers = new Headers()
+  for (const [name, value] of pairs) {
+    try {
+      headers.append(name, Buffer.from(value, 'utf8').toString('latin1'))
+    } catch {
+      // A name or value no fetch could carry; Node's parser would not have produced it either.
+    }
+  }
+  return headers
+}
+
+function rawPairs(rawHeaders: ReadonlyArray<string>): Array<readonly [string, string]> {
+  const pairs: Array<readonly [string, string]> = []
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) pairs.push([rawHeaders[index]!, rawHeaders[index + 1]!])
+  return pairs
+}
+
+function fetchFailed(cause: unknown): TypeError {
+  return new TypeError('fetch failed', { cause })
+}
+
+/** Wraps Electron's `net.request` into the core's fetch. */
+export function createNetFetch(request: NetRequest): FetchLike {
+  return async (input, init) => {
+    const req = new Request(input, init)
+    const signal = req.signal
+    if (signal.aborted) throw signal.reason
+    const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined
+    if (signal.aborted) throw signal.reason
+
+    return new Promise<Response>((resolve, reject) => {
+      const client = request({ method: req.method, url: req.url, redirect: 'manual', credentials: 'omit', useSessionCookies: false, cache: 'no-store' })
+      for (const [name, value] of req.headers) client.setHeader(name, value)
+      let state: 'waiting' | 'streaming' | 'done' = 'waiting'
+      let bodyController: ReadableStreamDefaultController<Uint8Array> | null = null
+
+      const finish = (): void => {
+        state = 'done'
+        signal.removeEventListener('abort', onAbort)
+      }
+      /** Cancels Chromium's loader, so that its socket goes back to the pool. */
+      const release = (): void => {
+        if (state === 'done') return
+        finish()
+        client.abort()
+      }
+      const failBody = (error: unknown): void => {
+        try {
+          bodyController?.error(error)
+        } catch {
+          // Already closed or errored.
+        }
+      }
+      const onAbort = (): void => {
+        const streaming = state === 'streaming'
+        release()
+        if (streaming) failBody(signal.reason)
+        else reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+
+      client.on('redirect', (statusCode, _method, redirectUrl, responseHeaders) => {
+        if (req.redirect === 'follow') return client.followRedirect()
+        release()
+        if (req.redirect === 'error') return reject(fetchFailed(new Error('unexpected redirect')))
+        const pairs = Object.entries(responseHeaders).flatMap(([name, values]) => values.map((value) => [name, value] as const))
+        const headers = nodeLikeHeaders(pairs)
+        if (!headers.has('location')) headers.set('location', redirectUrl)
+        resolve(new Response(null, { status: statusCode, statusText: STATUS_CODES[statusCode] ?? '', headers }))
+      })
+
+      client.on('error', (error) => {
+        if (state === 'waiting') {
+          finish()
+          reject(fetchFailed(error))
+        } else if (state === 'streaming') {
+          finish()
+          failBody(new TypeError('terminated', { cause: error }))
+        }
+      })
+
+      client.on('response', (message) => {
+        if (state !== 'waiting') return
+        const status = message.statusCode
+        const statusText = message.statusMessage || STATUS_CODES[status] || ''
+        const headers = nodeLikeHeaders(rawPairs(message.rawHeaders))
+        if (NULL_BODY_STATUSES.has(status) || req.method === 'HEAD') {
+          message.on('end', finish)
+          message.resume?.()
+          state = 'streaming'
+          return resolve(new Response(null, { status, statusText, headers }))
+        }
+        state = 'streaming'
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            bodyController = controller
+            message.on('data', (chunk) => {
+              if (state !== 'streaming') return
+              controller.enqueue(new Uint8Array(chunk))
+              if ((controller.desiredSize ?? 0) <= 0) message.pause?.()
+            })
+            message.on('end', () => {
+              if (state !== 'streaming') return
+              finish()
+              controller.close()
+            })
+            const cut = (error: Error): void => {
+              if (state !== 'streaming') return
+              finish()
+              failBody(new TypeError('terminated', { cause: error }))
+            }
+            message.on('error', cut)
+            message.on('aborted', () => cut(new Error('net::ERR_CONNECTION_CLOSED')))
+          },
+          pull() {
+            message.resume?.()
+          },
+          cancel() {
+            // A body nobody reads must not keep its socket: Chromium's loader is cancelled here.
+            release()
+          },
+        })
+        resolve(new Response(stream, { status, statusText, headers }))
+      })
+
+      client.end(body)
+    })
+  }
+}
