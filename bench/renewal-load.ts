@@ -1,0 +1,298 @@
+/**
+ * One measurement of the real core (bench/run.mjs builds this file and runs it once per case, so
+ * every case has a fresh process, data folder and keychain service). Prints one JSON line.
+ *
+ * - `renewal`: N datasources with L-second tokens, renewed by the app's own scheduler against the
+ *   real OAuth server (bench/token-server.ts, its own process) with the in-memory secret store or
+ *   the real keychain. Tokens are seeded with obtained-at times spread over the renewal window, as
+ *   in a running app; after a warm-up of one lifetime (the first renewals use the password grant)
+ *   it measures, over the window: datasource-seconds during which a stored token was expired, the
+ *   most expired at once, renewals that finished after the old token had expired, and token
+ *   requests per lifetime.
+ * - `idle`: N scheduled datasources with hour-long fresh tokens; CPU time of the process per
+ *   minute while nothing is due.
+ * - `margin`: token requests per lifetime of the real scheduler on a simulated clock for short
+ *   and long lifetimes (instant renewals), over 20 simulated lifetimes.
+ */
+import { fork } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TokenMeta } from '../shared/token'
+import { createCore, DATABASE_FILE } from '../electron/core/core'
+import { openDatabase } from '../electron/core/db/connection'
+import { DatasourceRepository } from '../electron/core/db/datasource-repository'
+import { systemClock, type CoreEvent } from '../electron/core/deps'
+import { RenewalScheduler } from '../electron/core/renewal'
+import { createKeytarSecretStore } from '../electron/core/secrets/keytar-secret-store'
+import { Secret } from '../electron/core/secrets/secret'
+import { secretAccount, type SecretStore } from '../electron/core/secrets/secret-store'
+import { FakeClock } from '../tests/support/fake-clock'
+import { MemorySecretStore } from '../tests/support/memory-secret-store'
+import { PUBLIC_CLIENT, TEST_USER, type ServerCounts } from '../tests/support/oauth-server'
+
+interface LoadCase {
+  readonly mode: 'renewal' | 'idle' | 'margin'
+  readonly store?: 'memory' | 'keychain'
+  readonly count?: number
+  readonly lifetimeSeconds?: number
+  readonly windowSeconds?: number
+  readonly serverFile?: string
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as LoadCase
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface TokenServer {
+  readonly tokenUrl: string
+  counts(): Promise<ServerCounts>
+  close(): void
+}
+
+async function startTokenServer(file: string, lifetimeSeconds: number): Promise<TokenServer> {
+  const child = fork(file, [String(lifetimeSeconds)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const tokenUrl = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`token server exited (${code})`)))
+    child.once('message', (message) => resolve((message as { tokenUrl: string }).tokenUrl))
+  })
+  return {
+    tokenUrl,
+    counts: () =>
+      new Promise((resolve) => {
+        child.once('message', (message) => resolve((message as { counts: ServerCounts }).counts))
+        child.send('counts')
+      }),
+    close: () => child.disconnect(),
+  }
+}
+
+/** Writes N datasources straight into SQLite (and their passwords into the store), as the app would have them. */
+async function seed(dataDir: string, secrets: SecretStore, count: number, tokenUrl: string, token: (index: number) => TokenMeta): Promise<number> {
+  const db = openDatabase(join(dataDir, DATABASE_FILE))
+  const repo = new DatasourceRepository(db)
+  const now = Date.now()
+  const ids: string[] = []
+  repo.transaction(() => {
+    for (let index = 0; index < count; index++) {
+      const id = randomUUID()
+      ids.push(id)
+      repo.save({
+        id,
+        name: `ds-${index}`,
+        url: '',
+        auth: {
+          type: 'oauth2-password',
+          tokenUrl,
+          clientId: PUBLIC_CLIENT.id,
+          clientAuth: 'none',
+          username: TEST_USER.username,
+          rememberPassword: true,
+          scope: '',
+          extraParams: [],
+          hasClientSecret: false,
+          hasPassword: true,
+        },
+        createdAt: now,
+        updatedAt: now,
+      })
+      repo.saveToken(id, token(index))
+    }
+  })
+  db.close()
+  const started = performance.now()
+  for (const id of ids) await secrets.set(secretAccount(id, 'password'), new Secret(TEST_USER.password))
+  return performance.now() - started
+}
+
+function secretStoreFor(store: 'memory' | 'keychain'): SecretStore {
+  return store === 'keychain' ? createKeytarSecretStore(`datasource-desk-bench-${process.pid}-${randomUUID().slice(0, 8)}`) : new MemorySecretStore()
+}
+
+async function renewalCase(): Promise<Record<string, unknown>> {
+  const count = spec.count ?? 100
+  const lifetimeMs = (spec.lifetimeSeconds ?? 5) * 1000
+  const windowMs = (spec.windowSeconds ?? 60) * 1000
+  const warmupMs = Math.min(lifetimeMs, 30_000)
+  const server = await startTokenServer(spec.serverFile!, lifetimeMs / 1000)
+  const dataDir = mkdtempSync(join(tmpdir(), 'dsd-bench-load-'))
+  const secrets = secretStoreFor(spec.store ?? 'memory')
+  try {
+    const now = Date.now()
+    // Spread like a running app: each token somewhere between just obtained and due now.
+    const seedMs = await seed(dataDir, secrets, count, server.tokenUrl, (index) => {
+      const obtainedAt = Math.round(now - ((index + 0.5) / count) * 0.7 * lifetimeMs)
+      return { tokenType: 'Bearer', grantedScope: 'read', requestedScope: '', obtainedAt, expiresAt: obtainedAt + lifetimeMs, hasRefreshToken: false }
+    })
+
+    const expiresAt = new Map<string, number>()
+    let lateRenewals = 0
+    let measuring = false
+    let failures = 0
+    const notify = (event: CoreEvent) => {
+      if (event.type !== 'ipc' || event.name !== 'statusChanged') return
+      const status = event.payload as { datasourceId: string; state: string; token: TokenMeta | null }
+      if (status.state === 'retrying' || status.state === 'action-needed' || status.state === 'sign-in-needed') {
+        if (measuring) failures++
+        return
+      }
+      const next = status.token?.expiresAt
+      if (next === undefined || next === null) return
+      const previous = expiresAt.get(status.datasourceId)
+      if (previous !== undefined && next !== previous) {
+        if (measuring && previous < Date.now()) lateRenewals++
+      }
+      expiresAt.set(status.datasourceId, next)
+    }
+    const startedCore = performance.now()
+    const core = await createCore({ dataDir, secretStore: secrets, fetch: globalThis.fetch, clock: systemClock, notify })
+    const coreStartMs = performance.now() - startedCore
+    for (const entry of core.snapshot()) if (entry.status.token?.expiresAt) expiresAt.set(entry.id, entry.status.token.expiresAt)
+
+    await sleep(warmupMs)
+    measuring = true
+    const countsBefore = await server.counts()
+    const cpuBefore = process.cpuUsage()
+    const windowStart = Date.now()
+    let expiredMs = 0
+    let maxExpired = 0
+    let last = windowStart
+    while (Date.now() - windowStart < windowMs) {
+      await sleep(100)
+      const at = Date.now()
+      let expired = 0
+      for (const value of expiresAt.values()) if (value <= at) expired++
+      expiredMs += expired * (at - last)
+      maxExpired = Math.max(maxExpired, expired)
+      last = at
+    }
+    const elapsedMs = last - windowStart
+    const cpu = process.cpuUsage(cpuBefore)
+    const countsAfter = await server.counts()
+    measuring = false
+    await core.close()
+    const requests = countsAfter.tokenRequests - countsBefore.tokenRequests
+    const lifetimes = (count * elapsedMs) / lifetimeMs
+    return {
+      count,
+      lifetimeSeconds: lifetimeMs / 1000,
+      store: spec.store ?? 'memory',
+      windowSeconds: Math.round(elapsedMs / 100) / 10,
+      expiredDatasourceSeconds: Math.round(expiredMs / 100) / 10,
+      maxExpiredAtOnce: maxExpired,
+      lateRenewals,
+      failedAttempts: failures,
+      tokenRequests: requests,
+      requestsPerLifetime: Math.round((requests / lifetimes) * 1000) / 1000,
+      renewalsPerSecond: Math.round((requests / elapsedMs) * 1000 * 10) / 10,
+      cpuMsPerSecond: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 1000),
+      seedKeychainWritesPerSecond: Math.round(count / (seedMs / 1000)),
+      coreStartMs: Math.round(coreStartMs),
+    }
+  } finally {
+    server.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function idleCase(): Promise<Record<string, unknown>> {
+  const count = spec.count ?? 10_000
+  const windowMs = (spec.windowSeconds ?? 60) * 1000
+  const dataDir = mkdtempSync(join(tmpdir(), 'dsd-bench-idle-'))
+  const secrets = new MemorySecretStore()
+  try {
+    const now = Date.now()
+    await seed(dataDir, secrets, count, 'http://127.0.0.1:9/token', () => ({
+      tokenType: 'Bearer',
+      grantedScope: 'read',
+      requestedScope: '',
+      obtainedAt: now,
+      expiresAt: now + 3_600_000,
+      hasRefreshToken: false,
+    }))
+    const core = await createCore({ dataDir, secretStore: secrets, fetch: globalThis.fetch, clock: systemClock, notify: () => {} })
+    // Start-up work (the sweep, first statements) is over before the idle minute starts.
+    await sleep(2_000)
+    const callsBefore = secrets.calls
+    const cpuBefore = process.cpuUsage()
+    const started = performance.now()
+    await sleep(windowMs)
+    const elapsedMs = performance.now() - started
+    const cpu = process.cpuUsage(cpuBefore)
+    const scheduled = core.snapshot().filter((entry) => entry.status.renewAt !== null).length
+    await core.close()
+    return {
+      count,
+      scheduled,
+      windowSeconds: Math.round(elapsedMs / 100) / 10,
+      cpuMsPerMinute: Math.round(((cpu.user + cpu.system) / 1000) * (60_000 / elapsedMs)),
+      keychainCallsWhileIdle: secrets.calls - callsBefore,
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function marginCase(): Promise<Record<string, unknown>> {
+  const lifetimes: Array<[string, number]> = [
+    ['5 s', 5_000],
+    ['60 s', 60_000],
+    ['10 min', 600_000],
+    ['1 h', 3_600_000],
+    ['24 h', 86_400_000],
+  ]
+  const result: Record<string, unknown> = {}
+  for (const [label, lifetimeMs] of lifetimes) {
+    const clock = new FakeClock()
+    const count = 20
+    const simulatedMs = 20 * lifetimeMs
+    let renewals = 0
+    let renewedAfterMs = 0
+    let minLeftMs = Number.POSITIVE_INFINITY
+    const issued = (at: number): TokenMeta => ({ tokenType: 'Bearer', grantedScope: null, requestedScope: '', obtainedAt: at, expiresAt: at + lifetimeMs, hasRefreshToken: true })
+    const current = new Map<string, TokenMeta>()
+    const scheduler = new RenewalScheduler({
+      clock,
+      random: Math.random,
+      perform: async (id) => {
+        renewals++
+        const previous = current.get(id)!
+        renewedAfterMs += clock.now() - previous.obtainedAt
+        minLeftMs = Math.min(minLeftMs, previous.expiresAt! - clock.now())
+        const token = issued(clock.now())
+        current.set(id, token)
+        return { ok: true, token }
+      },
+      onStatus: () => {},
+      onPermanentFailure: () => {},
+    })
+    for (let index = 0; index < count; index++) {
+      const token = issued(clock.now())
+      current.set(`ds-${index}`, token)
+      scheduler.setToken(`ds-${index}`, token)
+    }
+    // 20 lifetimes in steps of 1/500 of a lifetime: precise enough, and cheap for any lifetime.
+    const step = lifetimeMs / 500
+    for (let elapsed = 0; elapsed < simulatedMs; elapsed += step) await clock.advanceAsync(step)
+    scheduler.dispose()
+    result[label] = {
+      // A lifetime divided by the mean time a token was used before it was replaced.
+      requestsPerLifetime: Math.round((lifetimeMs / (renewedAfterMs / renewals)) * 1000) / 1000,
+      minimumLeftAtRenewalSeconds: Math.round(minLeftMs / 100) / 10,
+    }
+  }
+  return result
+}
+
+const run = spec.mode === 'idle' ? idleCase : spec.mode === 'margin' ? marginCase : renewalCase
+run().then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    process.exit(0)
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench case failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  },
+)
