@@ -3,7 +3,7 @@
  * between them. Separate from index.ts so that tests can start it with a mocked `electron` module
  * and a fake core.
  */
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'electron'
 import type { Core } from '../core/core'
@@ -16,10 +16,11 @@ import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 import type { SecretStore } from '../core/secrets/secret-store'
 import { buildTrayModel, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
-import { createSenderCheck, pushEvent, registerIpcMainHandlers } from './ipc'
+import { createSenderCheck, pushEvent, registerIpcMainHandlers, type RegisterOptions } from './ipc'
 import { createNetFetch } from './net-fetch-adapter'
 import { createTrayView, type TrayView } from './tray'
-import { createAppUrlCheck, createMainWindow, hardenWebContents, type RendererTarget } from './window'
+import { createAppUrlCheck, type RendererTarget } from './app-url'
+import { createMainWindow, hardenWebContents } from './window'
 
 /** What main needs from the core; the full Core satisfies it, tests pass a fake. */
 export type CoreLike = Pick<Core, 'handlers' | 'snapshot' | 'renewNow' | 'recheck' | 'close'>
@@ -68,7 +69,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   // Before the single-instance lock, which Electron keys on userData: each e2e run gets its own
   // folder (database and Chromium profile) and may run next to another instance.
   const dataDirOverride = env[DATA_DIR_ENV]?.trim()
-  if (dataDirOverride) app.setPath('userData', dataDirOverride)
+  // app.setPath throws for a relative path; relative to the start folder, as the CLI reads it.
+  if (dataDirOverride) app.setPath('userData', resolve(dataDirOverride))
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return null
@@ -166,6 +168,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   await app.whenReady()
 
+  const logger = options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs'))
   // Not net.fetch itself: see net-fetch-adapter.ts for what it would get wrong.
   const fetchViaNet = createNetFetch((requestOptions) => net.request(requestOptions))
   const coreDeps: CoreDeps = {
@@ -174,7 +177,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     fetch: fetchViaNet,
     clock,
     notify,
-    logger: options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs')),
+    logger,
   }
   try {
     core = await options.createCore(coreDeps).catch(async (error: unknown) => {
@@ -185,10 +188,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
       return options.createCore(coreDeps)
     })
   } catch (error) {
-    dialog.showErrorBox(
-      'Datasource Desk could not start',
-      `${error instanceof Error ? error.message : 'The data folder could not be opened.'}\n\nData folder: ${app.getPath('userData')}`,
-    )
+    reportStartupFailure(error, logger)
   }
   if (!core) {
     coreClosed = true
@@ -197,7 +197,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   }
   const started = core
 
-  registerIpcMainHandlers(started.handlers, createSenderCheck(getWindow, isAppUrl))
+  registerIpcMainHandlers(started.handlers, createSenderCheck(getWindow, isAppUrl), ipcLogging(logger))
 
   tray = createTrayView((severity) => paths.trayIcon(severity), {
     renew: (id) => void started.renewNow(id).catch(() => {}),
@@ -218,6 +218,45 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   showWindow()
   return { core: started, getWindow, showWindow, renderTray }
+}
+
+export const STARTUP_FAILURE_TITLE = 'Datasource Desk could not start'
+
+/**
+ * Tells the user about a failure before (or instead of) the window, and writes it to the log.
+ * dialog.showErrorBox is the one thing Electron can show before 'ready'; without it the app would
+ * just not appear, with the reason on a console nobody sees.
+ */
+export function reportStartupFailure(error: unknown, logger?: Logger): void {
+  const message = error instanceof Error ? error.message : 'The data folder could not be opened.'
+  let dataDir: string | null = null
+  try {
+    dataDir = app.getPath('userData')
+  } catch {
+    // The failure may be the data folder itself.
+  }
+  const log = logger ?? (dataDir ? createFileLogger(join(dataDir, 'logs')) : null)
+  log?.error(STARTUP_FAILURE_TITLE, { error: message, ...(error instanceof Error ? { name: error.name } : {}) })
+  console.error(`${STARTUP_FAILURE_TITLE}: ${message}`)
+  dialog.showErrorBox(STARTUP_FAILURE_TITLE, dataDir ? `${message}\n\nData folder: ${dataDir}` : message)
+}
+
+/** Refusals are logged, but a frame that keeps calling cannot fill the disk: the first few only. */
+export const MAX_LOGGED_REFUSALS = 20
+
+function ipcLogging(logger: Logger): RegisterOptions {
+  let refusals = 0
+  return {
+    onRefused(method, senderUrl) {
+      refusals++
+      if (refusals > MAX_LOGGED_REFUSALS) return
+      const more = refusals === MAX_LOGGED_REFUSALS ? ' (further refusals are not logged)' : ''
+      logger.warn(`IPC request refused: the sender is not the app window showing its renderer${more}`, { method, senderUrl })
+    },
+    onHandlerError(method, error) {
+      logger.error('IPC handler threw', { method, error: error instanceof Error ? error.name : typeof error })
+    },
+  }
 }
 
 export const MOVE_ASIDE_BUTTON = 'Move aside and start fresh'

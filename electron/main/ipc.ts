@@ -32,6 +32,8 @@ const handlerFailedError: AppError = appError(
 export interface RegisterOptions {
   /** Told about a handler that threw (a bug: handlers return Results); never shown to the renderer. */
   readonly onHandlerError?: (method: IpcMethod, error: unknown) => void
+  /** Told about every refused request, with the sending frame's URL ('' when it has none). */
+  readonly onRefused?: (method: IpcMethod, senderUrl: string) => void
 }
 
 /**
@@ -48,7 +50,10 @@ export function registerHandlers(
   for (const method of ipcMethods) {
     const handler = handlers[method] as (payload: unknown) => Promise<unknown>
     ipc.handle(channelOf(method), async (event, payload) => {
-      if (!safeCheck(isTrustedSender, event)) return fail(untrustedSenderError)
+      if (!safeCheck(isTrustedSender, event)) {
+        options.onRefused?.(method, senderUrlOf(event))
+        return fail(untrustedSenderError)
+      }
       try {
         return await handler(payload)
       } catch (error) {
@@ -104,6 +109,14 @@ export interface EventSink {
 export function pushEvent<E extends IpcEventName>(target: EventSink | null | undefined, event: E, payload: IpcEvents[E]): void {
   if (!target || target.isDestroyed()) return
   target.send(eventChannelOf(event), payload)
+}
+
+function senderUrlOf(event: IpcMainInvokeEvent): string {
+  try {
+    return event.senderFrame?.url ?? ''
+  } catch {
+    return ''
+  }
 }
 
 function safeCheck(check: SenderCheck, event: IpcMainInvokeEvent): boolean {

@@ -2,11 +2,10 @@
  * The one application window, locked down along Electron's security checklist: isolated, sandboxed
  * renderer without Node, no navigation, no new windows, no permissions, and a strict CSP.
  */
-import { fileURLToPath } from 'node:url'
 import { BrowserWindow, shell, type Session, type WebContents } from 'electron'
+import type { RendererTarget } from './app-url'
 
-/** Where the renderer comes from: the built file, or electron-vite's dev server in development. */
-export type RendererTarget = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'dev'; readonly url: string }
+export type { RendererTarget } from './app-url'
 
 export interface MainWindowOptions {
   /** Absolute path of the CommonJS preload (out/preload/index.cjs). */
@@ -36,24 +35,6 @@ export function contentSecurityPolicy(target: RendererTarget): string {
     "frame-ancestors 'none'",
   ]
   return directives.join('; ')
-}
-
-/** True for the URLs of our own renderer, and nothing else. */
-export function createAppUrlCheck(target: RendererTarget): (url: string) => boolean {
-  if (target.kind === 'dev') {
-    const origin = new URL(target.url).origin
-    return (url) => parseUrl(url)?.origin === origin
-  }
-  return (url) => {
-    const parsed = parseUrl(url)
-    if (!parsed || parsed.protocol !== 'file:' || (parsed.host !== '' && parsed.host !== 'localhost')) return false
-    try {
-      // Compared as paths so that the hash (client-side routes) and query do not matter.
-      return fileURLToPath(parsed) === target.path
-    } catch {
-      return false
-    }
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * and inspect `electronState`; call `resetElectronMock()` in beforeEach.
  */
 import { EventEmitter } from 'node:events'
+import { isAbsolute } from 'node:path'
 import { vi } from 'vitest'
 import { createElectronNetDouble, type DoubleRequestOptions, type ElectronNetDouble } from './electron-net-fetch-double'
 
@@ -153,7 +154,11 @@ class FakeApp extends EventEmitter {
   readonly isReady = vi.fn(() => this.ready)
   /** Paths changed with setPath; the rest are /fake/<name>. */
   readonly paths = new Map<string, string>()
-  readonly setPath = vi.fn((name: string, value: string) => void this.paths.set(name, value))
+  // Electron's app.setPath throws for a relative path (shell/browser/api/electron_api_app.cc).
+  readonly setPath = vi.fn((name: string, value: string) => {
+    if (!isAbsolute(value)) throw new Error('Path must be absolute')
+    this.paths.set(name, value)
+  })
   readonly getPath = vi.fn((name: string) => this.paths.get(name) ?? `/fake/${name}`)
   readonly getAppPath = vi.fn(() => '/fake/app')
   quitted = false
@@ -166,6 +171,14 @@ class FakeApp extends EventEmitter {
       for (const window of electronState.windows) if (!window.destroyed) window.close()
     }
   })
+}
+
+/**
+ * The text Windows and Linux show for a menu label: a single '&' marks the next letter as the
+ * access key and is not shown; '&&' shows one '&'. (macOS shows labels as they are.)
+ */
+export function shownMenuLabel(label: string): string {
+  return label.replace(/&(&?)/g, (_match, literal: string) => literal)
 }
 
 export interface ElectronState {

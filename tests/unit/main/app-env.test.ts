@@ -3,6 +3,7 @@
  * data folder and keychain service per run, and the tray model readable through
  * electronApp.evaluate, the latter only when DATASOURCE_DESK_E2E=1.
  */
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CoreDeps } from '../../../electron/core/deps'
 import type { TrayModel } from '../../../electron/core/tray-model'
@@ -67,6 +68,14 @@ describe('startApp environment overrides', () => {
     const setPathOrder = electronState.app.setPath.mock.invocationCallOrder[0] ?? Infinity
     const lockOrder = electronState.app.requestSingleInstanceLock.mock.invocationCallOrder[0] ?? -Infinity
     expect(setPathOrder).toBeLessThan(lockOrder)
+  })
+
+  it('resolves a relative DATASOURCE_DESK_DATA_DIR against the start folder, as the CLI does', async () => {
+    // The mock's setPath throws for a relative path, as Electron's does.
+    expect(() => electronState.app.setPath('userData', 'data')).toThrow('Path must be absolute')
+    const { created, createCore } = fakeCore()
+    await startApp({ createCore, clock, env: { DATASOURCE_DESK_DATA_DIR: 'dsd-data/../dsd-local' } })
+    expect(created[0]?.dataDir).toBe(join(process.cwd(), 'dsd-local'))
   })
 
   it('keeps Electron\'s userData folder without the override, or with a blank one', async () => {

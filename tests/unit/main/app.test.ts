@@ -7,7 +7,9 @@ import { electronModule, electronState, invokeEventFrom, resetElectronMock, type
 
 vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
 
-const { startApp, TRAY_RENDER_DELAY_MS, KEYCHAIN_SERVICE } = await import('../../../electron/main/app')
+const { startApp, reportStartupFailure, MAX_LOGGED_REFUSALS, STARTUP_FAILURE_TITLE, TRAY_RENDER_DELAY_MS, KEYCHAIN_SERVICE } = await import(
+  '../../../electron/main/app'
+)
 
 const now = Date.UTC(2026, 10, 26, 12, 0)
 const status = (datasourceId: string, state: TokenStatus['state'] = 'idle'): TokenStatus => ({
@@ -47,9 +49,15 @@ function fakeCore() {
 const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} }
 const secretStore = { get: async () => null, set: async () => {}, delete: async () => false, accounts: async () => [] }
 
-async function start() {
+function recordingLogger() {
+  const lines: Array<{ level: string; message: string; fields?: Readonly<Record<string, unknown>> }> = []
+  const at = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) => void lines.push({ level, message, ...(fields ? { fields } : {}) })
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } }
+}
+
+async function start(logger = recordingLogger().logger) {
   const { core, createCore } = fakeCore()
-  const controller = await startApp({ createCore, clock, secretStore })
+  const controller = await startApp({ createCore, clock, secretStore, logger })
   const window = electronState.windows[0] as FakeBrowserWindow
   const tray = electronState.trays[0] as FakeTray
   return { core, createCore, controller, window, tray }
@@ -189,5 +197,41 @@ describe('startApp', () => {
     expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith('Datasource Desk could not start', expect.stringContaining('damaged'))
     expect(electronState.app.quit).toHaveBeenCalled()
     expect(electronState.windows).toHaveLength(0)
+  })
+
+  it('logs refused IPC requests with the sending frame, a bounded number of them', async () => {
+    const { lines, logger } = recordingLogger()
+    const { window } = await start(logger)
+    const handler = electronState.ipcHandlers.get(channelOf('listDatasources'))
+    for (let index = 0; index < MAX_LOGGED_REFUSALS + 5; index++) await handler?.(invokeEventFrom(window.webContents, { url: 'https://evil.example/' }), {})
+    const refusals = lines.filter((line) => line.message.startsWith('IPC request refused'))
+    expect(refusals).toHaveLength(MAX_LOGGED_REFUSALS)
+    expect(refusals[0]).toMatchObject({ level: 'warn', fields: { method: 'listDatasources', senderUrl: 'https://evil.example/' } })
+    expect(refusals.at(-1)?.message).toContain('further refusals are not logged')
+  })
+
+  it('logs the core failure it shows in the start-up dialog', async () => {
+    const { lines, logger } = recordingLogger()
+    const createCore = vi.fn(async () => {
+      throw new Error('disk I/O error')
+    })
+    await expect(startApp({ createCore, clock, secretStore, logger })).resolves.toBeNull()
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(STARTUP_FAILURE_TITLE, expect.stringContaining('disk I/O error'))
+    expect(lines).toContainEqual({ level: 'error', message: STARTUP_FAILURE_TITLE, fields: { error: 'disk I/O error', name: 'Error' } })
+  })
+
+  it('shows and logs a failure that escapes startApp (what electron/main/index.ts does with it)', () => {
+    const { lines, logger } = recordingLogger()
+    reportStartupFailure(new TypeError('Cannot read properties of undefined'), logger)
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(STARTUP_FAILURE_TITLE, 'Cannot read properties of undefined\n\nData folder: /fake/userData')
+    expect(lines[0]).toMatchObject({ level: 'error', fields: { name: 'TypeError' } })
+  })
+
+  it('still shows the dialog when even the data folder is unknown', () => {
+    electronState.app.getPath.mockImplementation(() => {
+      throw new Error('Failed to get userData path')
+    })
+    reportStartupFailure('not an Error')
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(STARTUP_FAILURE_TITLE, 'The data folder could not be opened.')
   })
 })

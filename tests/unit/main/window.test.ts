@@ -3,7 +3,7 @@ import { electronModule, electronState, fakeEvent, resetElectronMock, type FakeB
 
 vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
 
-const { contentSecurityPolicy, createAppUrlCheck, createMainWindow, isSafeExternalUrl } = await import('../../../electron/main/window')
+const { contentSecurityPolicy, createMainWindow, isSafeExternalUrl } = await import('../../../electron/main/window')
 
 const rendererFile = '/opt/datasource-desk/out/renderer/index.html'
 
@@ -99,27 +99,6 @@ describe('contentSecurityPolicy', () => {
 
   it('lets the dev server push hot updates in development', () => {
     expect(contentSecurityPolicy({ kind: 'dev', url: 'http://localhost:5173' })).toContain('ws://localhost:5173')
-  })
-})
-
-describe('createAppUrlCheck', () => {
-  it('accepts only the built renderer file, whatever the route', () => {
-    const isApp = createAppUrlCheck({ kind: 'file', path: rendererFile })
-    expect(isApp(`file://${rendererFile}`)).toBe(true)
-    expect(isApp(`file://${rendererFile}#/datasources/1`)).toBe(true)
-    expect(isApp('file:///opt/datasource-desk/out/renderer/other.html')).toBe(false)
-    expect(isApp('file:///tmp/index.html')).toBe(false)
-    expect(isApp(`file://evil.example${rendererFile}`)).toBe(false)
-    expect(isApp('https://evil.example/index.html')).toBe(false)
-    expect(isApp('about:blank')).toBe(false)
-    expect(isApp('')).toBe(false)
-  })
-
-  it('accepts only the dev server origin in development', () => {
-    const isApp = createAppUrlCheck({ kind: 'dev', url: 'http://localhost:5173/' })
-    expect(isApp('http://localhost:5173/#/x')).toBe(true)
-    expect(isApp('http://localhost:5174/')).toBe(false)
-    expect(isApp('http://127.0.0.1:5173/')).toBe(false)
   })
 })
 
