@@ -41,7 +41,7 @@ export interface CoreDeps {
   /** Folder of the SQLite database. */
   readonly dataDir: string
   readonly secretStore: SecretStore
-  /** Electron's net.fetch in the app (system proxy, OS certificates); Node's fetch in tests. */
+  /** In the app Electron's net.request behind main's adapter (system proxy, OS certificates); Node's fetch in tests. */
   readonly fetch: FetchLike
   readonly clock: Clock
   readonly notify: (event: CoreEvent) => void

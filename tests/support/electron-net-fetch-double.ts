@@ -15,9 +15,10 @@
  *   in the main process") and that fetch never settles.
  * - a session cookie jar and HTTP cache: `net.fetch` includes credentials and uses the cache by
  *   default; `net.request` uses cookies only with `credentials: 'include'` or `useSessionCookies`.
- * - a per-host socket limit (Chromium's 6). A response body that is neither read to its end nor
- *   aborted keeps its socket; cancelling `net.fetch`'s body stream does not release it, aborting
- *   the request (or net.fetch's AbortSignal) does.
+ * - a per-host socket limit (Chromium's 6). A response body larger than Chromium's data pipe
+ *   (512 KiB here) that is neither read to its end nor aborted keeps its socket; cancelling
+ *   `net.fetch`'s body stream does not release it, aborting the request (or net.fetch's
+ *   AbortSignal) does.
  * - `httpVersion: '2'` reports responses the way Chromium does for HTTP/2: an empty statusMessage.
  * - no DNS: only IP literals and `localhost` resolve (tests may contact 127.0.0.1 only); any
  *   other name fails with net::ERR_NAME_NOT_RESOLVED, as an unknown name does in Chromium.
@@ -92,6 +93,8 @@ const DISCARDABLE_DUPLICATES = new Set([
 ])
 const REDIRECT_STATUSES = new Set([300, 301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 20
+/** About the size of the data pipe Chromium's network service fills before the reader must drain it. */
+const DATA_PIPE_BYTES = 512 * 1024
 
 /** Node reads header bytes as Latin-1; Chromium hands them to JavaScript as UTF-8. */
 function asUtf8(latin1: string): string {
@@ -402,16 +405,41 @@ export class DoubleClientRequest extends EventEmitter {
       const message = new DoubleIncomingMessage({ statusCode: response.statusCode ?? 0, statusMessage, rawHeaders, httpVersion: this.#session.httpVersion })
       this.#response = message
       const forCache: Buffer[] | null = this.#method === 'GET' && this.#cache !== 'no-store' && response.statusCode === 200 ? [] : null
-      response.pause()
-      message.attachLoader(() => response.resume())
+      // Chromium reads the body off the socket into a data pipe of limited size, whoever reads it
+      // in JavaScript: a small body completes (socket free, cache written) even if nobody reads it;
+      // a larger one waits for the reader, holding its socket.
+      const pipe: Buffer[] = []
+      let pipeBytes = 0
+      let networkDone = false
+      let wanted = false
+      const deliver = (): void => {
+        while (wanted && pipe.length > 0) {
+          const chunk = pipe.shift()!
+          pipeBytes -= chunk.byteLength
+          wanted = message.push(chunk)
+        }
+        if (wanted && networkDone && pipe.length === 0) {
+          wanted = false
+          message.push(null)
+        }
+        if (!networkDone && pipeBytes < DATA_PIPE_BYTES) response.resume()
+      }
+      message.attachLoader(() => {
+        wanted = true
+        deliver()
+      })
       response.on('data', (chunk: Buffer) => {
         forCache?.push(chunk)
-        if (message.destroyed || !message.push(chunk)) response.pause()
+        pipe.push(chunk)
+        pipeBytes += chunk.byteLength
+        if (pipeBytes >= DATA_PIPE_BYTES) response.pause()
+        deliver()
       })
       response.on('end', () => {
+        networkDone = true
         if (forCache) this.#storeInCache(message, Buffer.concat(forCache))
         this.#finished = true
-        message.push(null)
+        deliver()
         this.#close()
       })
       response.on('aborted', () => this.#die(netError(chromiumErrorName({ code: socketReset ? 'ECONNRESET' : undefined }, 'body', framing))))
