@@ -46,13 +46,18 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     dataDir: deps.dataDir,
   })
   service.start()
-  // The sweep needs the keychain; an unavailable one must not stop the app from starting.
-  service.sweepOrphanSecrets().then(
-    (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
-    () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
-  )
-  const handlers = createHandlers(service, logger)
   let closed = false
+  // The sweep needs the keychain; an unavailable one must not stop the app from starting.
+  const sweep = () => {
+    if (closed) return
+    service.sweepOrphanSecrets().then(
+      (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
+      () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
+    )
+  }
+  const sweepTimer = deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
+  if (sweepTimer === null) sweep()
+  const handlers = createHandlers(service, logger)
 
   return {
     handlers,
@@ -63,6 +68,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     close: async () => {
       if (closed) return
       closed = true
+      if (sweepTimer !== null) deps.clock.clearTimeout(sweepTimer)
       service.dispose()
       db.close()
     },

@@ -119,7 +119,8 @@ export class DatasourceService {
 
   async appState(): Promise<AppState> {
     try {
-      await this.#deps.secrets.accounts()
+      const { secrets } = this.#deps
+      await (secrets.probe ? secrets.probe() : secrets.accounts())
       return { keychainAvailable: true, dataDir: this.#deps.dataDir }
     } catch (error) {
       return { keychainAvailable: false, keychainMessage: keychainAppError(error).message, dataDir: this.#deps.dataDir }

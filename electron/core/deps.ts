@@ -48,4 +48,15 @@ export interface CoreDeps {
   /** 0..1; injected so that jitter is reproducible in tests. */
   readonly random?: () => number
   readonly logger?: Logger
+  /**
+   * Runs the orphan sweep this long after start (default 0: at once). The sweep lists every
+   * secret (findCredentials), which with gnome-keyring takes seconds at a few hundred datasources
+   * and holds the keychain alone meanwhile; the app defers it (APP_SWEEP_DELAY_MS) so
+   * that start-up renewals and the window's first keychain calls do not wait behind it.
+   */
+  readonly sweepDelayMs?: number
 }
+
+/** How long after start the app sweeps keychain entries no datasource owns (CoreDeps.sweepDelayMs). */
+export const APP_SWEEP_DELAY_MS = 60_000
+

@@ -9,7 +9,7 @@ import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'ele
 import type { Core } from '../core/core'
 import { moveCorruptDatabaseAside } from '../core/corrupt-database'
 import { DatabaseCorruptError } from '../core/db/connection'
-import { systemClock, type Clock, type CoreDeps, type CoreEvent, type Logger } from '../core/deps'
+import { APP_SWEEP_DELAY_MS, systemClock, type Clock, type CoreDeps, type CoreEvent, type Logger } from '../core/deps'
 import { createFileLogger } from '../core/file-logger'
 import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
@@ -178,6 +178,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     clock,
     notify,
     logger,
+    sweepDelayMs: APP_SWEEP_DELAY_MS,
   }
   try {
     core = await options.createCore(coreDeps).catch(async (error: unknown) => {

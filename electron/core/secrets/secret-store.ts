@@ -26,6 +26,12 @@ export interface SecretStore {
   delete(account: string): Promise<boolean>
   /** Every account this store holds under its service name (for the start-up sweep). */
   accounts(): Promise<ReadonlyArray<string>>
+  /**
+   * Resolves when the keychain answers, rejects like the other methods when it does not; one
+   * cheap call, where `accounts()` reads every secret (findCredentials). Stores without it are
+   * probed with `accounts()`.
+   */
+  probe?(): Promise<void>
 }
 
 export class KeychainError extends Error {

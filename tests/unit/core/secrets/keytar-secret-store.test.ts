@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createKeytarSecretStore, type KeytarLike } from '../../../../electron/core/secrets/keytar-secret-store'
+import { createKeytarSecretStore, DEFAULT_MAX_CONCURRENT_CALLS, type KeytarLike } from '../../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../../electron/core/secrets/secret'
 import { KeychainError } from '../../../../electron/core/secrets/secret-store'
 
@@ -91,7 +91,7 @@ describe('createKeytarSecretStore', () => {
     expect((await keychainError(store.accounts())).code).toBe('timeout')
   })
 
-  it('runs one call at a time: behind a stuck call, later ones time out without ever starting', async () => {
+  it('with one call at a time: behind a stuck call, later ones time out without ever starting', async () => {
     const releases: Array<() => void> = []
     let calls = 0
     const kt = fakeKeytar({
@@ -100,7 +100,7 @@ describe('createKeytarSecretStore', () => {
         return new Promise((resolve) => releases.push(() => resolve(null)))
       },
     })
-    const store = createKeytarSecretStore('svc', { timeoutMs: 30, loadKeytar: async () => kt })
+    const store = createKeytarSecretStore('svc', { timeoutMs: 30, maxConcurrentCalls: 1, loadKeytar: async () => kt })
     expect((await keychainError(store.get('a/password'))).code).toBe('timeout')
     expect((await keychainError(store.get('b/password'))).code).toBe('timeout')
     expect(calls).toBe(1)
@@ -114,24 +114,54 @@ describe('createKeytarSecretStore', () => {
     expect(calls).toBe(2)
   })
 
-  it('never runs two keychain calls at the same moment', async () => {
+  it('holds at most 3 keychain threads when the keyring never answers; the rest time out unstarted', async () => {
+    let calls = 0
+    const kt = fakeKeytar({ getPassword: () => (calls++, never()), setPassword: () => (calls++, never()) })
+    const store = createKeytarSecretStore('svc', { timeoutMs: 30, loadKeytar: async () => kt })
+    const results = await Promise.all(Array.from({ length: 8 }, (_, index) => keychainError(index % 2 ? store.get(`${index}/password`) : store.set(`${index}/password`, new Secret('x')))))
+    expect(results.map((error) => error.code)).toEqual(Array(8).fill('timeout'))
+    expect(calls).toBe(DEFAULT_MAX_CONCURRENT_CALLS)
+    expect(DEFAULT_MAX_CONCURRENT_CALLS).toBe(3)
+  })
+
+  it('runs up to 3 calls at once, and a listing alone (libsecret crashes if an item goes away under findCredentials)', async () => {
     let running = 0
     let most = 0
-    const slow = async <T>(value: T): Promise<T> => {
+    let listingWithOthers = false
+    let listing = false
+    const slow = async <T>(value: T, isList = false): Promise<T> => {
       running++
+      if (isList) listing = true
+      if (listing && running > 1) listingWithOthers = true
       most = Math.max(most, running)
-      await new Promise((resolve) => setTimeout(resolve, 2))
+      await new Promise((resolve) => setTimeout(resolve, 5))
       running--
+      if (isList) listing = false
       return value
     }
     const kt = fakeKeytar({
       getPassword: () => slow(null),
       deletePassword: () => slow(true),
-      findCredentials: () => slow([]),
+      findCredentials: () => slow([], true),
     })
     const store = createKeytarSecretStore('svc', { loadKeytar: async () => kt })
-    await Promise.all([store.get('a/password'), store.delete('a/password'), store.accounts(), store.get('b/password')])
-    expect(most).toBe(1)
+    const before = Array.from({ length: 6 }, (_, index) => store.get(`${index}/password`))
+    const listed = store.accounts()
+    const after = Array.from({ length: 6 }, (_, index) => store.delete(`${index}/password`))
+    await Promise.all([...before, listed, ...after])
+    expect(most).toBe(3)
+    expect(listingWithOthers).toBe(false)
+  })
+
+  it('probes availability with one lookup, without listing every secret', async () => {
+    let listed = 0
+    let lookups = 0
+    const kt = fakeKeytar({ findCredentials: async () => (listed++, []), getPassword: async () => (lookups++, null) })
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => kt })
+    await store.probe?.()
+    expect([lookups, listed]).toEqual([1, 0])
+    const down = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar({ getPassword: async () => Promise.reject(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY')) }) })
+    expect((await keychainError(down.probe!())).code).toBe('unavailable')
   })
 
   it('refuses an empty service name', () => {

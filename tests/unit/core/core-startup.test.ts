@@ -1,0 +1,78 @@
+/**
+ * Start-up without reading every secret (issue 14): the availability probe is one lookup, and the
+ * app's orphan sweep (which lists every secret) runs after start instead of holding the keychain
+ * while the first renewals and the window need it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createCore } from '../../../electron/core/core'
+import { APP_SWEEP_DELAY_MS } from '../../../electron/core/deps'
+import { Secret } from '../../../electron/core/secrets/secret'
+import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { FakeClock, flushPromises } from '../../support/fake-clock'
+import { MemorySecretStore } from '../../support/memory-secret-store'
+import { makeTempDir } from '../../support/temp-dir'
+
+let temp: ReturnType<typeof makeTempDir>
+beforeEach(() => {
+  temp = makeTempDir('dsd-startup-')
+})
+afterEach(() => temp.cleanup())
+
+/** Counts listings; `probe` is the cheap check a keychain store offers. */
+class CountingStore extends MemorySecretStore {
+  listings = 0
+  probes = 0
+  override async accounts(): Promise<ReadonlyArray<string>> {
+    this.listings++
+    return super.accounts()
+  }
+  async probe(): Promise<void> {
+    this.probes++
+    await this.get('probe')
+  }
+}
+
+const orphan = secretAccount('00000000-0000-4000-8000-000000000000', 'refresh-token')
+
+describe('createCore start-up', () => {
+  it('answers getAppState with the probe, never a listing of every secret', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const core = await createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock, notify: () => {}, sweepDelayMs: APP_SWEEP_DELAY_MS })
+    const state = await core.handlers.getAppState({})
+    expect(state).toMatchObject({ ok: true, value: { keychainAvailable: true } })
+    expect([store.probes, store.listings]).toEqual([1, 0])
+    await core.close()
+  })
+
+  it('sweeps orphans only once the delay has passed, with the app delay of a minute', async () => {
+    const store = new CountingStore()
+    await store.set(orphan, new Secret('left by a crash'))
+    const clock = new FakeClock()
+    const core = await createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock, notify: () => {}, sweepDelayMs: APP_SWEEP_DELAY_MS })
+    await flushPromises()
+    expect(store.listings).toBe(0)
+    expect(store.values.has(orphan)).toBe(true)
+    await clock.advanceAsync(APP_SWEEP_DELAY_MS)
+    await flushPromises()
+    expect(store.listings).toBe(1)
+    expect(store.values.has(orphan)).toBe(false)
+    await core.close()
+  })
+
+  it('sweeps at once without a delay, and never after close', async () => {
+    const store = new CountingStore()
+    await store.set(orphan, new Secret('left by a crash'))
+    const core = await createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock: new FakeClock(), notify: () => {} })
+    await flushPromises()
+    expect(store.values.has(orphan)).toBe(false)
+    await core.close()
+
+    const later = new CountingStore()
+    const clock = new FakeClock()
+    const closed = await createCore({ dataDir: temp.dir, secretStore: later, fetch: globalThis.fetch, clock, notify: () => {}, sweepDelayMs: 1_000 })
+    await closed.close()
+    await clock.advanceAsync(5_000)
+    expect(later.listings).toBe(0)
+  })
+})
