@@ -70,6 +70,8 @@ export interface OAuthServerOptions {
   readonly tokenPrefix?: string
   /** Replaces CONFIDENTIAL_CLIENT.secret for this server (the canary test needs a unique one). */
   readonly confidentialClientSecret?: string
+  /** More confidential clients (password and refresh grants, scopes `read` and `write`), e.g. the interop matrix's. */
+  readonly extraClients?: ReadonlyArray<{ readonly id: string; readonly secret: string }>
 }
 
 export interface OAuthTestServer {
@@ -159,9 +161,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   const tokenRequestLog: RecordedTokenRequest[] = []
 
   const tokenPrefix = options.tokenPrefix
-  const clients = CLIENTS.map((client) =>
-    client.id === CONFIDENTIAL_CLIENT.id && options.confidentialClientSecret !== undefined ? { ...client, secret: options.confidentialClientSecret } : client,
-  )
+  const clients = [
+    ...CLIENTS.map((client) =>
+      client.id === CONFIDENTIAL_CLIENT.id && options.confidentialClientSecret !== undefined ? { ...client, secret: options.confidentialClientSecret } : client,
+    ),
+    ...(options.extraClients ?? []).map(
+      ({ id, secret }): Client => ({ id, secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] }),
+    ),
+  ]
   const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel = {
     ...(tokenPrefix === undefined
       ? {}

@@ -1,0 +1,31 @@
+/**
+ * The interop matrix against Django OAuth Toolkit 1.7 (Debian python3-django-oauth-toolkit), a
+ * Django project in a temp directory run by runserver (see tests/support/interop/django-server.ts;
+ * tests/support/interop/matrix.ts says what each scenario does and how cells are recorded).
+ */
+import { startDjangoServer } from '../../support/interop/django-server'
+import { runInteropMatrix } from '../../support/interop/matrix'
+
+runInteropMatrix({
+  start: startDjangoServer,
+  expectations: {
+    basic: { expect: 'ok' },
+    body: { expect: 'ok' },
+    'special-basic': { expect: 'ok' },
+    'special-body': { expect: 'ok' },
+    'email-username': { expect: 'ok' },
+    'scope-plain': { expect: 'ok' },
+    'scope-openid': { expect: 'ok', note: 'OIDC is off in this project: `openid` is a plain scope and no id_token comes back.' },
+    refresh: { expect: 'ok' },
+    'rotated-refresh': { expect: 'ok' },
+    'revoked-refresh': { expect: 'ok' },
+    'jwt-exp': { notApplicable: 'its access tokens are opaque' },
+    'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
+    'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
+    'disallowed-scope': { expect: { kind: 'oauth', code: 'invalid_scope' } },
+    'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
+    'cli-token': { expect: 'ok' },
+    'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
+    'stopped-server': { expect: { kind: 'network', code: 'refused' } },
+  },
+})

@@ -1,0 +1,206 @@
+/**
+ * @jmondi/oauth2-server 4.x as an authorization server: its AuthorizationServer with the password
+ * and refresh_token grants, small in-memory repositories, glued to node:http the way its vanilla
+ * adapter does it (form body, errors through handleVanillaError). What makes it worth testing:
+ * it reads HTTP Basic credentials as latin1 and does not form-decode them, its access and refresh
+ * tokens are JWTs (HS256 with the server's secret; `expires_in` can be left out, leaving `exp`
+ * as the only expiry), it rotates refresh tokens, and it refuses a
+ * revoked or rotated-away refresh token with `invalid_request` ("Token has been revoked"), not
+ * `invalid_grant`.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import {
+  AuthorizationServer,
+  DateInterval,
+  JwtService,
+  OAuthRequest,
+  type OAuthClient,
+  type OAuthClientRepository,
+  type OAuthScope,
+  type OAuthScopeRepository,
+  type OAuthToken,
+  type OAuthTokenRepository,
+  type OAuthUser,
+  type OAuthUserRepository,
+} from '@jmondi/oauth2-server'
+import { handleVanillaError } from '@jmondi/oauth2-server/vanilla'
+import { ALLOWED_SCOPE, INTEROP_CLIENTS, INTEROP_USERS, type InteropServer } from './interop-server'
+
+const KNOWN_SCOPES = [ALLOWED_SCOPE, 'write', 'openid']
+const MAX_BODY_BYTES = 64 * 1024
+const TOKEN_PATH = '/oauth/token'
+const API_PATH = '/api'
+
+const newId = (): string => randomBytes(16).toString('hex')
+
+export async function startJmondiServer(): Promise<InteropServer> {
+  const clients: ReadonlyArray<OAuthClient> = INTEROP_CLIENTS.map((client) => ({
+    id: client.id,
+    name: client.id,
+    secret: client.secret,
+    redirectUris: [],
+    allowedGrants: ['password', 'refresh_token'],
+    scopes: KNOWN_SCOPES.map((name) => ({ name })),
+  }))
+  const tokensByRefreshToken = new Map<string, OAuthToken>()
+  const revokedRefreshTokens = new Set<string>()
+
+  const clientRepository: OAuthClientRepository = {
+    async getByIdentifier(clientId) {
+      // An unknown client resolves to undefined, which the library answers with invalid_client;
+      // a thrown error would become a 500.
+      return clients.find((candidate) => candidate.id === clientId) as OAuthClient
+    },
+    async isClientValid(grantType, client, clientSecret) {
+      return client.allowedGrants.includes(grantType) && client.secret === clientSecret
+    },
+  }
+  const scopeRepository: OAuthScopeRepository = {
+    async getAllByIdentifiers(names) {
+      return names.filter((name) => KNOWN_SCOPES.includes(name)).map((name) => ({ name }))
+    },
+    async finalize(scopes: OAuthScope[]) {
+      return scopes.length > 0 ? scopes : [{ name: ALLOWED_SCOPE }]
+    },
+  }
+  const userRepository: OAuthUserRepository = {
+    async getUserByCredentials(identifier, password) {
+      const user = INTEROP_USERS.find((candidate) => candidate.username === identifier && candidate.password === password)
+      return user ? ({ id: user.username } satisfies OAuthUser) : undefined
+    },
+  }
+  const tokenRepository: OAuthTokenRepository = {
+    async issueToken(client, scopes, user) {
+      // The server replaces the expiry with the grant's configured lifetime.
+      return { accessToken: newId(), accessTokenExpiresAt: new Date(), client, user: user ?? null, scopes }
+    },
+    async issueRefreshToken(token) {
+      token.refreshToken = newId()
+      token.refreshTokenExpiresAt = new Date(Date.now() + 14 * 24 * 3600 * 1000)
+      tokensByRefreshToken.set(token.refreshToken, token)
+      return token
+    },
+    async persist() {},
+    async revoke(token) {
+      // Called with the old token when a refresh token is used: that refresh token is spent.
+      if (token.refreshToken) revokedRefreshTokens.add(token.refreshToken)
+    },
+    async isRefreshTokenRevoked(token) {
+      return !token.refreshToken || revokedRefreshTokens.has(token.refreshToken)
+    },
+    async getByRefreshToken(refreshToken) {
+      const token = tokensByRefreshToken.get(refreshToken)
+      if (!token) throw new Error('unknown refresh token')
+      return token
+    },
+  }
+
+  const signingSecret = randomBytes(32).toString('hex')
+  const authorizationServer = new AuthorizationServer(clientRepository, tokenRepository, scopeRepository, signingSecret, {
+    issuer: undefined,
+  })
+  const setLifetime = (seconds: number): void => {
+    authorizationServer.enableGrantType({ grant: 'password', userRepository }, new DateInterval(`${seconds}s`))
+    authorizationServer.enableGrantType('refresh_token', new DateInterval(`${seconds}s`))
+  }
+  setLifetime(3600)
+  const jwt = new JwtService(signingSecret)
+  let omitExpiresIn = false
+  let lastExp: number | null = null
+
+  function send(res: ServerResponse, status: number, headers: Readonly<Record<string, unknown>>, body: string): void {
+    const plain: Record<string, string> = { connection: 'close' }
+    for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') plain[name] = value
+    res.writeHead(status, plain)
+    res.end(body)
+  }
+
+  async function readBody(req: IncomingMessage): Promise<string | null> {
+    const chunks: Buffer[] = []
+    let total = 0
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      total += chunk.byteLength
+      if (total > MAX_BODY_BYTES) return null
+      chunks.push(chunk)
+    }
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req)
+    if (raw === null) return send(res, 413, {}, '')
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    const body = contentType === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(raw)) : {}
+    const request = new OAuthRequest({ headers: { ...req.headers }, query: {}, body })
+    try {
+      const response = await authorizationServer.respondToAccessTokenRequest(request)
+      const body = { ...(response.body as Record<string, unknown>) }
+      if (typeof body.access_token === 'string') {
+        const exp = jwt.decode(body.access_token)
+        lastExp = typeof exp === 'object' && exp !== null && typeof exp.exp === 'number' ? exp.exp : null
+      }
+      if (omitExpiresIn) delete body.expires_in
+      send(res, response.status, response.headers, JSON.stringify(body))
+    } catch (error) {
+      const response = handleVanillaError(error)
+      send(res, response.status, response.headers, JSON.stringify(response.body))
+    }
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')
+    const claims = match?.[1] ? await jwt.verify(match[1]).catch(() => null) : null
+    if (!claims) return send(res, 401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }, '{"error":"invalid_token"}')
+    send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ ok: true, sub: claims.sub ?? null }))
+  }
+
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
+    const handler = req.method === 'POST' && path === TOKEN_PATH ? handleToken : req.method === 'GET' && path === API_PATH ? handleApi : null
+    // Nothing here: the bare answer of a Node server without a route.
+    if (!handler) return send(res, 404, { 'content-type': 'text/plain' }, 'Not Found')
+    handler(req, res).catch(() => (res.headersSent ? res.destroy() : send(res, 500, {}, '')))
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  // Test servers never keep a test process alive on their own.
+  server.unref()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  let closed = false
+
+  return {
+    key: 'jmondi-oauth2-server',
+    title: '@jmondi/oauth2-server 4.x',
+    tokenUrl: `${base}${TOKEN_PATH}`,
+    apiUrl: `${base}${API_PATH}`,
+    issuer: null,
+    async setAccessTokenLifetime(seconds) {
+      setLifetime(seconds)
+    },
+    async revokeRefreshTokens() {
+      for (const refreshToken of tokensByRefreshToken.keys()) revokedRefreshTokens.add(refreshToken)
+    },
+    jwtExpiry: {
+      omitExpiresIn(omit) {
+        omitExpiresIn = omit
+      },
+      lastAccessTokenExp: () => lastExp,
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      const done = new Promise<void>((resolve) => server.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
+      await done
+    },
+  }
+}

@@ -1,0 +1,407 @@
+/**
+ * The interop matrix: every scenario run against one authorization server with the real core (a
+ * temp data directory, the real keychain, Node's fetch) and the built CLI. Each cell asserts what
+ * the app should report there, and records what it did report into
+ * test-results/interop/<server>.json; scripts/interop-table.mjs renders those into
+ * docs/interop-matrix.md.
+ *
+ * A cell that fails today because of a known bug says so with `knownIssue` (naming the bug): its
+ * assertion is still the correct behaviour, the table shows the cell as a known failure, and the
+ * test fails as soon as the cell passes, so that the marker is removed then and cannot rot.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
+import type { ClientAuthMethod, DatasourceInput, OAuth2PasswordInput } from '../../../shared/datasource'
+import type { AppError } from '../../../shared/errors'
+import type { TokenStatus } from '../../../shared/token'
+import { ensureCliBuilt, repoRoot, runCli, type CliResult } from '../cli-runner'
+import { startCoreHarness, type CoreHarness } from '../core-harness'
+import { requireKeyringSession } from '../keyring-session'
+import { passwordFormFor } from '../password-form'
+import { makeTempDir } from '../temp-dir'
+import {
+  ALLOWED_SCOPE,
+  DISALLOWED_SCOPE,
+  EMAIL_USER,
+  PLAIN_CLIENT,
+  PLAIN_USER,
+  SPECIAL_CLIENT,
+  SPECIAL_USER,
+  type InteropClient,
+  type InteropServer,
+  type InteropUser,
+} from './interop-server'
+
+/** The scenarios, in the table's order. `stopped-server` stops the server, so it runs last. */
+export const SCENARIOS = [
+  { id: 'basic', title: 'Basic client auth, plain client id' },
+  { id: 'body', title: 'Client credentials in the body' },
+  { id: 'special-basic', title: 'Secret and password with `| = + / &` and a space, password with `ü`; Basic' },
+  { id: 'special-body', title: 'Secret and password with `| = + / &` and a space, password with `ü`; body' },
+  { id: 'email-username', title: 'Email address as username' },
+  { id: 'scope-plain', title: 'Scope without `openid`' },
+  { id: 'scope-openid', title: 'Scope with `openid`' },
+  { id: 'refresh', title: 'Short-lived token (2 s) renewed by the scheduler with the refresh token' },
+  { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
+  { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
+  { id: 'jwt-exp', title: 'No `expires_in`: expiry from the JWT access token\'s `exp`' },
+  { id: 'wrong-password', title: 'Wrong password' },
+  { id: 'wrong-secret', title: 'Wrong client secret' },
+  { id: 'disallowed-scope', title: 'Scope the client may not have' },
+  { id: 'wrong-token-url', title: 'Wrong token URL (a path with nothing there)' },
+  { id: 'cli-token', title: 'CLI: `add` with secrets on stdin, then `token`' },
+  { id: 'cli-wrong-password', title: 'CLI: `add` with a wrong password' },
+  { id: 'stopped-server', title: 'Server stopped' },
+] as const
+
+export type ScenarioId = (typeof SCENARIOS)[number]['id']
+
+/** What the app reports: an error's kind and code, and a CLI run's exit code as kind `exit`. */
+export interface ErrorOutcome {
+  readonly kind: string
+  readonly code?: string
+  readonly httpStatus?: number
+  /** The hint must match (the words that point the user to the fix). */
+  readonly hint?: RegExp
+}
+
+export type Expectation =
+  | { readonly expect: 'ok'; readonly knownIssue?: string; readonly note?: string }
+  | { readonly expect: ErrorOutcome; readonly knownIssue?: string; readonly note?: string }
+  | { readonly notApplicable: string }
+
+export type Actual =
+  | { readonly ok: true; readonly summary: string }
+  | { readonly ok: false; readonly summary: string; readonly error?: ReportedError }
+
+/** An AppError's identifying parts, or a CLI run's exit code as kind `exit`. */
+interface ReportedError {
+  readonly kind: string
+  readonly code: string
+  readonly httpStatus?: number
+  readonly hint?: string
+}
+
+export type CellStatus = 'pass' | 'known-issue' | 'fail' | 'not-applicable'
+
+export interface CellRecord {
+  readonly scenario: ScenarioId
+  readonly title: string
+  readonly status: CellStatus
+  readonly expected: string
+  readonly actual: string
+  readonly knownIssue?: string
+  readonly note?: string
+}
+
+export interface ServerRecord {
+  readonly server: string
+  readonly title: string
+  readonly cells: ReadonlyArray<CellRecord>
+}
+
+export interface MatrixOptions {
+  readonly start: () => Promise<InteropServer>
+  readonly expectations: Readonly<Record<ScenarioId, Expectation>>
+}
+
+export const RESULTS_DIR = join(repoRoot, 'test-results', 'interop')
+
+interface ScenarioContext {
+  readonly server: InteropServer
+  readonly app: CoreHarness
+}
+
+function describeExpected(expectation: Expectation): string {
+  if ('notApplicable' in expectation) return 'not applicable'
+  if (expectation.expect === 'ok') return 'ok'
+  return describeError(expectation.expect)
+}
+
+function describeError(error: { kind: string; code?: string; httpStatus?: number }): string {
+  return `${error.kind}${error.code ? `/${error.code}` : ''}${error.httpStatus ? ` (HTTP ${error.httpStatus})` : ''}`
+}
+
+function fromError(error: AppError): Actual {
+  return { ok: false, summary: describeError(error), error: { kind: error.kind, code: error.code, httpStatus: error.httpStatus, hint: error.hint } }
+}
+
+export function satisfies(expectation: Expectation, actual: Actual): boolean {
+  if ('notApplicable' in expectation) return true
+  if (expectation.expect === 'ok') return actual.ok
+  if (actual.ok || !actual.error) return false
+  const wanted = expectation.expect
+  const got = actual.error
+  return (
+    got.kind === wanted.kind &&
+    (wanted.code === undefined || got.code === wanted.code) &&
+    (wanted.httpStatus === undefined || got.httpStatus === wanted.httpStatus) &&
+    (wanted.hint === undefined || wanted.hint.test(got.hint ?? ''))
+  )
+}
+
+interface FormParts {
+  readonly client?: InteropClient
+  readonly user?: InteropUser
+  readonly clientAuth?: ClientAuthMethod
+  readonly overrides?: Partial<OAuth2PasswordInput>
+}
+
+function form(server: InteropServer, parts: FormParts = {}): DatasourceInput {
+  const client = parts.client ?? PLAIN_CLIENT
+  const user = parts.user ?? PLAIN_USER
+  return passwordFormFor(
+    server,
+    { clientId: client.id, clientSecret: client.secret, username: user.username, password: user.password },
+    { clientAuth: parts.clientAuth ?? 'body', scope: ALLOWED_SCOPE, ...parts.overrides },
+    'Interop',
+  )
+}
+
+/** Test connection, then Save with its token; ok only when the API accepted the new token. */
+async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promise<{ actual: Actual; id?: string }> {
+  const testId = randomUUID()
+  const tested = await ctx.app.core.handlers.testConnection({ testId, input })
+  if (!tested.ok) return { actual: fromError(tested.error) }
+  const saved = await ctx.app.core.handlers.saveDatasource({ input, testId })
+  if (!saved.ok) return { actual: fromError(saved.error) }
+  const api = tested.value.apiCheck
+  if (api?.status !== 200) return { actual: { ok: false, summary: `token obtained, but the API answered ${api?.status ?? api?.error?.code ?? 'nothing'}` } }
+  return { actual: { ok: true, summary: 'ok' }, id: saved.value.id }
+}
+
+async function latestRenewal(ctx: ScenarioContext, id: string): Promise<string | undefined> {
+  const history = await ctx.app.core.handlers.getHistory({ id })
+  return history.ok ? history.value.find((event) => event.kind === 'renewed')?.grant : undefined
+}
+
+async function renewNow(ctx: ScenarioContext, id: string): Promise<{ status: TokenStatus | null; actual?: Actual }> {
+  const renewed = await ctx.app.core.handlers.renewNow({ id })
+  if (!renewed.ok) return { status: null, actual: fromError(renewed.error) }
+  if (renewed.value.lastError) return { status: renewed.value, actual: fromError(renewed.value.lastError) }
+  return { status: renewed.value }
+}
+
+const storedSecret = async (ctx: ScenarioContext, id: string, kind: 'access-token' | 'refresh-token') =>
+  (await ctx.app.secretStore.get(secretAccount(id, kind)))?.reveal() ?? null
+
+async function apiAccepts(server: InteropServer, token: string | null): Promise<boolean> {
+  if (!token) return false
+  const response = await fetch(server.apiUrl, { headers: { authorization: `Bearer ${token}` } })
+  await response.body?.cancel()
+  return response.status === 200
+}
+
+/**
+ * Waits until a new connection to the stopped server is refused. A keep-alive connection that
+ * fetch pooled before the stop can still be handed out once and then reset; what this scenario
+ * asks is what a user sees when the server is down, so such leftovers are used up here first.
+ */
+async function untilRefused(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const refused = await fetch(url, { method: 'POST' }).then(
+      async (response) => (await response.body?.cancel(), false),
+      (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED',
+    )
+    if (refused) return
+    await sleep(50)
+  }
+  throw new Error(`${url} still accepts connections after the server was stopped`)
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function cli(args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return runCli(args, { input, env })
+}
+
+/** Runs the CLI against a data directory and keychain service of its own, removed afterwards. */
+async function withCliHome<T>(run: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  const home = makeTempDir('dsd-interop-cli-')
+  const service = `datasource-desk-test-interop-${randomUUID()}`
+  try {
+    return await run({ DATASOURCE_DESK_DATA_DIR: home.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: service })
+  } finally {
+    const store = createKeytarSecretStore(service)
+    for (const account of await store.accounts().catch(() => [])) await store.delete(account).catch(() => false)
+    home.cleanup()
+  }
+}
+
+function cliAddArgs(server: InteropServer): string[] {
+  return [
+    'add', 'interop',
+    '--token-url', server.tokenUrl,
+    '--client-id', PLAIN_CLIENT.id,
+    '--client-auth', 'body',
+    '--username', PLAIN_USER.username,
+    '--scope', ALLOWED_SCOPE,
+    '--url', server.apiUrl,
+    '--client-secret-stdin', '--password-stdin',
+  ]
+}
+
+function cliActual(result: CliResult): Actual {
+  if (result.code === 0) return { ok: true, summary: 'exit 0' }
+  return { ok: false, summary: `exit ${result.code}`, error: { kind: 'exit', code: String(result.code) } }
+}
+
+const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Actual>>> = {
+  basic: async (ctx) => (await testAndSave(ctx, form(ctx.server, { clientAuth: 'basic' }))).actual,
+  body: async (ctx) => (await testAndSave(ctx, form(ctx.server, { clientAuth: 'body' }))).actual,
+  'special-basic': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'basic' }))).actual,
+  'special-body': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'body' }))).actual,
+  'email-username': async (ctx) => (await testAndSave(ctx, form(ctx.server, { user: EMAIL_USER }))).actual,
+  'scope-plain': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `${ALLOWED_SCOPE} write` } }))).actual,
+  'scope-openid': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `openid ${ALLOWED_SCOPE}` } }))).actual,
+  async refresh(ctx) {
+    await ctx.server.setAccessTokenLifetime(2)
+    try {
+      const saved = await testAndSave(ctx, form(ctx.server))
+      if (!saved.id) return saved.actual
+      const id = saved.id
+      const first = await storedSecret(ctx, id, 'access-token')
+      const deadline = Date.now() + 10_000
+      while (Date.now() < deadline && (await latestRenewal(ctx, id)) === undefined) await sleep(100)
+      const grant = await latestRenewal(ctx, id)
+      const status = await ctx.app.core.handlers.getDatasource({ id })
+      if (status.ok && status.value.status.lastError) return fromError(status.value.status.lastError)
+      if (grant !== 'refresh_token') return { ok: false, summary: grant ? `renewed with the ${grant} grant` : 'not renewed within 10 s' }
+      const renewed = await storedSecret(ctx, id, 'access-token')
+      if (renewed === first || !(await apiAccepts(ctx.server, renewed))) return { ok: false, summary: 'renewed, but the API refused the new token' }
+      return { ok: true, summary: 'ok (refresh_token)' }
+    } finally {
+      await ctx.server.setAccessTokenLifetime(3600)
+    }
+  },
+  async 'rotated-refresh'(ctx) {
+    const saved = await testAndSave(ctx, form(ctx.server))
+    if (!saved.id) return saved.actual
+    const id = saved.id
+    const seen = [await storedSecret(ctx, id, 'refresh-token')]
+    for (let round = 0; round < 2; round += 1) {
+      const renewed = await renewNow(ctx, id)
+      if (renewed.actual) return renewed.actual
+      const grant = await latestRenewal(ctx, id)
+      if (grant !== 'refresh_token') return { ok: false, summary: `renewal ${round + 1} used the ${grant ?? 'no'} grant` }
+      seen.push(await storedSecret(ctx, id, 'refresh-token'))
+    }
+    if (!(await apiAccepts(ctx.server, await storedSecret(ctx, id, 'access-token')))) return { ok: false, summary: 'the API refused the renewed token' }
+    return { ok: true, summary: new Set(seen).size === seen.length ? 'ok (rotated each time)' : 'ok (not rotated)' }
+  },
+  async 'revoked-refresh'(ctx) {
+    const saved = await testAndSave(ctx, form(ctx.server))
+    if (!saved.id) return saved.actual
+    await ctx.server.revokeRefreshTokens()
+    const renewed = await renewNow(ctx, saved.id)
+    if (renewed.actual) return renewed.actual
+    const grant = await latestRenewal(ctx, saved.id)
+    if (grant !== 'password') return { ok: false, summary: `renewed with the ${grant ?? 'no'} grant` }
+    if (!(await apiAccepts(ctx.server, await storedSecret(ctx, saved.id, 'access-token')))) return { ok: false, summary: 'the API refused the renewed token' }
+    return { ok: true, summary: 'ok (password grant)' }
+  },
+  async 'jwt-exp'(ctx) {
+    const jwt = ctx.server.jwtExpiry
+    if (!jwt) throw new Error(`${ctx.server.key} has no JWT access tokens; mark jwt-exp as not applicable`)
+    jwt.omitExpiresIn(true)
+    try {
+      const saved = await testAndSave(ctx, form(ctx.server))
+      if (!saved.id) return saved.actual
+      const view = await ctx.app.core.handlers.getDatasource({ id: saved.id })
+      const expiresAt = view.ok ? view.value.status.token?.expiresAt ?? null : null
+      const exp = jwt.lastAccessTokenExp()
+      if (expiresAt === null) return { ok: false, summary: 'expiry unknown' }
+      if (exp === null || Math.abs(expiresAt - exp * 1000) > 1_000) return { ok: false, summary: 'expiry differs from the JWT exp' }
+      return { ok: true, summary: 'ok (expiry from exp)' }
+    } finally {
+      jwt.omitExpiresIn(false)
+    }
+  },
+  'wrong-password': async (ctx) => (await testAndSave(ctx, form(ctx.server, { user: { ...PLAIN_USER, password: 'not-the-password' } }))).actual,
+  'wrong-secret': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: { ...PLAIN_CLIENT, secret: 'not-the-secret' }, clientAuth: 'basic' }))).actual,
+  'disallowed-scope': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: DISALLOWED_SCOPE } }))).actual,
+  'wrong-token-url': async (ctx) =>
+    (await testAndSave(ctx, form(ctx.server, { overrides: { tokenUrl: new URL('/no-token-endpoint-here', ctx.server.tokenUrl).href } }))).actual,
+  'cli-token': (ctx) =>
+    withCliHome(async (env) => {
+      const added = await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`, env)
+      if (added.code !== 0) return cliActual(added)
+      const token = await cli(['token', 'interop'], '', env)
+      if (token.code !== 0) return cliActual(token)
+      if (!(await apiAccepts(ctx.server, token.stdout.trim()))) return { ok: false, summary: 'exit 0, but the API refused the printed token' }
+      return { ok: true, summary: 'exit 0, token accepted' }
+    }),
+  'cli-wrong-password': (ctx) => withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\nnot-the-password\n`, env))),
+  async 'stopped-server'(ctx) {
+    await ctx.server.close()
+    await untilRefused(ctx.server.tokenUrl)
+    return (await testAndSave(ctx, form(ctx.server))).actual
+  },
+}
+
+/**
+ * Registers one test per scenario for one server, started once for all of them. The results are
+ * written when the file's tests are done, whatever their outcome.
+ */
+export function runInteropMatrix(options: MatrixOptions): void {
+  let server: InteropServer | undefined
+  const cells: CellRecord[] = []
+  let title = ''
+
+  describe.sequential('interop matrix', () => {
+    beforeAll(async () => {
+      requireKeyringSession()
+      await ensureCliBuilt()
+      server = await options.start()
+      title = server.title
+    }, 120_000)
+    afterAll(async () => {
+      await server?.close()
+      if (!server) return
+      mkdirSync(RESULTS_DIR, { recursive: true })
+      const order = SCENARIOS.map((scenario) => scenario.id as string)
+      const record: ServerRecord = { server: server.key, title, cells: [...cells].sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario)) }
+      writeFileSync(join(RESULTS_DIR, `${server.key}.json`), `${JSON.stringify(record, null, 2)}\n`)
+    })
+
+    for (const scenario of SCENARIOS) {
+      const expectation = options.expectations[scenario.id]
+      if ('notApplicable' in expectation) {
+        it(`${scenario.id}: not applicable (${expectation.notApplicable})`, () => {
+          cells.push({ scenario: scenario.id, title: scenario.title, status: 'not-applicable', expected: 'not applicable', actual: 'not run', note: expectation.notApplicable })
+        })
+        continue
+      }
+      it(`${scenario.id}: ${scenario.title} -> ${describeExpected(expectation)}${expectation.knownIssue ? ` (known issue: ${expectation.knownIssue})` : ''}`, async () => {
+        if (!server) throw new Error('the server did not start')
+        const app = await startCoreHarness()
+        let actual: Actual
+        try {
+          actual = await RUNNERS[scenario.id]({ server, app })
+        } finally {
+          await app.dispose()
+        }
+        const passed = satisfies(expectation, actual)
+        const status: CellStatus = passed ? (expectation.knownIssue ? 'fail' : 'pass') : expectation.knownIssue ? 'known-issue' : 'fail'
+        cells.push({
+          scenario: scenario.id,
+          title: scenario.title,
+          status,
+          expected: describeExpected(expectation),
+          actual: actual.summary,
+          ...(expectation.knownIssue ? { knownIssue: expectation.knownIssue } : {}),
+          ...(expectation.note ? { note: expectation.note } : {}),
+        })
+        if (expectation.knownIssue) {
+          expect(passed, `${server.key} / ${scenario.id} passes now: remove knownIssue "${expectation.knownIssue}"`).toBe(false)
+        } else {
+          expect(passed, `${server.key} / ${scenario.id}: expected ${describeExpected(expectation)}, got ${actual.summary}${!actual.ok && actual.error?.hint ? ` (hint: ${actual.error.hint})` : ''}`).toBe(true)
+        }
+      }, 60_000)
+    }
+  })
+}
