@@ -18,7 +18,9 @@ import { buildTrayModel, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers, type RegisterOptions } from './ipc'
 import { createNetFetch } from './net-fetch-adapter'
+import { installApplicationMenu } from './menu'
 import { createTrayView, type TrayView } from './tray'
+import { trayIsShown } from './tray-support'
 import { createAppUrlCheck, type RendererTarget } from './app-url'
 import { createMainWindow, hardenWebContents } from './window'
 
@@ -43,6 +45,8 @@ export interface StartOptions {
   readonly logger?: Logger
   /** Defaults to process.env; read for the data folder, keychain service and e2e overrides. */
   readonly env?: Env
+  /** Whether the user will see the tray icon (tray-support.ts); without one, closing the window quits. */
+  readonly trayIsShown?: () => Promise<boolean>
 }
 
 export interface AppController {
@@ -51,6 +55,8 @@ export interface AppController {
   showWindow(): void
   /** Rebuilds the tray menu from the core's current snapshot. */
   renderTray(): void
+  /** Notifications shown and not yet clicked or closed: held so they are not garbage-collected. */
+  heldNotifications(): number
 }
 
 /** Status events come in bursts (many renewals at once); the menu is rebuilt once per burst. */
@@ -88,6 +94,9 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   let quitting = false
   let coreClosed = false
   let renderTimer: ReturnType<typeof setTimeout> | null = null
+  let trayShown = true
+  // An unreferenced Notification can be garbage-collected before its click arrives.
+  const notifications = new Set<Notification>()
 
   function getWindow(): BrowserWindow | null {
     return window && !window.isDestroyed() ? window : null
@@ -99,10 +108,12 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     if (!current) {
       current = createMainWindow({ preloadPath: paths.preload, target: paths.target, iconPath: paths.appIcon })
       current.on('close', (event) => {
-        // Closing the window keeps the app in the tray so renewal goes on; only Quit quits.
         if (quitting) return
         event.preventDefault()
-        current?.hide()
+        // Closing the window keeps the app in the tray so renewal goes on; only Quit quits. Without
+        // a visible tray (GNOME Shell) a hidden window would leave an app nobody can reach: quit.
+        if (trayShown) current?.hide()
+        else app.quit()
       })
       current.on('closed', () => {
         window = null
@@ -138,7 +149,14 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     }
     if (!Notification.isSupported()) return
     const notification = new Notification({ title: event.title, body: event.body })
-    notification.on('click', () => showWindow())
+    const release = (): boolean => notifications.delete(notification)
+    notification.on('click', () => {
+      release()
+      showWindow()
+    })
+    notification.on('close', release)
+    notification.on('failed', release)
+    notifications.add(notification)
     notification.show()
   }
 
@@ -167,6 +185,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   })
 
   await app.whenReady()
+  installApplicationMenu(app.isPackaged)
 
   const logger = options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs'))
   // Not net.fetch itself: see net-fetch-adapter.ts for what it would get wrong.
@@ -200,6 +219,9 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   registerIpcMainHandlers(started.handlers, createSenderCheck(getWindow, isAppUrl), ipcLogging(logger))
 
+  trayShown = await (options.trayIsShown ?? trayIsShown)()
+  if (!trayShown) logger.info('No tray icon host on this desktop: closing the window quits the app')
+
   tray = createTrayView((severity) => paths.trayIcon(severity), {
     renew: (id) => void started.renewNow(id).catch(() => {}),
     open: () => showWindow(),
@@ -218,7 +240,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   powerMonitor.on('unlock-screen', () => started.recheck())
 
   showWindow()
-  return { core: started, getWindow, showWindow, renderTray }
+  return { core: started, getWindow, showWindow, renderTray, heldNotifications: () => notifications.size }
 }
 
 export const STARTUP_FAILURE_TITLE = 'Datasource Desk could not start'

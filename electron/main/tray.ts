@@ -40,15 +40,23 @@ export function createTrayView(iconFor: (severity: Severity) => NativeImage | st
   }
 }
 
+/**
+ * A menu label showing `text` as it is. '&' marks the access key in a label (Windows and Linux;
+ * Chromium strips it on macOS too), so "R&D API" would show as "RD API"; '&&' is a literal one.
+ */
+export function menuLabel(text: string): string {
+  return text.replaceAll('&', '&&')
+}
+
 function toMenuItem(item: TrayItem, actions: TrayActions): MenuItemConstructorOptions {
   switch (item.kind) {
     case 'separator':
       return { type: 'separator' }
     case 'info':
     case 'status':
-      return { label: item.label, enabled: false }
+      return { label: menuLabel(item.label), enabled: false }
     case 'action':
-      return { label: item.label, enabled: item.enabled, click: () => run(item.action, actions) }
+      return { label: menuLabel(item.label), enabled: item.enabled, click: () => run(item.action, actions) }
   }
 }
 

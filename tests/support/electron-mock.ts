@@ -189,6 +189,8 @@ export interface ElectronState {
   ipcHandlers: Map<string, (...args: unknown[]) => unknown>
   exposed: Map<string, unknown>
   powerMonitor: EventEmitter
+  /** What Menu.setApplicationMenu was given; 'default' while Electron's default menu stays. */
+  applicationMenu: { template: Array<Record<string, unknown>> } | null | 'default'
 }
 
 export const electronState: ElectronState = {
@@ -199,6 +201,7 @@ export const electronState: ElectronState = {
   ipcHandlers: new Map(),
   exposed: new Map(),
   powerMonitor: new EventEmitter(),
+  applicationMenu: 'default',
 }
 
 const ipcRendererListeners = new EventEmitter()
@@ -213,7 +216,10 @@ export const electronModule = {
   BrowserWindow: FakeBrowserWindow,
   Tray: FakeTray,
   Notification: FakeNotification,
-  Menu: { buildFromTemplate: (template: Array<Record<string, unknown>>) => ({ template }) },
+  Menu: {
+    buildFromTemplate: (template: Array<Record<string, unknown>>) => ({ template }),
+    setApplicationMenu: vi.fn((menu: { template: Array<Record<string, unknown>> } | null) => void (electronState.applicationMenu = menu)),
+  },
   shell: { openExternal: vi.fn(async () => {}) },
   // showMessageBox answers "Quit" (button 1) unless a test sets mockResolvedValueOnce.
   dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })) },
@@ -247,6 +253,7 @@ export function resetElectronMock(): void {
   electronState.ipcHandlers = new Map()
   electronState.exposed = new Map()
   electronState.powerMonitor = new EventEmitter()
+  electronState.applicationMenu = 'default'
   ipcRendererListeners.removeAllListeners()
   vi.clearAllMocks()
 }

@@ -3,7 +3,7 @@
  * data folder and keychain service per run, and the tray model readable through
  * electronApp.evaluate, the latter only when DATASOURCE_DESK_E2E=1.
  */
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CoreDeps } from '../../../electron/core/deps'
 import type { TrayModel } from '../../../electron/core/tray-model'
@@ -11,6 +11,7 @@ import { ok } from '../../../shared/errors'
 import { ipcMethods, type HandlerTable } from '../../../shared/ipc'
 import type { TokenStatus } from '../../../shared/token'
 import { electronState, fakeEvent, FakeWebContents, resetElectronMock } from '../../support/electron-mock'
+import { makeTempDir } from '../../support/temp-dir'
 
 vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
 const keytarStores = vi.hoisted(() => [] as string[])
@@ -74,8 +75,14 @@ describe('startApp environment overrides', () => {
     // The mock's setPath throws for a relative path, as Electron's does.
     expect(() => electronState.app.setPath('userData', 'data')).toThrow('Path must be absolute')
     const { created, createCore } = fakeCore()
-    await startApp({ createCore, clock, env: { DATASOURCE_DESK_DATA_DIR: 'dsd-data/../dsd-local' } })
-    expect(created[0]?.dataDir).toBe(join(process.cwd(), 'dsd-local'))
+    const temp = makeTempDir()
+    try {
+      const relativeDir = join(relative(process.cwd(), temp.dir), 'sub', '..', 'data')
+      await startApp({ createCore, clock, env: { DATASOURCE_DESK_DATA_DIR: relativeDir } })
+      expect(created[0]?.dataDir).toBe(join(temp.dir, 'data'))
+    } finally {
+      temp.cleanup()
+    }
   })
 
   it('keeps Electron\'s userData folder without the override, or with a blank one', async () => {

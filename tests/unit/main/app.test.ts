@@ -55,9 +55,9 @@ function recordingLogger() {
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } }
 }
 
-async function start(logger = recordingLogger().logger) {
+async function start(logger = recordingLogger().logger, trayShown = true) {
   const { core, createCore } = fakeCore()
-  const controller = await startApp({ createCore, clock, secretStore, logger })
+  const controller = await startApp({ createCore, clock, secretStore, logger, trayIsShown: async () => trayShown })
   const window = electronState.windows[0] as FakeBrowserWindow
   const tray = electronState.trays[0] as FakeTray
   return { core, createCore, controller, window, tray }
@@ -233,5 +233,37 @@ describe('startApp', () => {
     })
     reportStartupFailure('not an Error')
     expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(STARTUP_FAILURE_TITLE, 'The data folder could not be opened.')
+  })
+
+  it('holds each notification until it is clicked or closed, so its click is not lost to the garbage collector', async () => {
+    const { core, controller } = await start()
+    core.emit({ type: 'notification', title: 'CRM needs attention', body: 'a', datasourceId: 'crm' })
+    core.emit({ type: 'notification', title: 'ERP needs attention', body: 'b', datasourceId: 'erp' })
+    expect(controller?.heldNotifications()).toBe(2)
+    electronState.notifications[0]?.emit('click')
+    expect(controller?.heldNotifications()).toBe(1)
+    electronState.notifications[1]?.emit('close')
+    expect(controller?.heldNotifications()).toBe(0)
+  })
+
+  it('quits on close where no tray icon is shown (GNOME Shell), instead of leaving an invisible app', async () => {
+    const { core, window } = await start(undefined, false)
+    window.close()
+    expect(window.hide).not.toHaveBeenCalled()
+    expect(electronState.app.quit).toHaveBeenCalled()
+    expect(core.close).toHaveBeenCalled()
+    await vi.waitFor(() => expect(electronState.app.quitted).toBe(true))
+    expect(window.isDestroyed()).toBe(true)
+  })
+
+  it('keeps Electron\'s default menu (reload, DevTools) in development only', async () => {
+    await start()
+    expect(electronState.applicationMenu).toBe('default')
+    resetElectronMock()
+    electronState.app.isPackaged = true
+    await start()
+    // On Linux and Windows the packaged app has no menu at all (menu.test.ts has macOS's).
+    expect(electronModule.Menu.setApplicationMenu).toHaveBeenCalledTimes(1)
+    expect(electronState.applicationMenu).toBeNull()
   })
 })

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { buildTrayModel, OPEN_LABEL } from '../../../electron/core/tray-model'
 import type { TokenStatus } from '../../../shared/token'
-import { electronState, resetElectronMock, type FakeTray } from '../../support/electron-mock'
+import { electronState, resetElectronMock, shownMenuLabel, type FakeTray } from '../../support/electron-mock'
 
 vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
 
@@ -75,5 +75,14 @@ describe('createTrayView', () => {
     view.render(buildTrayModel([], now))
     expect(tray.destroyed).toBe(true)
     expect(tray.menus).toHaveLength(0)
+  })
+
+  it('shows an "&" in a datasource name as it is, not as an access-key marker', () => {
+    const { tray, view } = setup()
+    view.render(buildTrayModel([{ id: 'rd', name: 'R&D && Ops', status: valid }], now))
+    const label = tray.lastMenu[0]?.label as string
+    expect(label.startsWith('R&&D &&&& Ops')).toBe(true)
+    expect(shownMenuLabel(label).startsWith('R&D && Ops')).toBe(true)
+    expect(shownMenuLabel('R&D')).toBe('RD')
   })
 })
