@@ -65,13 +65,13 @@ export interface OAuthServerOptions {
   readonly rotateRefreshTokens?: boolean
   /** Grant types the server offers at all; leaving out "password" gives unsupported_grant_type. */
   readonly grantTypes?: ReadonlyArray<'password' | 'refresh_token'>
-  /** More confidential clients (password and refresh grants, scopes `read` and `write`): the interop matrix's. */
-  readonly extraClients?: ReadonlyArray<{ readonly id: string; readonly secret: string }>
   /** Issued tokens start with `<prefix>access-` and `<prefix>refresh-`, so a test can search for them
    * (the secret canary test). Without it the library's random tokens are used. */
   readonly tokenPrefix?: string
   /** Replaces CONFIDENTIAL_CLIENT.secret for this server (the canary test needs a unique one). */
   readonly confidentialClientSecret?: string
+  /** More confidential clients (password and refresh grants, scopes `read` and `write`), e.g. the interop matrix's. */
+  readonly extraClients?: ReadonlyArray<{ readonly id: string; readonly secret: string }>
 }
 
 export interface OAuthTestServer {
@@ -161,9 +161,14 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
   const tokenRequestLog: RecordedTokenRequest[] = []
 
   const tokenPrefix = options.tokenPrefix
-  const clients = CLIENTS.map((client) =>
-    client.id === CONFIDENTIAL_CLIENT.id && options.confidentialClientSecret !== undefined ? { ...client, secret: options.confidentialClientSecret } : client,
-  )
+  const clients = [
+    ...CLIENTS.map((client) =>
+      client.id === CONFIDENTIAL_CLIENT.id && options.confidentialClientSecret !== undefined ? { ...client, secret: options.confidentialClientSecret } : client,
+    ),
+    ...(options.extraClients ?? []).map(
+      ({ id, secret }): Client => ({ id, secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] }),
+    ),
+  ]
   const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel = {
     ...(tokenPrefix === undefined
       ? {}
@@ -209,10 +214,6 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     async revokeToken(token) {
       return refreshTokens.delete(token.refreshToken)
     },
-  }
-
-  for (const { id, secret } of options.extraClients ?? []) {
-    clients.push({ id, secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] })
   }
 
   /** Stands in for a grant type the server does not offer; the library then answers as it does for unknown ones. */

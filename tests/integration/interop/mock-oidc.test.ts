@@ -4,7 +4,7 @@
  * Keycloak). See tests/support/interop/matrix.ts for what each scenario does.
  */
 import { describe } from 'vitest'
-import { startMockOidcServer } from '../../support/interop/oauth2-mock-server'
+import { startMockOidcServer } from '../../support/interop/mock-oidc-server'
 import { runInteropMatrix, type Expectation, type ScenarioId } from '../../support/interop/matrix'
 
 const ACCEPTS_ANYTHING = 'it accepts any credentials, scope and refresh token'
