@@ -16,6 +16,8 @@
  * - cancelling its body stream does not cancel Chromium's loader, whose socket then stays taken
  *   (six per host, then every request waits). Here cancelling the body, or the AbortSignal, aborts
  *   the request.
+ * - a reason phrase above U+00FF would make the Response constructor throw; Node's fetch lets it
+ *   through, and so does this adapter.
  * - failures are `Error('net::ERR_...')`; here they reject as Node's do, a TypeError("fetch failed")
  *   whose cause carries the original (the core maps `net::ERR_*` names, see network-errors.ts).
  */
@@ -80,6 +82,23 @@ function rawPairs(rawHeaders: ReadonlyArray<string>): Array<readonly [string, st
   return pairs
 }
 
+/** The reason phrase Node's fetch gives: as sent (UTF-8), or the standard one where there is none (HTTP/2, a redirect). */
+function reasonPhrase(statusMessage: string, status: number): string {
+  return statusMessage || (STATUS_CODES[status] ?? '')
+}
+
+/**
+ * A Response with Node's statusText. The Response constructor refuses characters above U+00FF in
+ * it, which Node's fetch lets through (it decodes the status line as UTF-8): such a reason phrase
+ * is set on the built response instead of thrown.
+ */
+function responseWith(body: ReadableStream<Uint8Array> | null, status: number, statusText: string, headers: Headers): Response {
+  const acceptable = /^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)
+  const response = new Response(body, { status, statusText: acceptable ? statusText : (STATUS_CODES[status] ?? ''), headers })
+  if (!acceptable) Object.defineProperty(response, 'statusText', { value: statusText })
+  return response
+}
+
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause })
 }
@@ -124,15 +143,33 @@ export function createNetFetch(request: NetRequest): FetchLike {
       }
       signal.addEventListener('abort', onAbort, { once: true })
 
-      client.on('redirect', (statusCode, _method, redirectUrl, responseHeaders) => {
-        if (req.redirect === 'follow') return client.followRedirect()
-        release()
-        if (req.redirect === 'error') return reject(fetchFailed(new Error('unexpected redirect')))
-        const pairs = Object.entries(responseHeaders).flatMap(([name, values]) => values.map((value) => [name, value] as const))
-        const headers = nodeLikeHeaders(pairs)
-        if (!headers.has('location')) headers.set('location', redirectUrl)
-        resolve(new Response(null, { status: statusCode, statusText: STATUS_CODES[statusCode] ?? '', headers }))
-      })
+      /** Electron calls these from its loader, where a throw is a crash dialog and a request that never settles. */
+      const guarded =
+        <A extends unknown[]>(handler: (...args: A) => void) =>
+        (...args: A): void => {
+          try {
+            handler(...args)
+          } catch (error) {
+            const streaming = state === 'streaming'
+            release()
+            if (streaming) failBody(fetchFailed(error))
+            else reject(fetchFailed(error))
+          }
+        }
+
+      client.on(
+        'redirect',
+        guarded((statusCode: number, _method: string, redirectUrl: string, responseHeaders: Record<string, string[]>) => {
+          if (req.redirect === 'follow') return client.followRedirect()
+          const pairs = Object.entries(responseHeaders).flatMap(([name, values]) => values.map((value) => [name, value] as const))
+          const headers = nodeLikeHeaders(pairs)
+          if (!headers.has('location')) headers.set('location', redirectUrl)
+          const response = responseWith(null, statusCode, reasonPhrase('', statusCode), headers)
+          release()
+          if (req.redirect === 'error') return reject(fetchFailed(new Error('unexpected redirect')))
+          resolve(response)
+        }),
+      )
 
       client.on('error', (error) => {
         if (state === 'waiting') {
@@ -144,49 +181,54 @@ export function createNetFetch(request: NetRequest): FetchLike {
         }
       })
 
-      client.on('response', (message) => {
-        if (state !== 'waiting') return
-        const status = message.statusCode
-        const statusText = message.statusMessage || STATUS_CODES[status] || ''
-        const headers = nodeLikeHeaders(rawPairs(message.rawHeaders))
-        if (NULL_BODY_STATUSES.has(status) || req.method === 'HEAD') {
-          message.on('end', finish)
-          message.resume?.()
-          state = 'streaming'
-          return resolve(new Response(null, { status, statusText, headers }))
-        }
-        state = 'streaming'
-        const stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            bodyController = controller
-            message.on('data', (chunk) => {
-              if (state !== 'streaming') return
-              controller.enqueue(new Uint8Array(chunk))
-              if ((controller.desiredSize ?? 0) <= 0) message.pause?.()
-            })
-            message.on('end', () => {
-              if (state !== 'streaming') return
-              finish()
-              controller.close()
-            })
-            const cut = (error: Error): void => {
-              if (state !== 'streaming') return
-              finish()
-              failBody(new TypeError('terminated', { cause: error }))
-            }
-            message.on('error', cut)
-            message.on('aborted', () => cut(new Error('net::ERR_CONNECTION_CLOSED')))
-          },
-          pull() {
+      client.on(
+        'response',
+        guarded((message: NetIncomingMessage) => {
+          if (state !== 'waiting') return
+          const status = message.statusCode
+          const statusText = reasonPhrase(message.statusMessage, status)
+          const headers = nodeLikeHeaders(rawPairs(message.rawHeaders))
+          if (NULL_BODY_STATUSES.has(status) || req.method === 'HEAD') {
+            const response = responseWith(null, status, statusText, headers)
+            state = 'streaming'
+            message.on('end', finish)
             message.resume?.()
-          },
-          cancel() {
-            // A body nobody reads must not keep its socket: Chromium's loader is cancelled here.
-            release()
-          },
-        })
-        resolve(new Response(stream, { status, statusText, headers }))
-      })
+            return resolve(response)
+          }
+          const stream = new ReadableStream<Uint8Array>({
+            start(controller) {
+              bodyController = controller
+              message.on('data', (chunk) => {
+                if (state !== 'streaming') return
+                controller.enqueue(new Uint8Array(chunk))
+                if ((controller.desiredSize ?? 0) <= 0) message.pause?.()
+              })
+              message.on('end', () => {
+                if (state !== 'streaming') return
+                finish()
+                controller.close()
+              })
+              const cut = (error: Error): void => {
+                if (state !== 'streaming') return
+                finish()
+                failBody(new TypeError('terminated', { cause: error }))
+              }
+              message.on('error', cut)
+              message.on('aborted', () => cut(new Error('net::ERR_CONNECTION_CLOSED')))
+            },
+            pull() {
+              message.resume?.()
+            },
+            cancel() {
+              // A body nobody reads must not keep its socket: Chromium's loader is cancelled here.
+              release()
+            },
+          })
+          const response = responseWith(stream, status, statusText, headers)
+          state = 'streaming'
+          resolve(response)
+        }),
+      )
 
       client.end(body)
     })

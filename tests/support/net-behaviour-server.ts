@@ -43,6 +43,10 @@ const ROUTES: Readonly<Record<string, Route>> = {
     // A Buffer body: with a string one, Node writes the head in the body's encoding (UTF-8).
     res.end(Buffer.from(tokenBody))
   },
+  '/token-non-latin1-reason': (_req, res) => {
+    res.writeHead(200, Buffer.from(NON_LATIN1_REALM, 'utf8').toString('latin1'), { 'content-type': 'application/json' })
+    res.end(Buffer.from(tokenBody))
+  },
   '/token-redirect': (_req, res) => {
     res.writeHead(302, { location: REDIRECT_TARGET })
     res.end()

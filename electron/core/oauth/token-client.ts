@@ -186,7 +186,8 @@ function prepareForValidation(received: ReceivedResponse, host: string): Prepare
       }
     }
   }
-  return { response: new Response(body, { status: received.status, statusText: received.statusText, headers }), tokenType }
+  // No statusText: oauth4webapi does not read it, and one above U+00FF (Node's fetch lets it through) would throw here.
+  return { response: new Response(body, { status: received.status, headers }), tokenType }
 }
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {

@@ -60,6 +60,16 @@ describe.each(FETCH_IMPLEMENTATIONS)('the core over $name', ({ create }) => {
     expect(implementation.net?.uncaughtErrors ?? []).toEqual([])
   })
 
+  it('reads a token response whose status line has characters above U+00FF, and reports its reason as sent', async () => {
+    const result = await requestPasswordToken(config('/token-non-latin1-reason'), 'ana', new Secret(PASSWORD), options)
+    expect(result.ok && result.value.accessToken.reveal()).toBe(NET_ACCESS_TOKEN)
+    expect(await checkApi(server.url('/token-non-latin1-reason'), null, options)).toMatchObject({
+      status: 200,
+      statusText: NON_LATIN1_REALM,
+    })
+    expect(implementation.net?.uncaughtErrors ?? []).toEqual([])
+  })
+
   it('sends no cookie back that a token endpoint set, and keeps none', async () => {
     const before = server.requests.length
     for (let attempt = 0; attempt < 2; attempt += 1) {
