@@ -45,6 +45,15 @@ export default defineConfig({
         format: 'cjs',
         entryFileNames: 'index.cjs',
         chunkFileNames: 'chunks/[name]-[hash].cjs',
+        // The schemas (zod takes about a third of a due `token`'s time to load) in a chunk of their
+        // own, so that the due path (due-token.ts) does not load them with the code it shares;
+        // what both use goes to a chunk of its own first (higher priority), or it would join them.
+        codeSplitting: {
+          groups: [
+            { name: 'shared', test: /[\\/]shared[\\/](errors|loopback|client-auth|token)\.ts$/, priority: 2 },
+            { name: 'schemas', test: /[\\/](shared[\\/](datasource|ipc)|electron[\\/]core[\\/]handlers)\.ts$/, priority: 1 },
+          ],
+        },
       },
     },
   },

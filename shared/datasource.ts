@@ -3,6 +3,8 @@
  * types) and the main process (validation of every IPC payload). Declared once, here.
  */
 import { z } from 'zod'
+import { CLIENT_AUTH_METHODS, clientAuthLabels, type ClientAuthMethod } from './client-auth'
+import { isLoopbackHost } from './loopback'
 import type { TokenStatus } from './token'
 
 export const LIMITS = {
@@ -17,15 +19,7 @@ export const LIMITS = {
   paramValue: 2048,
 } as const
 
-export const CLIENT_AUTH_METHODS = ['basic', 'basic-raw', 'body', 'none'] as const
-export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number]
-
-export const clientAuthLabels: Readonly<Record<ClientAuthMethod, string>> = {
-  basic: 'HTTP Basic header',
-  'basic-raw': 'HTTP Basic header (not form-encoded)',
-  body: 'Credentials in request body',
-  none: 'Public client (client ID in body, no secret)',
-}
+export { CLIENT_AUTH_METHODS, clientAuthLabels, type ClientAuthMethod }
 
 export const AUTH_TYPES = ['none', 'oauth2-password'] as const
 export type AuthType = (typeof AUTH_TYPES)[number]
@@ -38,12 +32,7 @@ export const authTypeLabels: Readonly<Record<AuthType, string>> = {
 /** Parameters the client sets itself; an extra parameter may not override them. */
 const RESERVED_PARAMS = new Set(['grant_type', 'username', 'password', 'client_id', 'client_secret', 'scope', 'refresh_token'])
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-/** True for hosts that never leave this machine, where plain http:// is acceptable. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost')
-}
+export { isLoopbackHost }
 
 /** C0 controls, DEL and C1 controls. */
 const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F]/

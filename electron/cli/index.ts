@@ -2,7 +2,8 @@
 /**
  * `datasource-desk`: the app's datasources and tokens for scripts (issue 6). Plain Node, never
  * Electron. This entry stays small: `token` and `header` with a fresh cached token are answered by
- * the fast path; everything else loads the full core on demand.
+ * the fast path, a due one by renewal without the schemas (due-token.ts); everything else loads the
+ * full core on demand.
  */
 import { homedir } from 'node:os'
 import { keychainServiceName, resolveDataDir } from '../core/locations'
@@ -37,7 +38,9 @@ async function main(argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = proces
   const name = parsed.command.name
   if (name === 'token' || name === 'header') {
     const { readCachedToken } = await import('./fast-token')
-    const cached = await readCachedToken({ dataDir, keychainService, name: parsed.positionals[0]!, now: Date.now() })
+    const request = { dataDir, keychainService, name: parsed.positionals[0]!, now: Date.now() }
+    let cached = await readCachedToken(request)
+    if (cached.kind === 'full-path') cached = await (await import('./due-token')).readRenewedToken(request)
     if (cached.kind === 'token') {
       output.out(name === 'token' ? `${cached.accessToken}\n` : `Authorization: Bearer ${cached.accessToken}\n`)
       return EXIT_CODES.success

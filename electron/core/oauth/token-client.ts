@@ -7,7 +7,8 @@
  */
 import * as oauth from 'oauth4webapi'
 import { Buffer } from 'node:buffer'
-import { isLoopbackHost, type ClientAuthMethod, type ExtraParam } from '../../../shared/datasource'
+import type { ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
+import { isLoopbackHost } from '../../../shared/loopback'
 import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/ipc'
 import { parseRetryAfter, type TokenMeta } from '../../../shared/token'

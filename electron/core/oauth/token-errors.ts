@@ -4,7 +4,7 @@
  * into the AppError.
  */
 import { appError, oauthErrorHints, type AppError } from '../../../shared/errors'
-import { clientAuthLabels, type ClientAuthMethod } from '../../../shared/datasource'
+import { clientAuthLabels, type ClientAuthMethod } from '../../../shared/client-auth'
 import { parseRetryAfter } from '../../../shared/token'
 
 export type GrantKind = 'password' | 'refresh_token'

@@ -1,0 +1,46 @@
+/**
+ * `token` and `header` when the fast path could not answer (the stored token is due, missing or
+ * not in the keychain): renewed through the app's own service, as the full `token` command does,
+ * but with only what renewal needs loaded (no handler table, no schemas, no zod), so that a due
+ * token costs little more than the fast path. Anything else (an unknown name, a datasource
+ * without OAuth, a database that cannot be opened) goes to the full command, which reports it in
+ * the app's words.
+ */
+import { KeychainError, secretAccount } from '../core/secrets/secret-store'
+import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
+import type { CachedTokenRequest, CachedTokenResult } from './fast-token'
+import { isFresh } from './freshness'
+import { openRenewalContext, type RenewalContext } from './renewal-context'
+
+const FULL_PATH: CachedTokenResult = { kind: 'full-path' }
+
+export async function readRenewedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
+  let context: RenewalContext
+  try {
+    context = openRenewalContext({ dataDir: request.dataDir, keychainService: request.keychainService })
+  } catch {
+    return FULL_PATH
+  }
+  try {
+    const { repo, service } = context
+    const id = repo.idByName(request.name)
+    if (id === undefined || repo.get(id)?.auth.type !== 'oauth2-password') return FULL_PATH
+    const readAccessToken = async () => (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal() || null
+    const stored = repo.token(id)
+    // The app (or another command) may have renewed it since the fast path looked.
+    let accessToken = stored && isFresh(stored, context.clock.now()) ? await readAccessToken() : null
+    if (!accessToken) {
+      context.loadForRenewal(id)
+      const outcome = await service.scheduler.renew(id, 'manual')
+      if (!outcome.ok) return { kind: 'error', error: outcome.error }
+      accessToken = await readAccessToken()
+      if (!accessToken) return { kind: 'error', error: missingSecretError('access-token') }
+    }
+    return { kind: 'token', accessToken }
+  } catch (error) {
+    if (error instanceof KeychainError) return { kind: 'error', error: keychainAppError(error) }
+    return FULL_PATH
+  } finally {
+    context.close()
+  }
+}
