@@ -3,7 +3,7 @@
  * what each scenario does and how cells are recorded).
  */
 import { startJmondiServer } from '../../support/interop/jmondi-server'
-import { runInteropMatrix } from '../../support/interop/matrix'
+import { CLI_HINTS_ISSUE, runInteropMatrix } from '../../support/interop/matrix'
 
 const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body.'
 
@@ -27,6 +27,7 @@ runInteropMatrix({
     'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
+    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ }, knownIssue: CLI_HINTS_ISSUE },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

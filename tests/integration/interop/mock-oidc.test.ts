@@ -27,6 +27,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
   'cli-token': { expect: 'ok' },
   'cli-wrong-password': { notApplicable: ACCEPTS_ANYTHING },
+  'cli-wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
   'stopped-server': { expect: { kind: 'network', code: 'refused' } },
 }
 

@@ -3,7 +3,7 @@
  * tests/support/interop/matrix.ts for what each scenario does and how cells are recorded).
  */
 import { startNodeOAuthServer } from '../../support/interop/node-oauth-server'
-import { runInteropMatrix } from '../../support/interop/matrix'
+import { CLI_HINTS_ISSUE, runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startNodeOAuthServer,
@@ -28,6 +28,7 @@ runInteropMatrix({
     },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
+    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ }, knownIssue: CLI_HINTS_ISSUE },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })
