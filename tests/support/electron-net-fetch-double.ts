@@ -20,6 +20,8 @@
  *   `net.fetch`'s body stream does not release it, aborting the request (or net.fetch's
  *   AbortSignal) does.
  * - `httpVersion: '2'` reports responses the way Chromium does for HTTP/2: an empty statusMessage.
+ * - not modelled: the `login` event (with no listener Electron answers the challenge with no
+ *   credentials and the 401 is delivered, which is what the double does); proxies; webRequest.
  * - no DNS: only IP literals and `localhost` resolve (tests may contact 127.0.0.1 only); any
  *   other name fails with net::ERR_NAME_NOT_RESOLVED, as an unknown name does in Chromium.
  */

@@ -132,7 +132,7 @@ describe("net.fetch as is, which the adapter replaces (Electron's behaviour, sho
     try {
       const checks = []
       for (let attempt = 0; attempt <= CHROMIUM_SOCKETS_PER_HOST; attempt += 1) {
-        checks.push(await checkApi(server.url('/api-large'), null, { fetch: (input, init) => leaking.fetch(input, init), now: () => T0, timeoutMs: 1_000 }))
+        checks.push(await checkApi(server.url('/api-large'), null, { fetch: (input, init) => leaking.fetch(input, init), now: () => T0, timeoutMs: 3_000 }))
       }
       expect(checks.slice(0, CHROMIUM_SOCKETS_PER_HOST).every((check) => check.status === 200)).toBe(true)
       expect(checks.at(-1)?.error).toMatchObject({ kind: 'network', code: 'timeout' })
@@ -200,6 +200,28 @@ describe('the double over real sockets behaves like Electron, not like Node', ()
     expect((refused as { code?: unknown }).code).toBeUndefined()
     expect((refused as { cause?: unknown }).cause).toBeUndefined()
     await expect(net.fetch('https://token.datasource-desk.invalid/token')).rejects.toThrow(/^net::ERR_NAME_NOT_RESOLVED$/)
+  })
+
+  it(`holds a socket for each cancelled large body until the ${CHROMIUM_SOCKETS_PER_HOST + 1}th request waits; aborting a signal frees one`, async () => {
+    const leaking = createElectronNetDouble()
+    try {
+      const controllers = Array.from({ length: CHROMIUM_SOCKETS_PER_HOST }, () => new AbortController())
+      for (const controller of controllers) {
+        const response = await leaking.fetch(server.url('/api-large'), { signal: controller.signal })
+        await response.body?.cancel()
+      }
+      let answered = false
+      const waiting = leaking.fetch(server.url('/api-cacheable')).then((response) => {
+        answered = true
+        return response
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(answered).toBe(false)
+      controllers[0]!.abort()
+      expect((await waiting).status).toBe(200)
+    } finally {
+      leaking.close()
+    }
   })
 
   it('an HTTP/2 answer has an empty statusText; the adapter gives the standard one, as Node does over HTTP/1.1', async () => {
