@@ -261,8 +261,15 @@ export function reportStartupFailure(error: unknown, logger?: Logger): void {
   const log = logger ?? (dataDir ? createFileLogger(join(dataDir, 'logs')) : null)
   log?.error(STARTUP_FAILURE_TITLE, { error: message, ...(error instanceof Error ? { name: error.name } : {}) })
   console.error(`${STARTUP_FAILURE_TITLE}: ${message}`)
-  dialog.showErrorBox(STARTUP_FAILURE_TITLE, dataDir ? `${message}\n\nData folder: ${dataDir}` : message)
+  const shown = ABI_MISMATCH.test(message) ? `${message}\n\n${ABI_MISMATCH_ADVICE}` : message
+  dialog.showErrorBox(STARTUP_FAILURE_TITLE, dataDir ? `${shown}\n\nData folder: ${dataDir}` : shown)
 }
+
+// Node's own message for a native module built for another runtime ends with "npm rebuild"
+// advice, which would rebuild for Node and break the app again (only N-API modules load in both).
+const ABI_MISMATCH = /NODE_MODULE_VERSION|compiled against a different Node\.js version/
+export const ABI_MISMATCH_ADVICE =
+  'A native module in this installation was built for a different runtime. Do not run npm rebuild: reinstall with `npm ci` on Node.js 22.12 or later (the app needs N-API modules, which load in both Node and Electron).'
 
 /** Refusals are logged, but a frame that keeps calling cannot fill the disk: the first few only. */
 export const MAX_LOGGED_REFUSALS = 20

@@ -7,7 +7,7 @@ import { electronModule, electronState, invokeEventFrom, resetElectronMock, type
 
 vi.mock('electron', async () => (await import('../../support/electron-mock')).electronModule)
 
-const { startApp, reportStartupFailure, MAX_LOGGED_REFUSALS, STARTUP_FAILURE_TITLE, TRAY_RENDER_DELAY_MS, KEYCHAIN_SERVICE } = await import(
+const { startApp, reportStartupFailure, ABI_MISMATCH_ADVICE, MAX_LOGGED_REFUSALS, STARTUP_FAILURE_TITLE, TRAY_RENDER_DELAY_MS, KEYCHAIN_SERVICE } = await import(
   '../../../electron/main/app'
 )
 
@@ -265,5 +265,16 @@ describe('startApp', () => {
     // On Linux and Windows the packaged app has no menu at all (menu.test.ts has macOS's).
     expect(electronModule.Menu.setApplicationMenu).toHaveBeenCalledTimes(1)
     expect(electronState.applicationMenu).toBeNull()
+  })
+
+  it('replaces Node\'s "npm rebuild" advice for a native module built for another runtime', () => {
+    reportStartupFailure(
+      new Error(
+        "The module 'better_sqlite3.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 127. This version of Node.js requires NODE_MODULE_VERSION 150. Please try re-compiling or re-installing the module (for instance, using `npm rebuild` or `npm install`).",
+      ),
+      recordingLogger().logger,
+    )
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(STARTUP_FAILURE_TITLE, expect.stringContaining(ABI_MISMATCH_ADVICE))
+    expect(ABI_MISMATCH_ADVICE).toContain('Do not run npm rebuild')
   })
 })
