@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { CLIENT_AUTH_METHODS, clientAuthLabels, type ClientAuthMethod } from './client-auth'
 import { isLoopbackHost } from './loopback'
 import type { TokenStatus } from './token'
+import { hasUnsafeCharacters } from './untrusted-text'
 
 export const LIMITS = {
   name: 100,
@@ -53,6 +54,24 @@ function parseHttpUrl(value: string): { url: URL } | { error: string } {
   return { url }
 }
 
+/**
+ * Names, usernames and client ids are printed in terminals, the tray and OS notifications:
+ * control, bidi and zero-width characters would let `cr\u200bm` pass for `crm` or a name rewrite
+ * the line it is shown on (issue 11, item 4).
+ */
+const visibleText = (max: number, label: string) =>
+  trimmed(max, label).refine((value) => !hasUnsafeCharacters(value), {
+    error: `${label} may not contain control, bidi or zero-width (invisible) characters`,
+  })
+
+/**
+ * The keychain keeps a secret as a C string on some platforms (cut at the first NUL), and a form
+ * field cannot type C0 controls: such a value is a paste accident, refused before anything is
+ * sent or stored (issue 11, item 9).
+ */
+const SECRET_CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]/
+export const SECRET_CONTROL_MESSAGE = 'May not contain NUL, line breaks, tabs or other control characters'
+
 const trimmed = (max: number, label: string) =>
   z
     .string({ error: `${label} must be text` })
@@ -90,12 +109,17 @@ export const tokenUrlSchema = trimmed(LIMITS.url, 'Token URL')
  * A secret as the form sends it: `keep` leaves the stored value alone (the renderer never holds
  * a stored secret, so it cannot send it back); `set` replaces it, an empty value clears it.
  */
+export const secretValueSchema = z.string().refine((value) => !SECRET_CONTROL_CHARACTERS.test(value), { error: SECRET_CONTROL_MESSAGE })
+
 export const secretInputSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('keep') }).strict(),
   z
     .object({
       action: z.literal('set'),
-      value: z.string().max(LIMITS.secret, { error: `Too long (at most ${LIMITS.secret} characters)` }),
+      value: z
+        .string()
+        .max(LIMITS.secret, { error: `Too long (at most ${LIMITS.secret} characters)` })
+        .refine((value) => !SECRET_CONTROL_CHARACTERS.test(value), { error: SECRET_CONTROL_MESSAGE }),
     })
     .strict(),
 ])
@@ -116,10 +140,10 @@ export const oauth2PasswordInputSchema = z
   .object({
     type: z.literal('oauth2-password'),
     tokenUrl: tokenUrlSchema,
-    clientId: trimmed(LIMITS.clientId, 'Client ID').min(1, { error: 'Client ID is required' }),
+    clientId: visibleText(LIMITS.clientId, 'Client ID').min(1, { error: 'Client ID is required' }),
     clientSecret: secretInputSchema,
     clientAuth: z.enum(CLIENT_AUTH_METHODS, { error: 'Choose a client authentication method' }),
-    username: trimmed(LIMITS.username, 'Username').min(1, { error: 'Username is required' }),
+    username: visibleText(LIMITS.username, 'Username').min(1, { error: 'Username is required' }),
     password: secretInputSchema,
     rememberPassword: z.boolean(),
     scope: trimmed(LIMITS.scope, 'Scope').regex(/^[\x21\x23-\x5B\x5D-\x7E ]*$/, {
@@ -156,7 +180,8 @@ export const datasourceInputSchema = z
     // one datasource off as another.
     name: trimmed(LIMITS.name, 'Name')
       .min(1, { error: 'Name is required' })
-      .refine((name) => !CONTROL_CHARACTERS.test(name), { error: 'Name may not contain line breaks, tabs or other control characters' }),
+      .refine((name) => !CONTROL_CHARACTERS.test(name), { error: 'Name may not contain line breaks, tabs or other control characters' })
+      .refine((name) => CONTROL_CHARACTERS.test(name) || !hasUnsafeCharacters(name), { error: 'Name may not contain bidi or zero-width (invisible) characters' }),
     url: httpUrl('URL').or(z.literal('')),
     auth: authInputSchema,
   })

@@ -5,7 +5,7 @@
  * throw across IPC (Electron would keep only the message).
  */
 import { z } from 'zod'
-import { datasourceIdSchema, datasourceInputSchema, LIMITS, type DatasourceView } from './datasource'
+import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView } from './datasource'
 import type { AppError, Result } from './errors'
 import type { TokenMeta, TokenStatus } from './token'
 
@@ -23,7 +23,7 @@ export const ipcContract = {
   renewNow: { payload: idPayload },
   signIn: {
     payload: z
-      .object({ id: datasourceIdSchema, password: z.string().min(1, { error: 'Enter the password' }).max(LIMITS.secret), remember: z.boolean() })
+      .object({ id: datasourceIdSchema, password: secretValueSchema.min(1, { error: 'Enter the password' }).max(LIMITS.secret), remember: z.boolean() })
       .strict(),
   },
   getHistory: { payload: idPayload },

@@ -184,6 +184,8 @@ export function worstSeverity(severities: Iterable<Severity>): Severity {
 /** "14:32" today, otherwise "27 Nov 14:32" (local time). */
 export function formatClock(at: number, now: number, locale?: string): string {
   const date = new Date(at)
+  // An expiry stored by a version that believed any expires_in (1e308 s) is not a date.
+  if (Number.isNaN(date.getTime())) return 'a time too far away to show'
   const sameDay = new Date(now).toDateString() === date.toDateString()
   const time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
   if (sameDay) return time

@@ -14,6 +14,7 @@ import { MigrationError } from '../core/db/migrations'
 import { validationError } from '../core/handlers'
 import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
 import { secretAccount } from '../core/secrets/secret-store'
+import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { UsageError, type OptionValues, type ParsedCommandLine } from './args'
 import { openCliContext, type CliContext } from './context'
 import {
@@ -31,7 +32,7 @@ import {
 } from './datasource-options'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { isFresh } from './freshness'
-import { formatError, statusText, table, type Output } from './output'
+import { formatError, shown, statusText, table, type Output } from './output'
 import { PromptCancelled, secretsFromStdin, type SecretName, type SecretSource } from './secret-input'
 
 export interface RunOptions {
@@ -141,7 +142,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: true, form: inputForAdd(name, command.values, {}) })
     const input = inputForAdd(name, command.values, secrets)
     const view = await testAndSave(context, input, command.values, options.output, true)
-    options.output.out(`Added "${view.name}": ${statusText(view.status, context.clock.now())}\n`)
+    options.output.out(`Added "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
   },
 
   edit: async (context, command, options) => {
@@ -150,19 +151,19 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: false, form: inputForEdit(record, command.values, {}) })
     const input = inputForEdit(record, command.values, secrets)
     const view = await testAndSave(context, input, command.values, options.output, changesToken(record, input))
-    options.output.out(`Saved "${view.name}": ${statusText(view.status, context.clock.now())}\n`)
+    options.output.out(`Saved "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
   },
 
   remove: async (context, command, { output, secretSource }) => {
     const record = requireDatasource(context, command.positionals[0]!)
     if (command.values.yes !== true) {
       if (!secretSource.stdinIsTerminal) throw new UsageError('Removing needs --yes when not run in a terminal.')
-      if (!(await secretSource.confirm(`Remove "${record.name}", its stored secrets and its token? [y/N] `))) {
+      if (!(await secretSource.confirm(`Remove "${shown(record.name)}", its stored secrets and its token? [y/N] `))) {
         return output.err('Nothing was removed.\n')
       }
     }
     unwrap(await context.handlers.deleteDatasource({ id: record.id }))
-    output.out(`Removed "${record.name}".\n`)
+    output.out(`Removed "${shown(record.name)}".\n`)
   },
 
   test: async (context, command, { output }) => {
@@ -189,7 +190,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const outcome = await context.service.scheduler.renew(record.id, 'manual')
     if (!outcome.ok) throw new CommandFailure(outcome.error)
     const status = context.service.scheduler.status(record.id) ?? storedStatus(context, record.id, context.clock.now())
-    output.out(`Renewed "${record.name}": ${statusText(status, context.clock.now())}\n`)
+    output.out(`Renewed "${shown(record.name)}": ${statusText(status, context.clock.now())}\n`)
   },
 
   export: async (context, command, { output }) => {
@@ -286,6 +287,15 @@ async function readAccessToken(context: CliContext, id: string, required: boolea
     throw new CommandFailure(keychainAppError(error))
   }
   if (!value && required) throw new CommandFailure(missingSecretError('access-token'))
+  // Never print a token that could inject a header or a terminal sequence (issue 11, item 4).
+  if (value && !ACCESS_TOKEN_CHARS.test(value)) {
+    if (!required) return null
+    throw new CommandFailure(
+      appError('invalid-response', 'invalid-access-token', 'The stored access token holds characters a token may not hold (a line break, a space or a control character), so it is not printed.', {
+        hint: 'Renew it with "datasource-desk renew <name>"; if the server issues such tokens again, ask its administrator.',
+      }),
+    )
+  }
   return value || null
 }
 
@@ -355,7 +365,9 @@ function storedStatus(context: CliContext, id: string, now: number): TokenStatus
   }
 }
 
-const iso = (at: number | null | undefined): string | null => (at === null || at === undefined ? null : new Date(at).toISOString())
+/** An older version could store an expiry of Infinity (a huge expires_in): `--json` must still work. */
+const iso = (at: number | null | undefined): string | null =>
+  at === null || at === undefined || !Number.isFinite(at) || Math.abs(at) > 8.64e15 ? null : new Date(at).toISOString()
 
 /** What `list --json` and `status --json` print per datasource: configuration and status, no secret. */
 function datasourceJson(context: CliContext, record: DatasourceRecord, now: number) {
@@ -405,14 +417,14 @@ function statusDetails(context: CliContext, record: DatasourceRecord, now: numbe
     if (status.lastError.hint) rows.push(['Hint', status.lastError.hint])
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2
-  return `${record.name}\n${rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${value}`).join('\n')}\n`
+  return `${shown(record.name)}\n${rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${shown(value)}`).join('\n')}\n`
 }
 
 function apiCheckLine(report: TestReport): string {
   const check = report.apiCheck
   if (!check) return ''
   const outcome = check.error ? check.error.message : `${check.status ?? ''} ${check.statusText ?? ''}`.trim()
-  return `${check.method} ${check.url} → ${outcome}`
+  return shown(`${check.method} ${check.url} → ${outcome}`)
 }
 
 /** Test connection's result panel, as text. */
@@ -435,5 +447,5 @@ function testReportText(report: TestReport, now: number): string {
     lines.push(`  API check:      ${apiCheckLine(report)}`)
     if (report.apiCheck.error?.hint) lines.push(`                  ${report.apiCheck.error.hint}`)
   }
-  return `${lines.join('\n')}\n`
+  return `${lines.map(shown).join('\n')}\n`
 }

@@ -14,6 +14,7 @@ import { DATABASE_FILE_NAME } from '../core/locations'
 import { keychainAppError } from '../core/secrets/keychain-errors'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 import { secretAccount } from '../core/secrets/secret-store'
+import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { isFresh } from './freshness'
 
 // require() rather than import: Node's ESM-to-CommonJS bridge costs this path about 10 ms (a
@@ -38,7 +39,9 @@ export async function readCachedToken(request: CachedTokenRequest): Promise<Cach
   if (!found) return { kind: 'full-path' }
   try {
     const secret = await createKeytarSecretStore(request.keychainService).get(secretAccount(found, 'access-token'))
-    return secret && !secret.isEmpty ? { kind: 'token', accessToken: secret.reveal() } : { kind: 'full-path' }
+    // A token stored before tokens were checked could hold a line break, which would inject a
+    // header into `curl -H "$(datasource-desk header crm)"`: the full path renews it instead.
+    return secret && ACCESS_TOKEN_CHARS.test(secret.reveal()) ? { kind: 'token', accessToken: secret.reveal() } : { kind: 'full-path' }
   } catch (error) {
     // Renewing would need the same keychain: report it now instead of failing again later.
     return { kind: 'error', error: keychainAppError(error) }

@@ -4,6 +4,14 @@
  */
 import type { AppError, FieldIssue } from '../../shared/errors'
 import { describeStatus, statusKind, type TokenStatus } from '../../shared/token'
+import { showUntrusted } from '../../shared/untrusted-text'
+
+/**
+ * Anything printed that was not written by this program (a server's text, a name from an
+ * imported file, a database written by an older version) goes through this: no escape sequence,
+ * bidi override or line break reaches the terminal (issue 11, item 4).
+ */
+export const shown = (text: string): string => showUntrusted(text, 4096)
 
 export interface Output {
   out(text: string): void
@@ -39,17 +47,17 @@ export function fieldLabel(path: string): string {
  * and description. Messages and hints come from the core, which never puts a secret in them.
  */
 export function formatError(error: AppError, title?: string): string {
-  const lines = [title ? `datasource-desk: ${title}: ${error.message}` : `datasource-desk: ${error.message}`]
-  for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${fieldLabel(issue.path)}: ${issue.message}`)
-  if (error.hint) lines.push(`hint: ${error.hint}`)
-  if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${error.code}`)
-  if (error.errorDescription) lines.push(`Server description: ${error.errorDescription}`)
+  const lines = [title ? `datasource-desk: ${title}: ${shown(error.message)}` : `datasource-desk: ${shown(error.message)}`]
+  for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${shown(fieldLabel(issue.path))}: ${shown(issue.message)}`)
+  if (error.hint) lines.push(`hint: ${shown(error.hint)}`)
+  if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${shown(error.code)}`)
+  if (error.errorDescription) lines.push(`Server description: ${shown(error.errorDescription)}`)
   return `${lines.join('\n')}\n`
 }
 
 /** The status in the tray's words ("valid, expires 14:32 (in 12 min)"), with the reason when action is needed. */
 export function statusText(status: TokenStatus, now: number): string {
-  const text = describeStatus(status, now)
+  const text = shown(describeStatus(status, now))
   const kind = statusKind(status, now)
   if (kind === 'sign-in-needed') return `${text}: enter the password to get a new token`
   if (kind === 'not-connected') return `${text} (no token yet)`
@@ -58,7 +66,7 @@ export function statusText(status: TokenStatus, now: number): string {
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function table(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  const all = [header, ...rows]
+  const all = [header, ...rows.map((row) => row.map(shown))]
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)))
   return all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n') + '\n'
 }

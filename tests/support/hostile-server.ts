@@ -81,7 +81,94 @@ const cut = (reset: boolean): Route => (req, res) => {
   setTimeout(() => (reset ? req.socket.resetAndDestroy() : req.socket.destroy()), 30).unref()
 }
 
+/** What a token request carried, as the server received it. */
+interface ReceivedRequest {
+  readonly body: string
+  readonly params: URLSearchParams
+  readonly authorization: string
+}
+
+/** Reads the request, then answers with what `answer` makes of it (the echo modes). */
+const withRequest = (answer: (request: ReceivedRequest, res: ServerResponse) => void): Route => (req, res) => {
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8')
+    answer({ body, params: new URLSearchParams(body), authorization: req.headers.authorization ?? '' }, res)
+  })
+}
+
+const echoError = (describe: (request: ReceivedRequest) => Record<string, unknown>): Route =>
+  withRequest((request, res) => {
+    res.writeHead(400, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: 'invalid_grant', ...describe(request) }))
+  })
+
+/** The secret the grant sent: the password, or the refresh token on a refresh. */
+const grantSecret = (params: URLSearchParams): string => params.get('password') ?? params.get('refresh_token') ?? ''
+
+/**
+ * Issue 11's attacks, one route each: a server that echoes the request's secrets in every way a
+ * real one has been seen to (raw, form-encoded, percent-encoded, Basic header, JSON-escaped, in
+ * `error` itself, in the reason phrase), and one that sends control, bidi or header-injecting
+ * characters in the fields a client shows or prints.
+ */
+export const ECHO_ROUTES = [
+  '/echo/raw',
+  '/echo/form-body',
+  '/echo/percent',
+  '/echo/basic-header',
+  '/echo/json-escaped',
+  '/echo/in-error',
+  '/echo/username-oracle',
+  '/echo/error-uri',
+  '/echo/nested',
+  '/echo/status-text',
+  '/echo/scope',
+] as const
+
+const ECHO: Readonly<Record<(typeof ECHO_ROUTES)[number], Route>> = {
+  '/echo/raw': echoError(({ params }) => ({ error_description: `Bad password ${grantSecret(params)} for ${params.get('username') ?? ''}` })),
+  '/echo/form-body': echoError(({ body }) => ({ error_description: `Could not parse ${body}` })),
+  '/echo/percent': echoError(({ params }) => ({
+    error_description: `rejected ${encodeURIComponent(grantSecret(params))} and ${encodeURIComponent(params.get('client_secret') ?? '')}`,
+  })),
+  '/echo/basic-header': echoError(({ authorization }) => ({ error_description: `invalid credentials in Authorization: ${authorization}` })),
+  // The secrets JSON-escaped inside the description (a server that logs its input as JSON).
+  '/echo/json-escaped': echoError(({ params }) => ({
+    error_description: `received ${JSON.stringify({ password: grantSecret(params), client_secret: params.get('client_secret') })}`,
+  })),
+  '/echo/in-error': withRequest(({ params, authorization }, res) => {
+    res.writeHead(400, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: `bad_${grantSecret(params)}_${authorization}`, error_description: 'see error' }))
+  }),
+  '/echo/username-oracle': echoError(({ params }) => ({ error_description: `unknown user alice.${grantSecret(params)}@example` })),
+  '/echo/error-uri': echoError(({ params }) => ({ error_uri: `https://errors.example/?p=${encodeURIComponent(grantSecret(params))}` })),
+  '/echo/nested': echoError(({ params }) => ({ error_description: 'see details', details: { sent: [grantSecret(params)] } })),
+  '/echo/status-text': withRequest(({ body }, res) => {
+    // A reason phrase is latin1 on the wire; the form-encoded body fits.
+    res.writeHead(401, `Rejected ${body}`.replace(/[^\x20-\x7e]/g, '?'), { 'content-type': 'text/plain' })
+    res.end('no')
+  }),
+  '/echo/scope': withRequest(({ params }, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ access_token: HOSTILE_ACCESS_TOKEN, token_type: 'Bearer', expires_in: 60, scope: `read ${encodeURIComponent(grantSecret(params))}` }))
+  }),
+}
+
 const ROUTES: Readonly<Record<string, Route>> = {
+  ...ECHO,
+  '/inject/scope-escape': token({ scope: 'read\u001b]0;owned\u0007\u001b[2J' }),
+  '/inject/scope-bidi': token({ scope: 'read \u202Eetirw' }),
+  '/inject/access-token-crlf': json({ access_token: 'abc\r\nX-Injected: 1', token_type: 'Bearer', expires_in: 60 }),
+  '/inject/access-token-space': json({ access_token: 'abc def', token_type: 'Bearer', expires_in: 60 }),
+  '/inject/access-token-unicode': json({ access_token: 'tökén', token_type: 'Bearer', expires_in: 60 }),
+  '/inject/refresh-token-control': token({ refresh_token: 'r\u0000x', expires_in: 60 }),
+  '/inject/description': json({ error: 'invalid_grant', error_description: 'Wrong\r\nhint: all fine\u001b[2J \u202Eevil\u009b \u200bx' }, 400),
+  '/inject/token-type': token({ token_type: 'mac\u001b[31m' }),
+  '/expires/huge': token({ expires_in: 1e13 }),
+  '/expires/huge-308': token({ expires_in: 1e308 }),
+
   '/ok': token({ expires_in: 3600, refresh_token: 'hostile-refresh-token', scope: 'read' }),
   '/html': page(200),
   '/html-502': page(502),

@@ -12,9 +12,11 @@ import { isLoopbackHost } from '../../../shared/loopback'
 import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/ipc'
 import { parseRetryAfter, type TokenMeta } from '../../../shared/token'
+import { ACCESS_TOKEN_CHARS, SCOPE_TOKENS, showUntrusted, VSCHARS } from '../../../shared/untrusted-text'
 import type { FetchLike } from '../deps'
 import { Secret } from '../secrets/secret'
 import { BoundedExchange, discard, ExchangeFailure, type ReceivedResponse } from './bounded-exchange'
+import { Redactor } from './redaction'
 import {
   describeValue,
   invalidTokenResponse,
@@ -25,6 +27,7 @@ import {
   unexpectedStatusError,
   unsupportedTokenType,
   type GrantKind,
+  type InvalidTokenField,
   type StatusInfo,
   type TokenErrorContext,
 } from './token-errors'
@@ -94,7 +97,9 @@ export async function checkApi(url: string, accessToken: Secret | null, options:
   try {
     const response = await exchange.open(target.value.href, { method: 'GET', headers })
     await discard(response)
-    return { method: 'GET', url, status: response.status, statusText: response.statusText }
+    // The API's reason phrase is server text too: it may echo the token it was sent.
+    const redactor = Redactor.for({ clientId: '', clientSecret: null, values: accessToken ? [accessToken.reveal()] : [] })
+    return { method: 'GET', url, status: response.status, statusText: showUntrusted(redactor.field(response.statusText), 100) }
   } catch (error) {
     return { method: 'GET', url, error: exchange.failureOf(error) }
   } finally {
@@ -213,12 +218,8 @@ async function tokenRequest(
   const auth = clientAuthentication(config)
   if (!auth.ok) return auth
   const host = url.host
-  const context: TokenErrorContext = {
-    host,
-    grant,
-    clientAuth: config.clientAuth,
-    secrets: [...grantSecrets, config.clientSecret?.reveal() ?? ''],
-  }
+  const context: TokenErrorContext = { host, grant, clientAuth: config.clientAuth }
+  const redactor = Redactor.for({ clientId: config.clientId, clientSecret: config.clientSecret?.reveal() ?? null, values: grantSecrets })
   const as: oauth.AuthorizationServer = { issuer: url.origin, token_endpoint: url.href }
   const client: oauth.Client = { client_id: config.clientId }
   const exchange = new BoundedExchange({ ...options, target: 'the token endpoint', host })
@@ -231,7 +232,9 @@ async function tokenRequest(
       await discard(response)
       throw new ExchangeFailure(redirectError(response.status, response.headers.get('location'), url))
     }
-    received = await exchange.read(response)
+    // The one place server text enters: every field that echoes a secret is replaced before
+    // anything (oauth4webapi, our errors, SQLite, logs, the window) reads the response.
+    received = screenReceived(await exchange.read(response), redactor)
     if (received.status < 200 || received.status > 599) throw new ExchangeFailure(unexpectedStatusError(statusInfo(received), host, options.now()))
     const prepared = prepareForValidation(received, host)
     tokenType = prepared.tokenType
@@ -256,6 +259,8 @@ async function tokenRequest(
         ? await oauth.processGenericTokenEndpointResponse(as, client, response)
         : await oauth.processRefreshTokenResponse(as, client, response)
     if (body.token_type !== 'bearer') return fail(unsupportedTokenType(tokenType ?? body.token_type, host))
+    const refused = refusedTokenCharacters(body)
+    if (refused) return fail(invalidTokenResponse(refused, host))
     const obtainedAt = exchange.sentAt ?? options.now()
     const meta: TokenMeta = {
       tokenType: tokenType ?? body.token_type,
@@ -277,6 +282,52 @@ async function tokenRequest(
   }
 }
 
+/** RFC 6749 Appendix A: tokens are printable ASCII, scope is a list of scope tokens. */
+function refusedTokenCharacters(body: oauth.TokenEndpointResponse): InvalidTokenField | null {
+  if (!ACCESS_TOKEN_CHARS.test(body.access_token)) return 'access_token-characters'
+  if (body.refresh_token !== undefined && !VSCHARS.test(body.refresh_token)) return 'refresh_token-characters'
+  if (body.scope !== undefined && !SCOPE_TOKENS.test(body.scope)) return 'scope-characters'
+  return null
+}
+
+/** Fields that are the tokens themselves: they are secrets, and are never shown or stored in SQLite. */
+const TOKEN_FIELDS = new Set(['access_token', 'refresh_token', 'id_token'])
+
+/**
+ * The response with every server-chosen text that holds a secret replaced whole: the reason
+ * phrase, the content type, and each string in a JSON body (nested ones too). In a token response
+ * the issued tokens count as secrets as well (a scope that repeats the access token is redacted).
+ */
+function screenReceived(received: ReceivedResponse, requestRedactor: Redactor): ReceivedResponse {
+  const json = parseJsonObject(received.bytes)
+  const issued = json ? [...TOKEN_FIELDS].map((name) => json[name]).filter((value): value is string => typeof value === 'string') : []
+  const redactor = issued.length > 0 ? requestRedactor.with(issued) : requestRedactor
+  const headers = new Headers(received.headers)
+  const contentType = headers.get('content-type')
+  if (contentType !== null && redactor.finds(contentType)) headers.set('content-type', 'application/octet-stream')
+  let bytes = received.bytes
+  if (json) {
+    let changed = false
+    const screen = (value: unknown, key: string | null): unknown => {
+      if (typeof value === 'string') {
+        if (key !== null && TOKEN_FIELDS.has(key)) return value
+        const kept = redactor.field(value)
+        if (kept !== value) changed = true
+        return kept
+      }
+      if (Array.isArray(value)) return value.map((item) => screen(item, null))
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, item]) => [redactor.field(name), screen(item, null)]))
+      }
+      return value
+    }
+    const screened = Object.fromEntries(Object.entries(json).map(([name, value]) => [redactor.field(name), screen(value, name)]))
+    if (changed || Object.keys(screened).some((name) => !(name in json))) bytes = new TextEncoder().encode(JSON.stringify(screened)) as Uint8Array<ArrayBuffer>
+  }
+  const statusText = redactor.field(received.statusText)
+  return { ...received, headers, bytes, statusText }
+}
+
 function withoutKey(parameters: URLSearchParams, key: string): URLSearchParams {
   const copy = new URLSearchParams(parameters)
   copy.delete(key)
@@ -287,7 +338,7 @@ function statusInfo(received: ReceivedResponse): StatusInfo {
   return {
     status: received.status,
     statusText: received.statusText,
-    contentType: received.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() || null,
+    contentType: showUntrusted(received.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '', 100) || null,
     retryAfter: received.headers.get('retry-after'),
   }
 }

@@ -6,6 +6,7 @@
 import { appError, oauthErrorHints, type AppError } from '../../../shared/errors'
 import { clientAuthLabels, type ClientAuthMethod } from '../../../shared/client-auth'
 import { parseRetryAfter } from '../../../shared/token'
+import { showUntrusted } from '../../../shared/untrusted-text'
 
 export type GrantKind = 'password' | 'refresh_token'
 
@@ -13,22 +14,15 @@ export interface TokenErrorContext {
   readonly host: string
   readonly grant: GrantKind
   readonly clientAuth: ClientAuthMethod
-  /** Values that must never appear in an error, even when a server echoes them back. */
-  readonly secrets: ReadonlyArray<string>
 }
 
-const REDACTED = '[redacted]'
-const MAX_TEXT = 500
-
-/** Removes secrets a server may have echoed back, and keeps server-chosen text printable and short. */
-export function cleanServerText(text: string, secrets: ReadonlyArray<string>): string {
-  let cleaned = text
-  for (const secret of secrets) {
-    // Very short values would blank out ordinary words; they are not worth hiding on their own.
-    if (secret.length >= 3) cleaned = cleaned.split(secret).join(REDACTED)
-  }
-  cleaned = cleaned.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return cleaned.length > MAX_TEXT ? `${cleaned.slice(0, MAX_TEXT)}...` : cleaned
+/**
+ * Server-chosen text as it may be shown: controls, bidi and invisible characters escaped, length
+ * capped. Echoed secrets are already gone: the token client redacts every response field that
+ * holds one before anything reads it (redaction.ts).
+ */
+export function cleanServerText(text: string, max?: number): string {
+  return showUntrusted(text.trim(), max).trim()
 }
 
 const OAUTH_MESSAGES: Readonly<Record<string, (grant: GrantKind) => string>> = {
@@ -66,7 +60,7 @@ function oauthHint(code: string, context: TokenErrorContext): string | undefined
 
 /** An RFC 6749 5.2 error response. `body` is what the server sent, already known to carry `error`. */
 export function oauthError(body: Readonly<Record<string, unknown>>, httpStatus: number, context: TokenErrorContext): AppError {
-  const code = cleanServerText(String(body.error), context.secrets).slice(0, 100) || 'unknown_error'
+  const code = cleanServerText(String(body.error), 100) || 'unknown_error'
   const describe = OAUTH_MESSAGES[code]
   const message = describe ? describe(context.grant) : `The token endpoint (${context.host}) refused the request with the error "${code}".`
   const hint = oauthHint(code, context)
@@ -74,9 +68,9 @@ export function oauthError(body: Readonly<Record<string, unknown>>, httpStatus: 
     httpStatus,
     ...(hint ? { hint } : {}),
     ...(typeof body.error_description === 'string' && body.error_description
-      ? { errorDescription: cleanServerText(body.error_description, context.secrets) }
+      ? { errorDescription: cleanServerText(body.error_description) }
       : {}),
-    ...(typeof body.error_uri === 'string' && body.error_uri ? { errorUri: cleanServerText(body.error_uri, context.secrets) } : {}),
+    ...(typeof body.error_uri === 'string' && body.error_uri ? { errorUri: cleanServerText(body.error_uri) } : {}),
     // Some servers ask clients to slow down with a 5.2 error; renewal should then retry.
     ...(httpStatus === 429 || httpStatus >= 500 ? { transient: true } : {}),
   })
@@ -92,7 +86,7 @@ export interface StatusInfo {
 /** A non-success status without an OAuth error in JSON: a proxy, a gateway, a rate limiter, a wrong URL. */
 export function unexpectedStatusError(info: StatusInfo, host: string, now: number): AppError {
   const { status } = info
-  const reason = info.statusText ? ` ${cleanServerText(info.statusText, []).slice(0, 60)}` : ''
+  const reason = info.statusText ? ` ${cleanServerText(info.statusText, 60)}` : ''
   const what = info.contentType ? ` with ${info.contentType}` : ''
   const message = `The token endpoint (${host}) answered HTTP ${status}${reason}${what} instead of a token.`
   const transient = status === 429 || status >= 500
@@ -123,7 +117,15 @@ export function notJsonError(info: StatusInfo, host: string): AppError {
   })
 }
 
-export type InvalidTokenField = 'access_token' | 'token_type' | 'expires_in' | 'other' | 'not-object'
+export type InvalidTokenField =
+  | 'access_token'
+  | 'token_type'
+  | 'expires_in'
+  | 'other'
+  | 'not-object'
+  | 'access_token-characters'
+  | 'refresh_token-characters'
+  | 'scope-characters'
 
 const INVALID_FIELD: Readonly<Record<InvalidTokenField, { code: string; words: string }>> = {
   access_token: { code: 'missing-access-token', words: 'has no access_token' },
@@ -131,6 +133,19 @@ const INVALID_FIELD: Readonly<Record<InvalidTokenField, { code: string; words: s
   expires_in: { code: 'invalid-expires-in', words: 'has an expires_in that is not a positive number of seconds' },
   'not-object': { code: 'not-object', words: 'is JSON but not an object' },
   other: { code: 'malformed-token-response', words: 'is malformed' },
+  // RFC 6749 Appendix A; a token with a line break would inject headers into `curl -H "$(datasource-desk header crm)"`.
+  'access_token-characters': {
+    code: 'invalid-access-token',
+    words: 'has an access_token with characters a token may not hold (only printable ASCII without spaces is accepted)',
+  },
+  'refresh_token-characters': {
+    code: 'invalid-refresh-token',
+    words: 'has a refresh_token with characters a token may not hold (only printable ASCII is accepted)',
+  },
+  'scope-characters': {
+    code: 'invalid-scope-value',
+    words: 'has a scope that is not a list of scope tokens (printable ASCII without " or \\, separated by single spaces)',
+  },
 }
 
 export function invalidTokenResponse(field: InvalidTokenField, host: string, detail?: string): AppError {
@@ -142,7 +157,7 @@ export function invalidTokenResponse(field: InvalidTokenField, host: string, det
 }
 
 export function unsupportedTokenType(tokenType: string, host: string): AppError {
-  const shown = cleanServerText(tokenType, []).slice(0, 40)
+  const shown = cleanServerText(tokenType, 40)
   return appError('invalid-response', 'unsupported-token-type', `The server (${host}) issued a token of type "${shown}"; only Bearer tokens can be used.`, {
     httpStatus: 200,
     hint: 'Ask the server administrator whether this client can get Bearer tokens.',
@@ -167,14 +182,20 @@ export function redirectError(status: number, location: string | null, requestUr
   )
 }
 
+/**
+ * The longest lifetime believed: ten years. A larger expires_in (1e13, 1e308) would put the
+ * expiry beyond what a Date can hold (Infinity in SQLite, RangeError in every `--json`), and no
+ * server means it literally; such a token is kept as expiring in ten years, and renewed then.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60
+
 /** RFC 6749 5.1 wants a number; Azure AD v1 and others send "3600". Returns null when unusable. */
 export function normaliseExpiresIn(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : null
-  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
-    const seconds = Number(value)
-    return seconds > 0 ? seconds : null
-  }
-  return null
+  let seconds: number | null = null
+  if (typeof value === 'number') seconds = value
+  else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) seconds = Number(value)
+  if (seconds === null || !Number.isFinite(seconds) || seconds <= 0) return null
+  return Math.min(seconds, MAX_EXPIRES_IN_SECONDS)
 }
 
 /** A short, safe description of a bad expires_in for the message (it is never a secret). */

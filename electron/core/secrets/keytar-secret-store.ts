@@ -113,6 +113,8 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
       const revealed = value.reveal()
       // keytar refuses empty passwords with a generic error; say what is wrong instead.
       if (revealed.length === 0) throw new KeychainError('An empty secret cannot be stored in the OS keychain', 'failed')
+      // libsecret and the macOS keychain keep C strings: a NUL would silently cut the secret short.
+      if (revealed.includes('\u0000')) throw new KeychainError('A secret with a NUL character cannot be stored in the OS keychain', 'failed')
       await items.set(account, revealed)
     },
     delete(account) {

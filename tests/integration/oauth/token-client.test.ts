@@ -244,7 +244,7 @@ describe.each(FETCH_IMPLEMENTATIONS)('over $name', ({ create }) => {
     it('redacts a secret the server echoes in error_description', async () => {
       server.failNext(1, { status: 400, body: { error: 'invalid_request', error_description: `password ${TEST_USER.password} rejected`, error_uri: 'https://docs.example/errors' } })
       const error = failure(await requestPasswordToken(config(), TEST_USER.username, password, options))
-      expect(error).toMatchObject({ code: 'invalid_request', errorDescription: 'password [redacted] rejected', errorUri: 'https://docs.example/errors' })
+      expect(error).toMatchObject({ code: 'invalid_request', errorDescription: '[redacted: the server echoed a secret]', errorUri: 'https://docs.example/errors' })
     })
 
     it('injected failures: 503 with Retry-After is transient, then the server recovers', async () => {

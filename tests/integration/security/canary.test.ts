@@ -24,15 +24,19 @@ import type { AppError, Result } from '../../../shared/errors'
 import { ipcMethods, type HandlerTable, type HistoryEvent, type IpcMethod } from '../../../shared/ipc'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { ECHO_ROUTES, startHostileServer, type HostileServer } from '../../support/hostile-server'
+import { basicForms, wireForms } from '../../../electron/core/oauth/redaction'
 import { passwordFormFor } from '../../support/password-form'
 
-// Letters and digits only, so that form-encoding, JSON escaping or URL-encoding would not change
-// them and hide a leak from a plain byte search.
+// The client secret and passwords hold characters that every wire encoding changes (space, +, /,
+// =, &, %, ~, quotes, backslash; non-ASCII in the password only, as the test server holds client
+// secrets to VSCHAR), and each is searched for in every encoded form this client sends (issue 11,
+// item 3): raw, form- and percent-encoded, JSON-escaped, and the Basic header's base64.
 const run = randomUUID().replace(/-/g, '').slice(0, 12)
 const CANARY = {
-  clientSecret: `CanaryClientSecret${run}`,
-  password: `CanaryPassword${run}`,
-  wrongPassword: `CanaryWrongPassword${run}`,
+  clientSecret: `CanaryClientSecret${run} +/=&%~"\\`,
+  password: `CanaryPassword${run} +/=&%~"\\ü`,
+  wrongPassword: `CanaryWrongPassword${run} +/=&%~`,
   accessToken: `CanaryAccess${run}`,
   refreshToken: `CanaryRefresh${run}`,
 }
@@ -45,6 +49,7 @@ interface Sent {
 }
 
 let server: OAuthTestServer
+let hostile: HostileServer
 let temp: ReturnType<typeof makeTempDir>
 let secretStore: SecretStore
 let core: Core
@@ -127,8 +132,14 @@ function allCanaries(): string[] {
   return [...Object.values(CANARY), TOKEN_PREFIX, ...issuedTokens]
 }
 
+/** Each canary in every encoding it travels in (the Basic header's base64 for the client secret). */
+function encodedForms(canary: string): string[] {
+  return [canary, ...wireForms(canary), ...(canary === CANARY.clientSecret ? basicForms(CONFIDENTIAL_CLIENT.id, canary) : [])]
+}
+
+/** The canaries found in the bytes, in any of their encoded forms. */
 function leaksIn(corpus: Buffer): string[] {
-  return allCanaries().filter((canary) => corpus.includes(Buffer.from(canary, 'utf8')))
+  return allCanaries().filter((canary) => encodedForms(canary).some((form) => corpus.includes(Buffer.from(form, 'utf8'))))
 }
 
 const asBytes = (values: ReadonlyArray<unknown>): Buffer => Buffer.from(values.map((value) => JSON.stringify(value) ?? String(value)).join('\n'), 'utf8')
@@ -137,6 +148,7 @@ describe('secret canaries', () => {
   beforeAll(async () => {
     server = await startOAuthServer({ tokenPrefix: TOKEN_PREFIX, confidentialClientSecret: CANARY.clientSecret, rotateRefreshTokens: true })
     server.setUserPassword(TEST_USER.username, CANARY.password)
+    hostile = await startHostileServer()
     temp = makeTempDir('dsd-canary-')
     secretStore = createKeytarSecretStore(`datasource-desk-canary-${randomUUID()}`)
     const consoleCapture = (...args: unknown[]): void => void logLines.push(format(...args))
@@ -189,6 +201,24 @@ describe('secret canaries', () => {
     await expectOk('signIn', { id: datasourceId, password: CANARY.password, remember: true })
     await readKeychain()
 
+    // Servers that echo the request's secrets in every encoding (issue 11, item 3): Test connection
+    // with the form's secrets for each, then a saved datasource whose renewal goes to one, so the
+    // echo reaches renewal state, history, status events and the notification.
+    for (const route of ECHO_ROUTES) {
+      for (const clientAuth of ['basic', 'basic-raw', 'body'] as const) {
+        await call('testConnection', { testId: randomUUID(), input: form({ tokenUrl: hostile.url(route), clientAuth }) })
+      }
+    }
+    const echoing = form(
+      { tokenUrl: hostile.url('/echo/form-body'), clientSecret: { action: 'set', value: CANARY.clientSecret }, password: { action: 'set', value: CANARY.password } },
+      { id: datasourceId, name: 'Canary CRM (edited)' },
+    )
+    await expectOk('saveDatasource', { input: echoing })
+    await call('renewNow', { id: datasourceId })
+    snapshotDatabase()
+    const back = form({ clientSecret: { action: 'set', value: CANARY.clientSecret }, password: { action: 'set', value: CANARY.password } }, { id: datasourceId, name: 'Canary CRM (edited)' })
+    await expectOk('saveDatasource', { input: back })
+
     // What the renderer reads.
     await expectOk('getDatasource', { id: datasourceId })
     await expectOk('getAppState', {})
@@ -202,6 +232,7 @@ describe('secret canaries', () => {
     for (const account of await secretStore.accounts().catch(() => [])) await secretStore.delete(account).catch(() => false)
     temp?.cleanup()
     await server?.close()
+    await hostile?.close()
   })
 
   it('ran the journeys for real: tokens were issued, errors and history were produced', () => {
@@ -212,6 +243,9 @@ describe('secret canaries', () => {
     expect(historyEvents.map((event) => event.kind)).toEqual(expect.arrayContaining(['obtained', 'renewed', 'config-changed']))
     expect(sentToRenderer.some((message) => message.channel === 'event:statusChanged')).toBe(true)
     expect(sentToRenderer.some((message) => message.channel === 'notification')).toBe(true)
+    // The echo servers did answer with what they were sent (so their search below means something).
+    for (const route of ECHO_ROUTES) expect(hostile.hits(route), route).toBeGreaterThanOrEqual(3)
+    expect(errors.filter((error) => error.errorDescription === '[redacted: the server echoed a secret]').length).toBeGreaterThan(10)
   })
 
   it('keeps every canary in the keychain, where it belongs (so the search below can fail)', async () => {

@@ -216,3 +216,31 @@ describe('ipcContract payloads', () => {
     expect(ipcContract.signIn.payload.safeParse({ id, password: '', remember: true }).error?.issues[0]?.message).toBe('Enter the password')
   })
 })
+
+describe('invisible and control characters (issue 11, items 4 and 9)', () => {
+  it.each([
+    ['name', oauthInput({}, { name: 'cr\u200bm' })],
+    ['name', oauthInput({}, { name: 'crm\u202Egnp.exe' })],
+    ['name', oauthInput({}, { name: 'crm\u0085' })],
+    ['auth.username', oauthInput({ username: 'ana\u001b[2J' })],
+    ['auth.username', oauthInput({ username: 'ana\u200d' })],
+    ['auth.clientId', oauthInput({ clientId: 'desk\u202Eclient' })],
+    ['auth.clientId', oauthInput({ clientId: 'desk\u0007' })],
+  ])('%s refuses it with a clear message', (path, input) => {
+    const issues = issuesOf(input)
+    expect(issues.join('\n')).toMatch(new RegExp(`^${path.replace('.', '\\.')}: .*(control|bidi|zero-width)`, 'm'))
+  })
+
+  it.each(['pass\u0000word', 'pass\nword', 'pass\tword', 'pass\u007f'])('a secret with %j is refused before anything is sent or stored', (value) => {
+    for (const field of ['password', 'clientSecret'] as const) {
+      const issues = issuesOf(oauthInput({ [field]: { action: 'set', value } }))
+      expect(issues.join('\n')).toContain(`auth.${field}.value: May not contain NUL`)
+    }
+    const signIn = ipcContract.signIn.payload.safeParse({ id: '6f1c4c86-4a0e-4f43-9a39-0b6f1a9d7a10', password: value, remember: true })
+    expect(signIn.success).toBe(false)
+  })
+
+  it('ordinary names, usernames and secrets with spaces and non-ASCII letters stay accepted', () => {
+    expect(issuesOf(oauthInput({ username: 'Ana Müller', clientId: 'desk client', password: { action: 'set', value: 'pä ss "w" \\ ü' } }, { name: 'CRM (Zürich) 🙂' }))).toEqual([])
+  })
+})
