@@ -95,6 +95,12 @@ describe.each(FETCH_IMPLEMENTATIONS)('the core over $name', ({ create }) => {
     }
     expect(checks.map((check) => check.status ?? check.error?.code)).toEqual(Array(CHROMIUM_SOCKETS_PER_HOST + 1).fill(200))
   })
+  it('answers 20 token requests at once, more than the sockets a host gets', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => requestPasswordToken(config('/token-with-cookie'), 'ana', new Secret(PASSWORD), { ...options, timeoutMs: 10_000 })),
+    )
+    expect(results.filter((result) => result.ok)).toHaveLength(20)
+  })
 })
 
 describe("net.fetch as is, which the adapter replaces (Electron's behaviour, shown on the double)", () => {
