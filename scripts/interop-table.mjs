@@ -10,9 +10,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const partsDir = join(root, 'test-results', 'interop')
-const mergedFile = join(root, 'test-results', 'interop-matrix.json')
-const tableFile = join(root, 'docs', 'interop-matrix.md')
+// The environment overrides are for the script's own test.
+const partsDir = process.env.INTEROP_RESULTS_DIR ?? join(root, 'test-results', 'interop')
+const mergedFile = process.env.INTEROP_MERGED_FILE ?? join(root, 'test-results', 'interop-matrix.json')
+const tableFile = process.env.INTEROP_TABLE_FILE ?? join(root, 'docs', 'interop-matrix.md')
 const check = process.argv.includes('--check')
 
 /** Column order: the independent servers first, the suite's own server last. */
