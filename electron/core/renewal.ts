@@ -24,7 +24,10 @@ export interface RenewalSchedulerOptions {
   readonly onPermanentFailure: (id: string, error: AppError, signInNeeded: boolean) => void
   /** Every failed attempt, transient or not (for the history). */
   readonly onAttemptFailed?: (id: string, error: AppError, attempt: number) => void
-  /** Timer-driven renewals in flight at once; manual and test renewals do not count. Default 4. */
+  /**
+   * A fixed number of timer-driven renewals in flight at once; manual and test renewals do not
+   * count. Without it the limit adapts (see `concurrency`).
+   */
   readonly maxConcurrent?: number
   /** Where a throwing `perform` or host callback is reported; nothing is thrown back at the host. */
   readonly logger?: Logger
@@ -33,7 +36,14 @@ export interface RenewalSchedulerOptions {
 /** Node turns a longer delay into 1 ms, so long sleeps are cut into pieces and re-armed. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647
 
-const DEFAULT_MAX_CONCURRENT = 4
+/**
+ * Bounds of the adaptive limit. It starts at the lower one, grows by one for every timer-driven
+ * renewal that finishes while others are already due, and shrinks by one for every one that
+ * finishes with nothing due: it settles where renewals finish as fast as they come due (the rate
+ * they come due times how long one takes), measured rather than guessed. The upper bound keeps a
+ * burst (a thousand tokens due after a sleep) from opening a thousand connections at once.
+ */
+export const ADAPTIVE_CONCURRENCY = { min: 4, max: 32 } as const
 
 interface Flight {
   readonly promise: Promise<RenewalOutcome>
@@ -58,7 +68,8 @@ interface HeapItem {
 export class RenewalScheduler {
   readonly #options: RenewalSchedulerOptions
   readonly #clock: Clock
-  readonly #maxConcurrent: number
+  readonly #fixedConcurrency: number | null
+  #maxConcurrent: number
   readonly #entries = new Map<string, Entry>()
   /**
    * Binary min-heap of deadlines (renewal or retry time), ordered by time then by insertion.
@@ -77,7 +88,8 @@ export class RenewalScheduler {
   constructor(options: RenewalSchedulerOptions) {
     this.#options = options
     this.#clock = options.clock
-    this.#maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT))
+    this.#fixedConcurrency = options.maxConcurrent === undefined ? null : Math.max(1, Math.floor(options.maxConcurrent))
+    this.#maxConcurrent = this.#fixedConcurrency ?? ADAPTIVE_CONCURRENCY.min
   }
 
   /**
@@ -178,9 +190,14 @@ export class RenewalScheduler {
     return Array.from(this.#entries.values(), (entry) => entry.status)
   }
 
-  /** Timer-driven renewals in flight now (at most `maxConcurrent`). */
+  /** Timer-driven renewals in flight now (at most `concurrency`). */
   get inFlight(): number {
     return this.#timerDrivenInFlight
+  }
+
+  /** The current limit of timer-driven renewals in flight at once. */
+  get concurrency(): number {
+    return this.#maxConcurrent
   }
 
   dispose(): void {
@@ -252,7 +269,10 @@ export class RenewalScheduler {
       // The thrown message may come from anywhere (and could carry a secret), so it is not shown.
       outcome = { ok: false, error: internalError() }
     }
-    if (timerDriven) this.#timerDrivenInFlight--
+    if (timerDriven) {
+      this.#timerDrivenInFlight--
+      this.#adaptConcurrency()
+    }
     // Superseded by setToken/remove (a new entry object) or a newer attempt: callers still get
     // the outcome, but the status belongs to whatever replaced it.
     if (!this.#disposed && this.#entries.get(entry.id) === entry && entry.flight === flight) {
@@ -317,6 +337,13 @@ export class RenewalScheduler {
       void this.#start(entry, top.at <= this.#resumedAt ? 'resume' : 'timer', true)
     }
     this.#arm()
+  }
+
+  #adaptConcurrency(): void {
+    if (this.#fixedConcurrency !== null || this.#disposed) return
+    const top = this.#peek()
+    const behind = top !== undefined && top.at <= this.#clock.now()
+    this.#maxConcurrent = Math.min(ADAPTIVE_CONCURRENCY.max, Math.max(ADAPTIVE_CONCURRENCY.min, this.#maxConcurrent + (behind ? 1 : -1)))
   }
 
   #onTimer(): void {

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import type { Logger } from '../../../electron/core/deps'
 import {
+  ADAPTIVE_CONCURRENCY,
   MAX_TIMER_DELAY_MS,
   RenewalScheduler,
   type RenewalOutcome,
@@ -569,8 +570,8 @@ describe('RenewalScheduler: scale and concurrency', () => {
     expect(h.clock.nextDelay).toBe(earliest - start)
   })
 
-  it('renews 10,000 datasources, each once, in deadline order, never more than 4 at once, with one timer', async () => {
-    const h = harness({ random: Math.random, respond: () => ({ ok: true, token: token(0, null) }) })
+  it('renews 10,000 datasources, each once, in deadline order, never more than a fixed 4 at once, with one timer', async () => {
+    const h = harness({ random: Math.random, maxConcurrent: 4, respond: () => ({ ok: true, token: token(0, null) }) })
     const start = h.clock.now()
     h.scheduler.load(Array.from({ length: 10_000 }, (_, index) => savedStatus(`ds-${index}`, token(start, (1 + (index % 50)) * MINUTE))))
     const renewAt = new Map(h.scheduler.snapshot().map((status) => [status.datasourceId, status.renewAt!]))
@@ -584,8 +585,8 @@ describe('RenewalScheduler: scale and concurrency', () => {
     expect(h.clock.pending).toBe(0)
   })
 
-  it('caps timer-driven renewals at 4 after a long sleep, earliest first, while manual ones bypass the cap', async () => {
-    const h = harness()
+  it('caps timer-driven renewals at a fixed 4 after a long sleep, earliest first, while manual ones bypass the cap', async () => {
+    const h = harness({ maxConcurrent: 4 })
     const start = h.clock.now()
     for (let index = 0; index < 10; index++) h.scheduler.setToken(`ds-${index}`, token(start + index * SECOND, HOUR))
     h.clock.jump(DAY)
@@ -608,6 +609,46 @@ describe('RenewalScheduler: scale and concurrency', () => {
     expect(h.calls.map((call) => call.id).slice(6)).toEqual(['ds-5', 'ds-6', 'ds-7', 'ds-8'])
     expect(h.scheduler.status('ds-8')!.state).toBe('renewing')
     expect(h.scheduler.status('ds-0')!.state).toBe('idle')
+  })
+
+  it('starts at 4, grows while renewals are overdue up to 32, shrinks once it keeps up, and never starts a duplicate', async () => {
+    // 2,000 tokens due at once (after a long sleep), each renewal taking 1 s: 4 at once take 500 s.
+    const durations: number[] = []
+    const inFlight = new Map<string, number>()
+    let duplicates = 0
+    const h = harness({ random: Math.random })
+    h.perform.mockImplementation(async (id: string) => {
+      if (inFlight.has(id)) duplicates++
+      inFlight.set(id, h.clock.now())
+      await new Promise<void>((resolve) => h.clock.setTimeout(resolve, SECOND))
+      durations.push(h.clock.now() - inFlight.get(id)!)
+      inFlight.delete(id)
+      return { ok: true, token: token(h.clock.now(), HOUR) }
+    })
+    const start = h.clock.now()
+    expect(h.scheduler.concurrency).toBe(ADAPTIVE_CONCURRENCY.min)
+    h.scheduler.load(Array.from({ length: 2_000 }, (_, index) => savedStatus(`ds-${index}`, token(start - 2 * HOUR + (index % 10) * SECOND, HOUR))))
+    let most = 0
+    for (let second = 0; second < 120; second++) {
+      await h.clock.advanceAsync(SECOND)
+      most = Math.max(most, h.scheduler.inFlight)
+    }
+    expect(h.perform).toHaveBeenCalledTimes(2_000)
+    expect(duplicates).toBe(0)
+    expect(most).toBe(ADAPTIVE_CONCURRENCY.max)
+    expect(ADAPTIVE_CONCURRENCY.max).toBe(32)
+    // With 4 at once this takes 500 s; adapting finishes in about 2,000 / 32 s.
+    expect(Math.max(...h.calls.map((call) => call.at)) - start).toBeLessThan(80 * SECOND)
+    // Every renewal that finished with nothing overdue took one off again.
+    expect(h.scheduler.concurrency).toBeLessThan(ADAPTIVE_CONCURRENCY.max)
+  })
+
+  it('stays at 4 when renewals keep up', async () => {
+    const h = harness({ random: Math.random, respond: (call) => ({ ok: true, token: token(call.at, 10 * SECOND) }) })
+    for (let index = 0; index < 50; index++) h.scheduler.setToken(`ds-${index}`, token(h.clock.now() + index * 100, 10 * SECOND))
+    for (let second = 0; second < 60; second++) await h.clock.advanceAsync(SECOND)
+    expect(h.scheduler.concurrency).toBe(ADAPTIVE_CONCURRENCY.min)
+    expect(h.maxInFlight).toBeLessThanOrEqual(ADAPTIVE_CONCURRENCY.min)
   })
 
   it('honours a custom concurrency limit', async () => {
