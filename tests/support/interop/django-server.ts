@@ -94,6 +94,15 @@ limit.start()
 
 import django
 django.setup()
+from django.db.backends.signals import connection_created
+
+def throwaway_database(sender, connection, **kwargs):
+    # A test database: no fsync per migration, which is most of the start-up time.
+    with connection.cursor() as cursor:
+        cursor.execute('PRAGMA synchronous=OFF')
+        cursor.execute('PRAGMA journal_mode=MEMORY')
+
+connection_created.connect(throwaway_database)
 from django.core.management import call_command
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import Application
