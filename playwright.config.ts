@@ -13,10 +13,11 @@ function electronBinary(): string | null {
   // Read electron's path.txt ourselves: require('electron') would try to download the binary.
   const packageDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'))
   const pathFile = join(packageDir, 'path.txt')
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) return process.env.ELECTRON_OVERRIDE_DIST_PATH
-  if (!existsSync(pathFile)) return null
-  const binary = join(packageDir, 'dist', readFileSync(pathFile, 'utf8'))
-  return existsSync(binary) ? binary : null
+  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8') : null
+  // As electron/index.js: the override folder holds the executable path.txt names (or "electron").
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH
+  const binary = override ? join(override, executable || 'electron') : executable ? join(packageDir, 'dist', executable) : null
+  return binary && existsSync(binary) ? binary : null
 }
 
 // Debian's Chromium: Playwright's own browser download is not reachable on these machines.

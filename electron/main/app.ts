@@ -186,6 +186,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   await app.whenReady()
   installApplicationMenu(app.isPackaged)
+  // Asked while the core starts, so the window does not wait for the session bus.
+  const trayQuery = (options.trayIsShown ?? trayIsShown)().catch(() => false)
 
   const logger = options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs'))
   // Not net.fetch itself: see net-fetch-adapter.ts for what it would get wrong.
@@ -219,7 +221,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 
   registerIpcMainHandlers(started.handlers, createSenderCheck(getWindow, isAppUrl), ipcLogging(logger))
 
-  trayShown = await (options.trayIsShown ?? trayIsShown)()
+  trayShown = await trayQuery
   if (!trayShown) logger.info('No tray icon host on this desktop: closing the window quits the app')
 
   tray = createTrayView((severity) => paths.trayIcon(severity), {
