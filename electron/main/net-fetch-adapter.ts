@@ -15,7 +15,7 @@
  *   (no cookies, no HTTP auth cache, no `login` prompt) and bypasses the cache.
  * - cancelling its body stream does not cancel Chromium's loader, whose socket then stays taken
  *   (six per host, then every request waits). Here cancelling the body, or the AbortSignal, aborts
- *   the request.
+ *   the request, and so does the garbage collection of a response whose body was never read.
  * - a reason phrase above U+00FF would make the Response constructor throw; Node's fetch lets it
  *   through, and so does this adapter.
  * - failures are `Error('net::ERR_...')`; here they reject as Node's do, a TypeError("fetch failed")
@@ -99,6 +99,23 @@ function responseWith(body: ReadableStream<Uint8Array> | null, status: number, s
   return response
 }
 
+/** What arrived from Chromium, before it becomes a Response. */
+interface ResponseHead {
+  readonly status: number
+  readonly statusText: string
+  readonly headers: Headers
+  readonly body: ReadableStream<Uint8Array> | null
+  /** Cancels the request unless it is over. */
+  readonly release: () => void
+}
+
+/**
+ * Node's fetch cancels the body of a response that is garbage-collected unread (undici's
+ * streamRegistry); so does this adapter, so that a forgotten body does not keep Chromium's socket.
+ * Nothing the held `release` reaches refers to the Response itself.
+ */
+const unreadBodies = new FinalizationRegistry<() => void>((release) => release())
+
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause })
 }
@@ -112,7 +129,7 @@ export function createNetFetch(request: NetRequest): FetchLike {
     const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined
     if (signal.aborted) throw signal.reason
 
-    return new Promise<Response>((resolve, reject) => {
+    const head = await new Promise<ResponseHead>((resolve, reject) => {
       const client = request({ method: req.method, url: req.url, redirect: 'manual', credentials: 'omit', useSessionCookies: false, cache: 'no-store' })
       for (const [name, value] of req.headers) client.setHeader(name, value)
       let state: 'waiting' | 'streaming' | 'done' = 'waiting'
@@ -164,10 +181,9 @@ export function createNetFetch(request: NetRequest): FetchLike {
           const pairs = Object.entries(responseHeaders).flatMap(([name, values]) => values.map((value) => [name, value] as const))
           const headers = nodeLikeHeaders(pairs)
           if (!headers.has('location')) headers.set('location', redirectUrl)
-          const response = responseWith(null, statusCode, reasonPhrase('', statusCode), headers)
           release()
           if (req.redirect === 'error') return reject(fetchFailed(new Error('unexpected redirect')))
-          resolve(response)
+          resolve({ status: statusCode, statusText: reasonPhrase('', statusCode), headers, body: null, release })
         }),
       )
 
@@ -189,11 +205,10 @@ export function createNetFetch(request: NetRequest): FetchLike {
           const statusText = reasonPhrase(message.statusMessage, status)
           const headers = nodeLikeHeaders(rawPairs(message.rawHeaders))
           if (NULL_BODY_STATUSES.has(status) || req.method === 'HEAD') {
-            const response = responseWith(null, status, statusText, headers)
             state = 'streaming'
             message.on('end', finish)
             message.resume?.()
-            return resolve(response)
+            return resolve({ status, statusText, headers, body: null, release })
           }
           const stream = new ReadableStream<Uint8Array>({
             start(controller) {
@@ -224,13 +239,22 @@ export function createNetFetch(request: NetRequest): FetchLike {
               release()
             },
           })
-          const response = responseWith(stream, status, statusText, headers)
           state = 'streaming'
-          resolve(response)
+          resolve({ status, statusText, headers, body: stream, release })
         }),
       )
 
       client.end(body)
     })
+
+    let response: Response
+    try {
+      response = responseWith(head.body, head.status, head.statusText, head.headers)
+    } catch (error) {
+      head.release()
+      throw fetchFailed(error)
+    }
+    if (head.body) unreadBodies.register(response, head.release)
+    return response
   }
 }

@@ -5,6 +5,8 @@
  * if the app went back to passing net.fetch to the core.
  */
 import { Buffer } from 'node:buffer'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { FetchLike } from '../../../electron/core/deps'
 import { classifyNetworkError } from '../../../electron/core/oauth/network-errors'
@@ -31,6 +33,21 @@ afterAll(async () => {
 
 function config(path: string): OAuthClientConfig {
   return { tokenUrl: server.url(path), clientId: 'desk', clientSecret: new Secret('net client secret'), clientAuth: 'basic', scope: '', extraParams: [] }
+}
+
+/** Fetches and drops the response without reading or cancelling its body. */
+async function dropUnread(fetch: FetchLike, url: string): Promise<void> {
+  const response = await fetch(url)
+  expect(response.status).toBe(200)
+}
+
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  for (let round = 0; round < 10; round += 1) {
+    gc()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 function failureOf(result: Awaited<ReturnType<typeof requestPasswordToken>>): AppError {
@@ -95,6 +112,14 @@ describe.each(FETCH_IMPLEMENTATIONS)('the core over $name', ({ create }) => {
     }
     expect(checks.map((check) => check.status ?? check.error?.code)).toEqual(Array(CHROMIUM_SOCKETS_PER_HOST + 1).fill(200))
   })
+  it('releases a body dropped unread once its response is garbage-collected, as Node does', async () => {
+    for (let attempt = 0; attempt < CHROMIUM_SOCKETS_PER_HOST; attempt += 1) await dropUnread(implementation.fetch, server.url('/api-large'))
+    await collectGarbage()
+    const response = await implementation.fetch(server.url('/api-cacheable'), { signal: AbortSignal.timeout(10_000) })
+    expect(response.status).toBe(200)
+    await response.text()
+  })
+
   it('answers 20 token requests at once, more than the sockets a host gets', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, () => requestPasswordToken(config('/token-with-cookie'), 'ana', new Secret(PASSWORD), { ...options, timeoutMs: 10_000 })),
