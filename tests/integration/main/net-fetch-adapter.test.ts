@@ -225,6 +225,23 @@ describe('the double over real sockets behaves like Electron, not like Node', ()
     await expect(net.fetch(server.url('/token-redirect'), { redirect: 'error' })).rejects.toThrow("Attempted to redirect, but redirect policy was 'error'")
   })
 
+  it("uses no cookie and no cache with credentials: 'omit' and cache: 'no-store'", async () => {
+    const own = createElectronNetDouble()
+    try {
+      const before = server.requests.length
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        await (await own.fetch(server.url('/token-with-cookie'), { credentials: 'omit', cache: 'no-store' } as RequestInit)).text()
+        await (await own.fetch(server.url('/api-cacheable'), { credentials: 'omit', cache: 'no-store' } as RequestInit)).text()
+      }
+      const sent = server.requests.slice(before)
+      expect(sent.map((request) => request.cookie)).toEqual([undefined, undefined, undefined, undefined])
+      expect(sent.filter((request) => request.path === '/api-cacheable')).toHaveLength(2)
+      expect(own.cookies.size).toBe(0)
+    } finally {
+      own.close()
+    }
+  })
+
   it('fails with net::ERR_* messages and no code or cause', async () => {
     const refused: unknown = await net.fetch(`http://127.0.0.1:${await closedPort()}/token`).catch((error: unknown) => error)
     expect(refused).toMatchObject({ message: 'net::ERR_CONNECTION_REFUSED' })
