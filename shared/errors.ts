@@ -29,8 +29,10 @@ export interface AppError {
   readonly code: string
   /** What happened, in plain words. */
   readonly message: string
-  /** What the user can do about it. */
+  /** What the user can do about it, in the app's words (its labels and buttons). */
   readonly hint?: string
+  /** The same advice for the command line (option values and commands) when it differs. */
+  readonly cliHint?: string
   readonly httpStatus?: number
   readonly errorDescription?: string
   readonly errorUri?: string

@@ -4,6 +4,25 @@
  */
 import type { AppError } from './errors'
 
+/**
+ * Where a token's expiry came from: the response's expires_in, the `exp` claim of a JWT access
+ * token (for servers that send no expires_in), or nowhere ("no expiry given").
+ */
+export type ExpirySource = 'expires_in' | 'jwt-exp' | 'none'
+
+/**
+ * What became of an OpenID Connect id_token in the token response. The product never uses it, so it
+ * never makes a response fail: it is validated only against an issuer known from discovery.
+ */
+export type IdTokenCheck = 'none' | 'ignored' | 'validated' | 'invalid'
+
+export const idTokenLabels: Readonly<Record<IdTokenCheck, string>> = {
+  none: 'none',
+  ignored: 'ignored: not used, and not validated without an issuer from discovery',
+  validated: 'validated against the discovered issuer (not used)',
+  invalid: 'did not validate against the discovered issuer; ignored (not used)',
+}
+
 /** What SQLite keeps next to a datasource about its token. The token itself is in the keychain. */
 export interface TokenMeta {
   /** As the server sent it, e.g. "Bearer" (compared case-insensitively). */
@@ -16,6 +35,10 @@ export interface TokenMeta {
   /** null: the server sent no expires_in, so the expiry is unknown (not "never"). */
   readonly expiresAt: number | null
   readonly hasRefreshToken: boolean
+  /** Where `expiresAt` came from; absent for tokens stored before this was recorded. */
+  readonly expiresFrom?: ExpirySource
+  /** Absent for tokens stored before this was recorded. */
+  readonly idToken?: IdTokenCheck
 }
 
 /** What the renewal machinery is doing for a datasource. */
@@ -217,6 +240,20 @@ export function formatExpiry(expiresAt: number | null, now: number, locale?: str
   if (expiresAt === null) return 'no expiry given'
   const verb = expiresAt > now ? 'expires' : 'expired'
   return `${verb} ${formatClock(expiresAt, now, locale)}, ${formatRelative(expiresAt, now)}`
+}
+
+/** Where the expiry came from, in words for token details; '' for tokens stored before it was recorded. */
+export function expirySourceText(token: Pick<TokenMeta, 'expiresFrom'>): string {
+  switch (token.expiresFrom) {
+    case 'expires_in':
+      return 'from the response (expires_in)'
+    case 'jwt-exp':
+      return 'from the access token (JWT exp; the response had no expires_in)'
+    case 'none':
+      return 'the server gave none; the app renews when the API answers 401'
+    default:
+      return ''
+  }
 }
 
 /** One line for lists and the tray, e.g. "valid, expires 14:32 (in 12 min)". */

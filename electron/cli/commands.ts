@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from '../../shared/datasource'
 import { appError, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
-import { formatClock, formatExpiry, notConnected, statusKind, statusLabels, type TokenStatus } from '../../shared/token'
+import { expirySourceText, formatClock, formatExpiry, idTokenLabels, notConnected, statusKind, statusLabels, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { DatabaseCorruptError } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
@@ -32,7 +32,7 @@ import {
 } from './datasource-options'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { isFresh } from './freshness'
-import { formatError, shown, statusText, table, type Output } from './output'
+import { cliHint, formatError, shown, statusText, table, type Output } from './output'
 import { PromptCancelled, secretsFromStdin, type SecretName, type SecretSource } from './secret-input'
 
 export interface RunOptions {
@@ -49,6 +49,8 @@ class CommandFailure extends Error {
   constructor(
     readonly error: AppError,
     readonly title?: string,
+    /** The datasource the command was about: fills `<name>` in CLI hints. */
+    readonly datasourceName?: string,
   ) {
     super(error.message)
   }
@@ -68,7 +70,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   }
   function report(error: unknown, { dataDir }: RunOptions): ExitCode {
     if (error instanceof CommandFailure) {
-      output.err(formatError(error.error, error.title))
+      output.err(formatError(error.error, error.title, error.datasourceName))
       return exitCodeForKind(error.error.kind)
     }
     if (error instanceof UsageError) {
@@ -171,7 +173,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     context.loadForRenewal(record.id)
     const input = inputFromRecord(record)
     const result = await context.handlers.testConnection({ testId: randomUUID(), input })
-    if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error))
+    if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error), record.name)
     output.out(testReportText(result.value, context.clock.now()))
   },
 
@@ -188,7 +190,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const record = requireOAuthDatasource(context, command.positionals[0]!)
     context.loadForRenewal(record.id)
     const outcome = await context.service.scheduler.renew(record.id, 'manual')
-    if (!outcome.ok) throw new CommandFailure(outcome.error)
+    if (!outcome.ok) throw new CommandFailure(outcome.error, undefined, record.name)
     const status = context.service.scheduler.status(record.id) ?? storedStatus(context, record.id, context.clock.now())
     output.out(`Renewed "${shown(record.name)}": ${statusText(status, context.clock.now())}\n`)
   },
@@ -274,7 +276,7 @@ async function validAccessToken(context: CliContext, name: string): Promise<stri
   if (!stored || !isFresh(stored, context.clock.now()) || !(await readAccessToken(context, record.id, false))) {
     context.loadForRenewal(record.id)
     const outcome = await context.service.scheduler.renew(record.id, 'manual')
-    if (!outcome.ok) throw new CommandFailure(outcome.error)
+    if (!outcome.ok) throw new CommandFailure(outcome.error, undefined, record.name)
   }
   return (await readAccessToken(context, record.id, true))!
 }
@@ -307,9 +309,11 @@ async function testAndSave(context: CliContext, input: DatasourceInput, values: 
     const tested = await context.handlers.testConnection({ testId, input })
     if (!tested.ok) {
       const error = tested.error
+      const hint = cliHint(error, input.name)
       throw new CommandFailure(
-        { ...error, hint: `${error.hint ? `${error.hint} ` : ''}Nothing was saved; to save without a token, add --no-test.` },
+        { ...error, cliHint: `${hint ? `${hint} ` : ''}Nothing was saved; to save without a token, add --no-test.` },
         testFailureTitle(error),
+        input.name,
       )
     }
     const check = tested.value.apiCheck
@@ -391,10 +395,12 @@ function datasourceJson(context: CliContext, record: DatasourceRecord, now: numb
             obtainedAt: iso(token.obtainedAt),
             expiresAt: iso(token.expiresAt),
             hasRefreshToken: token.hasRefreshToken,
+            expiresFrom: token.expiresFrom ?? null,
+            idToken: token.idToken ?? null,
           }
         : null,
       nextAttemptAt: iso(status.nextAttemptAt),
-      lastError: error ? { kind: error.kind, code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : null,
+      lastError: error ? { kind: error.kind, code: error.code, message: error.message, ...(cliHint(error, record.name) ? { hint: cliHint(error, record.name) } : {}) } : null,
     },
   }
 }
@@ -408,16 +414,23 @@ function statusDetails(context: CliContext, record: DatasourceRecord, now: numbe
     rows.push(['Client secret', record.auth.hasClientSecret ? 'stored' : 'none'], ['Password', record.auth.hasPassword ? 'stored' : 'not stored'])
   } else rows.push(['Authentication', 'None'])
   if (token) {
-    rows.push(['Token', `${token.tokenType}, obtained ${formatClock(token.obtainedAt, now)}, ${formatExpiry(token.expiresAt, now)}`])
+    rows.push(['Token', `${token.tokenType}, obtained ${formatClock(token.obtainedAt, now)}, ${expiryWithSource(token, now)}`])
+    if (token.idToken && token.idToken !== 'none') rows.push(['ID token', idTokenLabels[token.idToken]])
     rows.push(['Granted scope', token.grantedScope ?? `${token.requestedScope || 'none requested'} (as requested)`])
     rows.push(['Refresh token', token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'])
   }
   if (status.lastError && status.state !== 'idle') {
     rows.push(['Last error', status.lastError.message])
-    if (status.lastError.hint) rows.push(['Hint', status.lastError.hint])
+    const hint = cliHint(status.lastError, record.name)
+    if (hint) rows.push(['Hint', hint])
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2
   return `${shown(record.name)}\n${rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${shown(value)}`).join('\n')}\n`
+}
+
+function expiryWithSource(token: TokenMeta, now: number): string {
+  const source = expirySourceText(token)
+  return source && token.expiresAt !== null ? `${formatExpiry(token.expiresAt, now)} (${source})` : formatExpiry(token.expiresAt, now)
 }
 
 function apiCheckLine(report: TestReport): string {
@@ -433,11 +446,12 @@ function testReportText(report: TestReport, now: number): string {
   const lines: string[] = []
   if (token) {
     lines.push('Valid access token')
-    lines.push(`  Expiry:         ${formatExpiry(token.expiresAt, now)}`)
+    lines.push(`  Expiry:         ${expiryWithSource(token, now)}`)
     lines.push(`  Token type:     ${token.tokenType}`)
     const granted = token.grantedScope === null ? (token.requestedScope ? `${token.requestedScope} (as requested)` : 'none requested, none reported') : token.grantedScope || '(empty)'
     lines.push(`  Granted scope:  ${granted}${report.scopeDiffers ? ` (differs from the requested scope ${token.requestedScope || '(none)'})` : ''}`)
     lines.push(`  Refresh token:  ${token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'}`)
+    if (token.idToken && token.idToken !== 'none') lines.push(`  ID token:       ${idTokenLabels[token.idToken]}`)
   } else {
     const check = report.apiCheck
     const answered = !!check && !check.error && check.status !== undefined && check.status >= 200 && check.status < 300
@@ -445,7 +459,8 @@ function testReportText(report: TestReport, now: number): string {
   }
   if (report.apiCheck) {
     lines.push(`  API check:      ${apiCheckLine(report)}`)
-    if (report.apiCheck.error?.hint) lines.push(`                  ${report.apiCheck.error.hint}`)
+    const hint = report.apiCheck.error ? cliHint(report.apiCheck.error) : undefined
+    if (hint) lines.push(`                  ${hint}`)
   }
   return `${lines.map(shown).join('\n')}\n`
 }

@@ -46,13 +46,29 @@ export function fieldLabel(path: string): string {
  * An error as the app shows it: the message, then the hint, then the server's OAuth error code
  * and description. Messages and hints come from the core, which never puts a secret in them.
  */
-export function formatError(error: AppError, title?: string): string {
+export function formatError(error: AppError, title?: string, datasourceName?: string): string {
   const lines = [title ? `datasource-desk: ${title}: ${shown(error.message)}` : `datasource-desk: ${shown(error.message)}`]
   for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${shown(fieldLabel(issue.path))}: ${shown(issue.message)}`)
-  if (error.hint) lines.push(`hint: ${shown(error.hint)}`)
+  const hint = cliHint(error, datasourceName)
+  if (hint) lines.push(`hint: ${shown(hint)}`)
   if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${shown(error.code)}`)
   if (error.errorDescription) lines.push(`Server description: ${shown(error.errorDescription)}`)
   return `${lines.join('\n')}\n`
+}
+
+/**
+ * The hint worded for the command line (option values, commands) when the core has one, with the
+ * datasource's name filled in for `<name>`; otherwise the app's hint.
+ */
+export function cliHint(error: AppError, datasourceName?: string): string | undefined {
+  const hint = error.cliHint ?? error.hint
+  if (!hint || datasourceName === undefined) return hint
+  return hint.split('<name>').join(shellWord(datasourceName))
+}
+
+/** A name as a shell word: as it is when it is plain, single-quoted otherwise. */
+function shellWord(name: string): string {
+  return /^[A-Za-z0-9._@%+=:,/-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
 }
 
 /** The status in the tray's words ("valid, expires 14:32 (in 12 min)"), with the reason when action is needed. */

@@ -7,6 +7,7 @@ import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/tok
 import type { DatasourceRecord, DatasourceRepository, NewHistoryEvent } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
 import { checkApi, requestPasswordToken, requestRefreshedToken, type IssuedToken, type OAuthClientConfig } from './oauth/token-client'
+import { refreshTokenIsDead } from './oauth/token-errors'
 import { RenewalScheduler, type RenewalOutcome, type RenewalReason } from './renewal'
 import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import { Secret } from './secrets/secret'
@@ -424,19 +425,17 @@ export class DatasourceService {
           this.#history(id, { kind: 'renewed', message: `Renewed with the refresh token (${reason}).`, grant: 'refresh_token' })
           return { ok: true, token: repo.token(id) ?? refreshed.value.meta }
         }
-        // A dead refresh token (invalid_grant) falls back to the password; anything else is reported.
-        if (refreshed.error.code !== 'invalid_grant') return { ok: false, error: refreshed.error }
+        // A dead refresh token falls back to the password (refreshTokenIsDead says how servers say it).
+        if (!refreshTokenIsDead(refreshed.error)) return { ok: false, error: refreshed.error }
         refreshFailure = refreshed.error
-        logger.info('refresh token rejected; falling back to the password grant', { datasourceId: id })
+        logger.info('refresh token rejected; falling back to the password grant', { datasourceId: id, code: refreshed.error.code })
       }
 
       if (!auth.hasPassword) {
         return {
           ok: false,
           signInNeeded: true,
-          error: appError('oauth', 'sign-in-needed', refreshFailure ? 'The refresh token is no longer accepted, and no password is stored.' : 'No password is stored for automatic renewal.', {
-            hint: 'Enter the password to sign in again.',
-          }),
+          error: signInNeededError(refreshFailure),
         }
       }
       const password = await this.#readSecret(id, 'password')
@@ -580,6 +579,17 @@ function leaseHolderGone(holder: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH'
   }
+}
+
+/** Renewal needs the user: the GUI's words name its Sign in prompt, the CLI's name the command. */
+function signInNeededError(refreshFailure: AppError | null): AppError {
+  const message = refreshFailure
+    ? `The refresh token is no longer accepted (${refreshFailure.code}), and no password is stored.`
+    : 'No password is stored for automatic renewal.'
+  return appError('oauth', 'sign-in-needed', message, {
+    hint: 'Entering the password again fixes this: use Sign in to get a new token; nothing else needs to change.',
+    cliHint: 'Entering the password again fixes this: run "datasource-desk edit <name> --password-prompt" (or --password-stdin) to get a new token.',
+  })
 }
 
 function storageError(message: string, transient = false): AppError {

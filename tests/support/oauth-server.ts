@@ -22,6 +22,8 @@ const { Request, Response, OAuthError, InvalidClientError, UnsupportedGrantTypeE
 export const CONFIDENTIAL_CLIENT = { id: 'desk|client=1+a/b&c d', secret: 'se|cr=et+x/y&z w' } as const
 /** Accepts its credentials only in the request body; a Basic header gets invalid_client. */
 export const BODY_ONLY_CLIENT = { id: 'desk-body-only', secret: 'body|se=cr+et/&x y' } as const
+/** A client whose id and secret need no encoding at all (only RFC 3986 unreserved characters). */
+export const PLAIN_CLIENT = { id: 'desk-plain.client_1~x', secret: 'plain-secret.v2_~x' } as const
 /** A public client: client_id in the body, no secret. */
 export const PUBLIC_CLIENT = { id: 'desk-public' } as const
 /** A confidential client without the password grant (Keycloak: "Direct Access Grants" off). */
@@ -72,6 +74,13 @@ export interface OAuthServerOptions {
   readonly confidentialClientSecret?: string
   /** More confidential clients (password and refresh grants, scopes `read` and `write`), e.g. the interop matrix's. */
   readonly extraClients?: ReadonlyArray<{ readonly id: string; readonly secret: string }>
+  /**
+   * 'form' (default): Basic credentials are form-decoded as RFC 6749 2.3.1 says. 'none': the
+   * library's own behaviour, comparing the raw Basic value, as several real servers do.
+   */
+  readonly basicDecoding?: 'form' | 'none'
+  /** Access tokens are JWTs whose `exp` lies this many seconds ahead (combine with tokenLifetime: null). */
+  readonly jwtAccessTokenLifetime?: number
 }
 
 export interface OAuthTestServer {
@@ -116,6 +125,7 @@ const CLIENTS: ReadonlyArray<Client> = [
   { id: CONFIDENTIAL_CLIENT.id, secret: CONFIDENTIAL_CLIENT.secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] },
   { id: BODY_ONLY_CLIENT.id, secret: BODY_ONLY_CLIENT.secret, grants: ['password', 'refresh_token'], bodyOnly: true, allowedScopes: ['read', 'write'] },
   { id: PUBLIC_CLIENT.id, secret: null, grants: ['password', 'refresh_token'], bodyOnly: true, allowedScopes: ['read'] },
+  { id: PLAIN_CLIENT.id, secret: PLAIN_CLIENT.secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] },
   { id: NO_PASSWORD_GRANT_CLIENT.id, secret: NO_PASSWORD_GRANT_CLIENT.secret, grants: ['refresh_token'], bodyOnly: false, allowedScopes: ['read'] },
 ]
 
@@ -169,12 +179,23 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       ({ id, secret }): Client => ({ id, secret, grants: ['password', 'refresh_token'], bodyOnly: false, allowedScopes: ['read', 'write'] }),
     ),
   ]
+  const jwtLifetime = options.jwtAccessTokenLifetime
   const model: OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel = {
     ...(tokenPrefix === undefined
       ? {}
       : {
           generateAccessToken: async () => `${tokenPrefix}access-${randomBytes(16).toString('hex')}`,
           generateRefreshToken: async () => `${tokenPrefix}refresh-${randomBytes(16).toString('hex')}`,
+        }),
+    ...(jwtLifetime === undefined
+      ? {}
+      : {
+          // Signed with a throwaway key nobody checks: only the shape and `exp` matter here.
+          generateAccessToken: async () => {
+            const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+            const claims = { sub: TEST_USER.username, jti: randomBytes(8).toString('hex'), exp: Math.floor(Date.now() / 1000) + jwtLifetime }
+            return `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.${randomBytes(32).toString('base64url')}`
+          },
         }),
     async getClient(clientId, clientSecret) {
       const client = clients.find((candidate) => candidate.id === clientId)
@@ -276,7 +297,7 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
     if (req.method !== 'POST') return send(res, 405, { allow: 'POST' }, { error: 'invalid_request', error_description: 'Use POST' })
 
     const headers = plainHeaders(req)
-    const basic = decodeBasic(req.headers.authorization)
+    const basic = options.basicDecoding === 'none' ? null : decodeBasic(req.headers.authorization)
     if (basic) {
       const client = clients.find((candidate) => candidate.id === basic.id)
       if (basic.id === null || basic.secret === null || basic.id.includes(':') || client?.bodyOnly) {

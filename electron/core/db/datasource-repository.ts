@@ -1,7 +1,7 @@
 import type { AuthView, ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, HistoryKind } from '../../../shared/ipc'
-import type { RenewalState, TokenMeta } from '../../../shared/token'
+import type { ExpirySource, IdTokenCheck, RenewalState, TokenMeta } from '../../../shared/token'
 import type { Db } from './connection'
 
 /** A datasource as stored: everything but secrets (those are in the keychain). */
@@ -53,6 +53,8 @@ interface TokenRow {
   obtained_at: number
   expires_at: number | null
   has_refresh_token: number
+  expires_from: ExpirySource | null
+  id_token: IdTokenCheck | null
 }
 
 interface RenewalStateRow {
@@ -102,6 +104,8 @@ function toTokenMeta(row: TokenRow): TokenMeta {
     obtainedAt: row.obtained_at,
     expiresAt: row.expires_at,
     hasRefreshToken: row.has_refresh_token === 1,
+    ...(row.expires_from ? { expiresFrom: row.expires_from } : {}),
+    ...(row.id_token ? { idToken: row.id_token } : {}),
   }
 }
 
@@ -117,8 +121,8 @@ function parseError(text: string | null): AppError | null {
 /** Keeps only what may be stored about an error: no free-form fields that could echo a secret. */
 function storableError(error: AppError | null | undefined): string | null {
   if (!error) return null
-  const { kind, code, message, hint, httpStatus, errorDescription, errorUri, transient } = error
-  return JSON.stringify({ kind, code, message, hint, httpStatus, errorDescription, errorUri, transient })
+  const { kind, code, message, hint, cliHint, httpStatus, errorDescription, errorUri, transient } = error
+  return JSON.stringify({ kind, code, message, hint, cliHint, httpStatus, errorDescription, errorUri, transient })
 }
 
 /** All SQLite access for datasources, their token metadata, renewal state and history. */
@@ -148,11 +152,12 @@ export class DatasourceRepository {
       token: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE datasource_id = ?'),
       allTokens: db.prepare<[], TokenRow>('SELECT * FROM tokens'),
       upsertToken: db.prepare(`
-        INSERT INTO tokens (datasource_id, token_type, granted_scope, requested_scope, obtained_at, expires_at, has_refresh_token)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO tokens (datasource_id, token_type, granted_scope, requested_scope, obtained_at, expires_at, has_refresh_token,
+          expires_from, id_token)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (datasource_id) DO UPDATE SET token_type = excluded.token_type, granted_scope = excluded.granted_scope,
           requested_scope = excluded.requested_scope, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
-          has_refresh_token = excluded.has_refresh_token`),
+          has_refresh_token = excluded.has_refresh_token, expires_from = excluded.expires_from, id_token = excluded.id_token`),
       deleteToken: db.prepare('DELETE FROM tokens WHERE datasource_id = ?'),
       state: db.prepare<[string], RenewalStateRow>('SELECT * FROM renewal_state WHERE datasource_id = ?'),
       allStates: db.prepare<[], RenewalStateRow>('SELECT * FROM renewal_state'),
@@ -244,6 +249,8 @@ export class DatasourceRepository {
       token.obtainedAt,
       token.expiresAt,
       token.hasRefreshToken ? 1 : 0,
+      token.expiresFrom ?? null,
+      token.idToken ?? null,
     )
   }
 

@@ -62,4 +62,19 @@ export const schemaMigrations: ReadonlyArray<Migration> = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'where the expiry came from, the id_token outcome, discovery and vendor preset',
+    sql: `
+      -- 'expires_in' | 'jwt-exp' | 'none'; NULL for tokens stored before this was recorded.
+      ALTER TABLE tokens ADD COLUMN expires_from TEXT;
+      -- 'none' | 'ignored' | 'validated' | 'invalid'
+      ALTER TABLE tokens ADD COLUMN id_token TEXT;
+      -- The issuer URL the token URL was discovered from ('' when typed by hand) and what its
+      -- metadata advertised (JSON, written by the core only), and the vendor preset of the form.
+      ALTER TABLE datasources ADD COLUMN issuer TEXT NOT NULL DEFAULT '';
+      ALTER TABLE datasources ADD COLUMN discovery TEXT;
+      ALTER TABLE datasources ADD COLUMN preset TEXT NOT NULL DEFAULT 'other';
+    `,
+  },
 ]

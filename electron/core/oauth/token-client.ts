@@ -11,13 +11,15 @@ import type { ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
 import { isLoopbackHost } from '../../../shared/loopback'
 import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/ipc'
-import { parseRetryAfter, type TokenMeta } from '../../../shared/token'
+import type { ExpirySource, IdTokenCheck, TokenMeta } from '../../../shared/token'
 import { ACCESS_TOKEN_CHARS, SCOPE_TOKENS, showUntrusted, VSCHARS } from '../../../shared/untrusted-text'
 import type { FetchLike } from '../deps'
 import { Secret } from '../secrets/secret'
 import { BoundedExchange, discard, ExchangeFailure, type ReceivedResponse } from './bounded-exchange'
 import { Redactor } from './redaction'
+import { basicCredentials, jwtExpiry } from './wire-format'
 import {
+  authenticationFailedError,
   describeValue,
   invalidTokenResponse,
   normaliseExpiresIn,
@@ -26,6 +28,7 @@ import {
   redirectError,
   unexpectedStatusError,
   unsupportedTokenType,
+  wrongTokenUrlError,
   type GrantKind,
   type InvalidTokenField,
   type StatusInfo,
@@ -39,6 +42,16 @@ export interface OAuthClientConfig {
   readonly clientAuth: ClientAuthMethod
   readonly scope: string
   readonly extraParams: ReadonlyArray<ExtraParam>
+  /** The issuer known from discovery; only then is an id_token in the response validated. */
+  readonly issuer?: KnownIssuer | null
+  /** A vendor preset's advice, added to the hints for refused clients and grants. */
+  readonly vendorHint?: string
+}
+
+export interface KnownIssuer {
+  readonly issuer: string
+  /** id_token_signing_alg_values_supported from the metadata; RS256 when absent (OIDC Discovery 3). */
+  readonly idTokenSigningAlgs?: ReadonlyArray<string>
 }
 
 export interface TokenRequestOptions {
@@ -143,13 +156,21 @@ function clientAuthentication(config: OAuthClientConfig): Result<oauth.ClientAut
     return fail(
       appError('validation', 'missing-client-secret', 'This client authentication method needs a client secret.', {
         hint: 'Enter the client secret, or choose "Public client" if the client has none.',
+        cliHint: 'Give the client secret (--client-secret-prompt or --client-secret-stdin), or use --client-auth none if the client has none.',
         fieldIssues: [{ path: 'auth.clientSecret', message: 'Enter the client secret' }],
       }),
     )
   }
   switch (config.clientAuth) {
-    case 'basic':
-      return ok(oauth.ClientSecretBasic(secret))
+    case 'basic': {
+      // Not oauth4webapi's ClientSecretBasic: it also escapes - _ . ~ ! * ' ( ), which servers that
+      // compare the raw Basic value reject even for a plain id (wire-format.ts says why ours is safe).
+      const header = basicCredentials(config.clientId, secret)
+      if (header === null) return fail(unencodableCredentials())
+      return ok((_as, _client, _body, headers) => {
+        headers.set('authorization', header)
+      })
+    }
     case 'body':
       return ok(oauth.ClientSecretPost(secret))
     case 'basic-raw':
@@ -161,18 +182,29 @@ function clientAuthentication(config: OAuthClientConfig): Result<oauth.ClientAut
   }
 }
 
+function unencodableCredentials(): AppError {
+  return appError('validation', 'unencodable-client-credentials', 'The client ID or client secret contains a broken character (an unpaired UTF-16 surrogate) that cannot be sent.', {
+    hint: 'Type the client ID and client secret again, or paste them from their source.',
+    fieldIssues: [{ path: 'auth.clientSecret', message: 'Contains a character that cannot be sent' }],
+  })
+}
+
 interface Prepared {
   readonly response: Response
   /** token_type as the server spelled it; oauth4webapi lowercases it. */
   readonly tokenType: string | null
+  /** The id_token taken out of the response (undefined: there was none). */
+  readonly idToken: unknown
 }
 
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304])
 
 /**
- * Rebuilds the response from the bytes read within the cap, for oauth4webapi to validate. Two
+ * Rebuilds the response from the bytes read within the cap, for oauth4webapi to validate. Three
  * deliberate changes: a numeric-string expires_in becomes a number (and anything else that is
- * not a positive number is refused, where oauth4webapi would accept "12abc" or 0); and
+ * not a positive number is refused, where oauth4webapi would accept "12abc" or 0); an id_token is
+ * taken out, because oauth4webapi validates it against an issuer it can only guess from the token
+ * URL (wrong for Keycloak, Okta, Entra) and RS256, and the product does not use it; and
  * WWW-Authenticate is dropped, because at the token endpoint the JSON body is the error that counts
  * (RFC 6749 5.2) and oauth4webapi would otherwise report only the challenge.
  */
@@ -181,19 +213,24 @@ function prepareForValidation(received: ReceivedResponse, host: string): Prepare
   for (const name of ['www-authenticate', 'content-length', 'content-encoding', 'transfer-encoding']) headers.delete(name)
   let body: Uint8Array<ArrayBuffer> | string | null = NULL_BODY_STATUSES.has(received.status) ? null : received.bytes
   let tokenType: string | null = null
+  let idToken: unknown
   if (received.status === 200) {
     const json = parseJsonObject(received.bytes)
     if (json) {
       tokenType = typeof json.token_type === 'string' ? json.token_type : null
+      const { id_token: taken, ...rest } = json
+      idToken = taken
+      const changed: Record<string, unknown> = rest
       if (json.expires_in !== undefined) {
         const seconds = normaliseExpiresIn(json.expires_in)
         if (seconds === null) throw new ExchangeFailure(invalidTokenResponse('expires_in', host, describeValue(json.expires_in)))
-        body = JSON.stringify({ ...json, expires_in: seconds })
+        changed.expires_in = seconds
       }
+      if (idToken !== undefined || json.expires_in !== undefined) body = JSON.stringify(changed)
     }
   }
   // No statusText: oauth4webapi does not read it, and one above U+00FF (Node's fetch lets it through) would throw here.
-  return { response: new Response(body, { status: received.status, headers }), tokenType }
+  return { response: new Response(body, { status: received.status, headers }), tokenType, idToken }
 }
 
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
@@ -218,13 +255,14 @@ async function tokenRequest(
   const auth = clientAuthentication(config)
   if (!auth.ok) return auth
   const host = url.host
-  const context: TokenErrorContext = { host, grant, clientAuth: config.clientAuth }
+  const context: TokenErrorContext = { host, grant, clientAuth: config.clientAuth, ...(config.vendorHint ? { vendorHint: config.vendorHint } : {}) }
   const redactor = Redactor.for({ clientId: config.clientId, clientSecret: config.clientSecret?.reveal() ?? null, values: grantSecrets })
   const as: oauth.AuthorizationServer = { issuer: url.origin, token_endpoint: url.href }
   const client: oauth.Client = { client_id: config.clientId }
   const exchange = new BoundedExchange({ ...options, target: 'the token endpoint', host })
   let received: ReceivedResponse | null = null
   let tokenType: string | null = null
+  let idToken: unknown
 
   const send = async (input: string, init: oauth.CustomFetchOptions<'POST', URLSearchParams>): Promise<Response> => {
     const response = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
@@ -238,6 +276,7 @@ async function tokenRequest(
     if (received.status < 200 || received.status > 599) throw new ExchangeFailure(unexpectedStatusError(statusInfo(received), host, options.now()))
     const prepared = prepareForValidation(received, host)
     tokenType = prepared.tokenType
+    idToken = prepared.idToken
     return prepared.response
   }
 
@@ -262,13 +301,16 @@ async function tokenRequest(
     const refused = refusedTokenCharacters(body)
     if (refused) return fail(invalidTokenResponse(refused, host))
     const obtainedAt = exchange.sentAt ?? options.now()
+    const expiry = expiryOf(body, obtainedAt)
     const meta: TokenMeta = {
       tokenType: tokenType ?? body.token_type,
       grantedScope: body.scope ?? null,
       requestedScope: config.scope,
       obtainedAt,
-      expiresAt: body.expires_in === undefined ? null : obtainedAt + body.expires_in * 1000,
+      expiresAt: expiry.expiresAt,
       hasRefreshToken: body.refresh_token !== undefined,
+      expiresFrom: expiry.from,
+      idToken: await checkIdToken(idToken, config, url.href),
     }
     return ok({
       accessToken: new Secret(body.access_token),
@@ -328,6 +370,43 @@ function screenReceived(received: ReceivedResponse, requestRedactor: Redactor): 
   return { ...received, headers, bytes, statusText }
 }
 
+/**
+ * expires_in when the server sent it; otherwise the `exp` of a JWT access token (servers that send
+ * no expires_in, e.g. Salesforce's, still put one there), if it lies after the request was sent;
+ * otherwise unknown.
+ */
+function expiryOf(body: oauth.TokenEndpointResponse, obtainedAt: number): { expiresAt: number | null; from: ExpirySource } {
+  if (body.expires_in !== undefined) return { expiresAt: obtainedAt + body.expires_in * 1000, from: 'expires_in' }
+  const exp = jwtExpiry(body.access_token)
+  if (exp !== null && exp > obtainedAt) return { expiresAt: exp, from: 'jwt-exp' }
+  return { expiresAt: null, from: 'none' }
+}
+
+/**
+ * The id_token is never used; it is validated (claims, issuer, audience, algorithm, by oauth4webapi)
+ * only against an issuer that discovery told us, and the outcome is only reported: it never turns a
+ * usable token response into a failure.
+ */
+async function checkIdToken(idToken: unknown, config: OAuthClientConfig, tokenEndpoint: string): Promise<IdTokenCheck> {
+  if (idToken === undefined) return 'none'
+  if (!config.issuer) return 'ignored'
+  const as: oauth.AuthorizationServer = {
+    issuer: config.issuer.issuer,
+    token_endpoint: tokenEndpoint,
+    ...(config.issuer.idTokenSigningAlgs?.length ? { id_token_signing_alg_values_supported: [...config.issuer.idTokenSigningAlgs] } : {}),
+  }
+  const response = new Response(JSON.stringify({ access_token: 'not-used', token_type: 'bearer', id_token: idToken }), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  })
+  try {
+    await oauth.processGenericTokenEndpointResponse(as, { client_id: config.clientId }, response)
+    return 'validated'
+  } catch {
+    return 'invalid'
+  }
+}
+
 function withoutKey(parameters: URLSearchParams, key: string): URLSearchParams {
   const copy = new URLSearchParams(parameters)
   copy.delete(key)
@@ -353,14 +432,16 @@ function describeFailure(
   now: () => number,
 ): AppError {
   if (error instanceof ExchangeFailure) return error.appError
-  if (error instanceof oauth.ResponseBodyError) {
-    // A rate limiter that answers with an RFC 6749 error body still means its Retry-After.
-    const retryAfterMs = error.status === 429 || error.status === 503 ? parseRetryAfter(received?.headers.get('retry-after'), now()) : undefined
-    const described = oauthError(error.cause, error.status, context)
-    return retryAfterMs === undefined ? described : { ...described, retryAfterMs }
-  }
   if (!received) return exchange.failureOf(error)
   const info = statusInfo(received)
+  // Only 400 and 401 carry RFC 6749 5.2 errors. A 404 with {"error":"Not Found"} is a web
+  // framework's error page (a wrong token URL); a 403's JSON is a gateway's, not the OAuth server's.
+  if (error instanceof oauth.ResponseBodyError && (error.status === 400 || error.status === 401)) return oauthError(error.cause, error.status, context)
+  if (received.status === 404 || received.status === 405) return wrongTokenUrlError(info, context.host)
+  if (received.status === 401 || received.status === 403) {
+    const serverCode = error instanceof oauth.ResponseBodyError ? String(error.cause.error) : undefined
+    return authenticationFailedError(info, context, serverCode)
+  }
   if (received.status !== 200) return unexpectedStatusError(info, context.host, now())
   if (error instanceof oauth.UnsupportedOperationError) {
     return unsupportedTokenType(tokenType ?? 'unknown', context.host)

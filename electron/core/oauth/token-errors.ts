@@ -14,6 +14,8 @@ export interface TokenErrorContext {
   readonly host: string
   readonly grant: GrantKind
   readonly clientAuth: ClientAuthMethod
+  /** A vendor preset's advice for refusals of the client or grant (e.g. Keycloak's "Direct access grants"). */
+  readonly vendorHint?: string
 }
 
 /**
@@ -39,23 +41,37 @@ const OAUTH_MESSAGES: Readonly<Record<string, (grant: GrantKind) => string>> = {
   invalid_scope: () => 'The server did not accept the requested scope (invalid_scope).',
 }
 
-function otherMethods(current: ClientAuthMethod): string {
-  const alternatives: ReadonlyArray<ClientAuthMethod> =
-    current === 'body' ? ['basic', 'basic-raw'] : current === 'none' ? ['basic', 'body'] : current === 'basic' ? ['body', 'basic-raw'] : ['basic', 'body']
-  return alternatives.map((method) => `"${clientAuthLabels[method]}"`).join(' or ')
+/** The client authentication methods worth trying after `current` failed, most likely first. */
+export function otherClientAuthMethods(current: ClientAuthMethod): ReadonlyArray<ClientAuthMethod> {
+  return current === 'body' ? ['basic', 'basic-raw'] : current === 'none' ? ['basic', 'body'] : current === 'basic' ? ['body', 'basic-raw'] : ['basic', 'body']
 }
 
-function oauthHint(code: string, context: TokenErrorContext): string | undefined {
-  if (code === 'invalid_client') {
-    return `${oauthErrorHints.invalid_client} You use "${clientAuthLabels[context.clientAuth]}" now; try ${otherMethods(context.clientAuth)}.`
+/** The same advice twice: in the app's labels (GUI) and in the option values (CLI). */
+interface WordedHint {
+  readonly hint: string
+  readonly cliHint?: string
+}
+
+function clientAuthHint(context: TokenErrorContext): WordedHint {
+  const others = otherClientAuthMethods(context.clientAuth)
+  const vendor = context.vendorHint ? ` ${context.vendorHint}` : ''
+  return {
+    hint: `Check the client ID and client secret. If they are right, switch the client authentication method: you use "${clientAuthLabels[context.clientAuth]}" now; try ${others.map((method) => `"${clientAuthLabels[method]}"`).join(' or ')} (Test connection offers to try them).${vendor}`,
+    cliHint: `Check the client ID and client secret. If they are right, switch the client authentication method: you use --client-auth ${context.clientAuth} now; try ${others.map((method) => `--client-auth ${method}`).join(' or ')}, or run the command again with --try-other-auth to try each one.${vendor}`,
   }
+}
+
+function oauthHint(code: string, context: TokenErrorContext): WordedHint | undefined {
+  if (code === 'invalid_client') return clientAuthHint(context)
   if (code === 'invalid_grant' && context.grant === 'refresh_token') {
-    return 'Sign in again with the password to get a new token.'
+    return { hint: 'Sign in again with the password to get a new token.' }
   }
   if (code === 'unauthorized_client' && context.grant === 'refresh_token') {
-    return 'Enable the refresh token grant for this client, or sign in again with the password when the token expires.'
+    return { hint: 'Enable the refresh token grant for this client, or sign in again with the password when the token expires.' }
   }
-  return oauthErrorHints[code]
+  const base = oauthErrorHints[code]
+  if (!base) return undefined
+  return { hint: context.vendorHint && code === 'unauthorized_client' ? `${base} ${context.vendorHint}` : base }
 }
 
 /** An RFC 6749 5.2 error response. `body` is what the server sent, already known to carry `error`. */
@@ -66,7 +82,8 @@ export function oauthError(body: Readonly<Record<string, unknown>>, httpStatus: 
   const hint = oauthHint(code, context)
   return appError('oauth', code, message, {
     httpStatus,
-    ...(hint ? { hint } : {}),
+    ...(hint ? { hint: hint.hint } : {}),
+    ...(hint?.cliHint ? { cliHint: hint.cliHint } : {}),
     ...(typeof body.error_description === 'string' && body.error_description
       ? { errorDescription: cleanServerText(body.error_description) }
       : {}),
@@ -83,9 +100,35 @@ export interface StatusInfo {
   readonly retryAfter: string | null
 }
 
+/** What a 404 or 405 from the token endpoint means, whatever its body says. */
+export function wrongTokenUrlError(info: StatusInfo, host: string): AppError {
+  const reason = info.statusText ? ` ${cleanServerText(info.statusText, 60)}` : ''
+  return appError('invalid-response', 'wrong-token-url', `The token endpoint (${host}) answered HTTP ${info.status}${reason}: nothing at this address accepts token requests.`, {
+    httpStatus: info.status,
+    hint: 'Check the token URL (its path especially). If the server has an issuer URL, "Discover" fills the token URL from it.',
+    cliHint: 'Check --token-url (its path especially). If the server has an issuer URL, "add --issuer <url>" fills the token URL from it.',
+  })
+}
+
+/**
+ * A 401 or 403 that carries no RFC 6749 error (an empty body, a proxy's page, a 403 with its own
+ * JSON): the server or a gateway in front of it refused the credentials without saying which.
+ */
+export function authenticationFailedError(info: StatusInfo, context: TokenErrorContext, serverCode?: string): AppError {
+  const what = serverCode ? ` (it said "${cleanServerText(serverCode, 60)}")` : info.contentType ? ` with ${info.contentType}` : ' without a reason'
+  const clientHint = clientAuthHint(context)
+  const credentials = context.grant === 'password' ? 'the username and password, ' : ''
+  return appError('oauth', 'authentication-failed', `The token endpoint (${context.host}) refused the request with HTTP ${info.status}${what}: authentication failed.`, {
+    httpStatus: info.status,
+    hint: `Check ${credentials}then the client. ${clientHint.hint}`,
+    ...(clientHint.cliHint ? { cliHint: `Check ${credentials}then the client. ${clientHint.cliHint}` } : {}),
+  })
+}
+
 /** A non-success status without an OAuth error in JSON: a proxy, a gateway, a rate limiter, a wrong URL. */
 export function unexpectedStatusError(info: StatusInfo, host: string, now: number): AppError {
   const { status } = info
+  if (status === 404 || status === 405) return wrongTokenUrlError(info, host)
   const reason = info.statusText ? ` ${cleanServerText(info.statusText, 60)}` : ''
   const what = info.contentType ? ` with ${info.contentType}` : ''
   const message = `The token endpoint (${host}) answered HTTP ${status}${reason}${what} instead of a token.`
@@ -97,9 +140,7 @@ export function unexpectedStatusError(info: StatusInfo, host: string, now: numbe
       ? 'The server limits how often tokens may be requested. Wait a little before trying again.'
       : status >= 500
         ? 'The server or a proxy in front of it has a problem. Try again later.'
-        : status === 404 || status === 405
-          ? 'Check the token URL: nothing there accepts token requests.'
-          : 'Check the token URL and the client settings.'
+        : 'Check the token URL and the client settings.'
   return appError('invalid-response', code, message, {
     httpStatus: status,
     hint,
@@ -202,4 +243,16 @@ export function normaliseExpiresIn(value: unknown): number | null {
 export function describeValue(value: unknown): string {
   const json = JSON.stringify(value) ?? String(value)
   return json.length > 30 ? `${json.slice(0, 30)}...` : json
+}
+
+/**
+ * Whether a failed refresh means the refresh token itself is dead, so that the password grant is
+ * worth one try. Servers say so as invalid_grant (RFC 6749), as invalid_request ("Token has
+ * expired"), as an empty 400 and in other ways; only a refused client and trouble reaching the
+ * server say that the password grant would fail the same way.
+ */
+export function refreshTokenIsDead(error: AppError): boolean {
+  if (error.kind !== 'oauth' && error.kind !== 'invalid-response') return false
+  if (error.transient) return false
+  return error.code !== 'invalid_client'
 }

@@ -71,7 +71,7 @@ describe.each(FETCH_IMPLEMENTATIONS)('over $name', ({ create }) => {
   const lastRequest = () => server.tokenRequestLog.at(-1)!
 
   describe('password grant against a real authorization server', () => {
-    it('authenticates with HTTP Basic, form-encoding id and secret with special characters', async () => {
+    it('authenticates with HTTP Basic, percent-encoding id and secret with special characters', async () => {
       const token = issued(await requestPasswordToken(config(), TEST_USER.username, password, options))
 
       expect(token.meta).toEqual({
@@ -81,11 +81,13 @@ describe.each(FETCH_IMPLEMENTATIONS)('over $name', ({ create }) => {
         obtainedAt: T0,
         expiresAt: T0 + 3600_000,
         hasRefreshToken: true,
+        expiresFrom: 'expires_in',
+        idToken: 'none',
       })
       expect(token.refreshToken).not.toBeNull()
       const sent = lastRequest()
       const decoded = Buffer.from(sent.authorization!.replace(/^Basic /, ''), 'base64').toString('utf8')
-      expect(decoded).toBe('desk%7Cclient%3D1%2Ba%2Fb%26c+d:se%7Ccr%3Det%2Bx%2Fy%26z+w')
+      expect(decoded).toBe('desk%7Cclient%3D1%2Ba%2Fb%26c%20d:se%7Ccr%3Det%2Bx%2Fy%26z%20w')
       expect(sent.contentType).toMatch(/^application\/x-www-form-urlencoded/)
       expect(sent.params).toEqual({ grant_type: 'password', username: TEST_USER.username, password: TEST_USER.password })
       expect(server.counts).toMatchObject({ tokenRequests: 1, passwordGrants: 1, refreshGrants: 0 })

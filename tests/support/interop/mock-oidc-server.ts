@@ -19,6 +19,8 @@ export interface MockOidcServer extends InteropServer {
   readonly issuer: string
   readonly discoveryUrl: string
   readonly jwtExpiry: JwtExpiryControl
+  /** The Authorization header of each token request, oldest first (what went on the wire). */
+  readonly tokenRequestAuthorizations: ReadonlyArray<string | null>
 }
 
 export interface MockOidcOptions {
@@ -65,7 +67,9 @@ export async function startMockOidcServer(options: MockOidcOptions): Promise<Moc
   server.service.on(Events.BeforeTokenSigning, (token: MutableToken) => {
     token.payload.exp = token.payload.iat + lifetime
   })
+  const tokenRequestAuthorizations: Array<string | null> = []
   server.service.on(Events.BeforeResponse, (response: MutableResponse, req: TokenRequestIncomingMessage) => {
+    tokenRequestAuthorizations.push(req.headers.authorization ?? null)
     if (response.body === '' || response.statusCode !== 200) return
     const body = response.body
     const scope = typeof req.body.scope === 'string' ? req.body.scope.split(' ') : []
@@ -108,6 +112,7 @@ export async function startMockOidcServer(options: MockOidcOptions): Promise<Moc
     apiUrl: `${base}${apiPath}`,
     issuer,
     discoveryUrl: `${base}${endpoints.wellKnownDocument}`,
+    tokenRequestAuthorizations,
     async setAccessTokenLifetime(seconds) {
       lifetime = seconds
     },

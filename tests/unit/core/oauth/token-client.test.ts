@@ -40,7 +40,7 @@ function failure(result: Result<IssuedToken>): AppError {
 }
 
 describe('the token request', () => {
-  it('is a form POST with Accept JSON, Basic form-encoded credentials, scope, no redirects', async () => {
+  it('is a form POST with Accept JSON, Basic percent-encoded credentials, scope, no redirects', async () => {
     const fetch = fakeFetch(() => tokenJson())
     const result = await requestPasswordToken(CONFIG, 'ana', PASSWORD, { fetch, now: () => NOW })
     expect(result.ok).toBe(true)
@@ -50,7 +50,7 @@ describe('the token request', () => {
     expect(request.init.signal).toBeInstanceOf(AbortSignal)
     expect(request.headers['accept']).toBe('application/json')
     expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/)
-    expect(request.headers['authorization']).toBe(`Basic ${Buffer.from('my+client:s3cret%2B%2F%3D').toString('base64')}`)
+    expect(request.headers['authorization']).toBe(`Basic ${Buffer.from('my%20client:s3cret%2B%2F%3D').toString('base64')}`)
     expect(Object.fromEntries(request.body)).toEqual({ grant_type: 'password', username: 'ana', password: 'pa ss&word', scope: 'read write' })
   })
 

@@ -93,9 +93,11 @@ describe('unexpectedStatusError', () => {
   it('500 ignores Retry-After; 404 is not transient', () => {
     expect(unexpectedStatusError(info(500, '5'), 'h', NOW).retryAfterMs).toBeUndefined()
     const notFound = unexpectedStatusError(info(404), 'h', NOW)
-    expect(notFound).toMatchObject({ code: 'unexpected-status', httpStatus: 404 })
+    expect(notFound).toMatchObject({ code: 'wrong-token-url', httpStatus: 404 })
     expect(notFound.transient).toBeUndefined()
-    expect(notFound.message).toBe('The token endpoint (h) answered HTTP 404 Reason with text/html instead of a token.')
+    expect(notFound.message).toBe('The token endpoint (h) answered HTTP 404 Reason: nothing at this address accepts token requests.')
+    expect(notFound.hint).toContain('Check the token URL')
+    expect(notFound.cliHint).toContain('--token-url')
   })
 })
 
