@@ -4,7 +4,7 @@
  * tests/support/interop/matrix.ts says what each scenario does and how cells are recorded).
  */
 import { startDjangoServer } from '../../support/interop/django-server'
-import { CLI_HINTS_ISSUE, runInteropMatrix } from '../../support/interop/matrix'
+import { runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startDjangoServer,
@@ -26,7 +26,7 @@ runInteropMatrix({
     'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
-    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ }, knownIssue: CLI_HINTS_ISSUE },
+    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

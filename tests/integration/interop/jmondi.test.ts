@@ -3,14 +3,14 @@
  * what each scenario does and how cells are recorded).
  */
 import { startJmondiServer } from '../../support/interop/jmondi-server'
-import { CLI_HINTS_ISSUE, runInteropMatrix } from '../../support/interop/matrix'
+import { runInteropMatrix } from '../../support/interop/matrix'
 
 const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body.'
 
 runInteropMatrix({
   start: startJmondiServer,
   expectations: {
-    basic: { expect: 'ok', knownIssue: 'issue 10: Basic encoding escapes `-` (`desk%2Dclient`), which this server does not decode' },
+    basic: { expect: 'ok' },
     body: { expect: 'ok' },
     'special-basic': { expect: { kind: 'oauth', code: 'invalid_client' }, note: BASIC_NOT_DECODED },
     'special-body': { expect: 'ok' },
@@ -19,15 +19,15 @@ runInteropMatrix({
     'scope-openid': { expect: 'ok' },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
-    'revoked-refresh': { expect: 'ok', knownIssue: 'issue 10: a dead refresh token refused with invalid_request does not fall back to the password' },
-    'jwt-exp': { expect: 'ok', knownIssue: 'issue 10: no expires_in, JWT exp not used' },
+    'revoked-refresh': { expect: 'ok' },
+    'jwt-exp': { expect: 'ok' },
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
     'disallowed-scope': { expect: { kind: 'oauth', code: 'invalid_scope' } },
     'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
-    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ }, knownIssue: CLI_HINTS_ISSUE },
+    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

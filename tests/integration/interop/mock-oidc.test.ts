@@ -20,7 +20,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   refresh: { expect: 'ok' },
   'rotated-refresh': { expect: 'ok' },
   'revoked-refresh': { notApplicable: ACCEPTS_ANYTHING },
-  'jwt-exp': { expect: 'ok', knownIssue: 'issue 10: no expires_in, JWT exp not used' },
+  'jwt-exp': { expect: 'ok' },
   'wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
   'disallowed-scope': { notApplicable: ACCEPTS_ANYTHING },
@@ -38,9 +38,6 @@ describe('issuer at the origin', () => {
 describe('issuer with a path', () => {
   runInteropMatrix({
     start: () => startMockOidcServer({ issuerPath: '/realms/acme' }),
-    expectations: {
-      ...common,
-      'scope-openid': { expect: 'ok', knownIssue: 'issue 10: the id_token is checked against the token URL\'s origin, not the issuer with its path' },
-    },
+    expectations: common,
   })
 })

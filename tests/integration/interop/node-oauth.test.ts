@@ -3,7 +3,7 @@
  * tests/support/interop/matrix.ts for what each scenario does and how cells are recorded).
  */
 import { startNodeOAuthServer } from '../../support/interop/node-oauth-server'
-import { CLI_HINTS_ISSUE, runInteropMatrix } from '../../support/interop/matrix'
+import { runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startNodeOAuthServer,
@@ -24,11 +24,10 @@ runInteropMatrix({
     'disallowed-scope': { expect: { kind: 'oauth', code: 'invalid_scope' } },
     'wrong-token-url': {
       expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ },
-      knownIssue: 'issue 10: a 404 whose JSON body has an `error` field is shown as an OAuth refusal',
     },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
-    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ }, knownIssue: CLI_HINTS_ISSUE },
+    'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

@@ -59,9 +59,6 @@ export const SCENARIOS = [
   { id: 'stopped-server', title: 'Server stopped' },
 ] as const
 
-/** Known issues met by more than one server, worded once. */
-export const CLI_HINTS_ISSUE = 'issue 10: CLI hints name the form\'s labels ("Credentials in request body"), not `--client-auth` values'
-
 export type ScenarioId = (typeof SCENARIOS)[number]['id']
 
 /** What the app reports: an error's kind and code, and a CLI run's exit code as kind `exit`. */
