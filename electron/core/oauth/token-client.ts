@@ -21,6 +21,7 @@ import { basicCredentials, jwtExpiry } from './wire-format'
 import {
   authenticationFailedError,
   describeValue,
+  MAX_EXPIRES_IN_SECONDS,
   invalidTokenResponse,
   normaliseExpiresIn,
   notJsonError,
@@ -378,7 +379,8 @@ function screenReceived(received: ReceivedResponse, requestRedactor: Redactor): 
 function expiryOf(body: oauth.TokenEndpointResponse, obtainedAt: number): { expiresAt: number | null; from: ExpirySource } {
   if (body.expires_in !== undefined) return { expiresAt: obtainedAt + body.expires_in * 1000, from: 'expires_in' }
   const exp = jwtExpiry(body.access_token)
-  if (exp !== null && exp > obtainedAt) return { expiresAt: exp, from: 'jwt-exp' }
+  // The same ten-year ceiling as expires_in: a far-future exp must not park renewal forever.
+  if (exp !== null && exp > obtainedAt) return { expiresAt: Math.min(exp, obtainedAt + MAX_EXPIRES_IN_SECONDS * 1000), from: 'jwt-exp' }
   return { expiresAt: null, from: 'none' }
 }
 

@@ -118,7 +118,8 @@ export function authenticationFailedError(info: StatusInfo, context: TokenErrorC
   const what = serverCode ? ` (it said "${cleanServerText(serverCode, 60)}")` : info.contentType ? ` with ${info.contentType}` : ' without a reason'
   const clientHint = clientAuthHint(context)
   const credentials = context.grant === 'password' ? 'the username and password, ' : ''
-  return appError('oauth', 'authentication-failed', `The token endpoint (${context.host}) refused the request with HTTP ${info.status}${what}: authentication failed.`, {
+  const reason = info.statusText ? ` ${cleanServerText(info.statusText, 60)}` : ''
+  return appError('oauth', 'authentication-failed', `The token endpoint (${context.host}) refused the request with HTTP ${info.status}${reason}${what}: authentication failed.`, {
     httpStatus: info.status,
     hint: `Check ${credentials}then the client. ${clientHint.hint}`,
     ...(clientHint.cliHint ? { cliHint: `Check ${credentials}then the client. ${clientHint.cliHint}` } : {}),
