@@ -11,6 +11,8 @@
  *   requests per lifetime.
  * - `idle`: N scheduled datasources with hour-long fresh tokens; CPU time of the process per
  *   minute while nothing is due.
+ * - `keychain`: the real keychain store alone with N items: replacing writes and reads per second,
+ *   one call at a time and 3 at once (what renewal throughput is built on).
  * - `margin`: token requests per lifetime of the real scheduler on a simulated clock for short
  *   and long lifetimes (instant renewals), over 20 simulated lifetimes.
  */
@@ -33,13 +35,17 @@ import { MemorySecretStore } from '../tests/support/memory-secret-store'
 import { PUBLIC_CLIENT, TEST_USER, type ServerCounts } from '../tests/support/oauth-server'
 
 interface LoadCase {
-  readonly mode: 'renewal' | 'idle' | 'margin'
+  readonly mode: 'renewal' | 'idle' | 'margin' | 'keychain'
   readonly store?: 'memory' | 'keychain'
   readonly count?: number
   readonly lifetimeSeconds?: number
   readonly windowSeconds?: number
   readonly serverFile?: string
+  /** Seeding the secrets stops after this long (the case is then reported as not run). */
+  readonly seedBudgetSeconds?: number
 }
+
+class SeedBudgetExceeded extends Error {}
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadCase
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -69,7 +75,7 @@ async function startTokenServer(file: string, lifetimeSeconds: number): Promise<
 }
 
 /** Writes N datasources straight into SQLite (and their passwords into the store), as the app would have them. */
-async function seed(dataDir: string, secrets: SecretStore, count: number, tokenUrl: string, token: (index: number) => TokenMeta): Promise<number> {
+async function seed(dataDir: string, secrets: SecretStore, count: number, tokenUrl: string, token: (index: number) => TokenMeta, budgetMs = Number.POSITIVE_INFINITY): Promise<number> {
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   const repo = new DatasourceRepository(db)
   const now = Date.now()
@@ -102,7 +108,15 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
   })
   db.close()
   const started = performance.now()
-  for (const id of ids) await secrets.set(secretAccount(id, 'password'), new Secret(TEST_USER.password))
+  for (const [index, id] of ids.entries()) {
+    await secrets.set(secretAccount(id, 'password'), new Secret(TEST_USER.password))
+    const elapsed = performance.now() - started
+    if (elapsed > budgetMs && index + 1 < count) {
+      throw new SeedBudgetExceeded(
+        `seeding stopped after ${index + 1} of ${count} passwords in ${Math.round(elapsed / 1000)} s (${Math.round(((index + 1) / elapsed) * 1000)} keychain writes/s, falling as items are added)`,
+      )
+    }
+  }
   return performance.now() - started
 }
 
@@ -121,10 +135,23 @@ async function renewalCase(): Promise<Record<string, unknown>> {
   try {
     const now = Date.now()
     // Spread like a running app: each token somewhere between just obtained and due now.
-    const seedMs = await seed(dataDir, secrets, count, server.tokenUrl, (index) => {
-      const obtainedAt = Math.round(now - ((index + 0.5) / count) * 0.7 * lifetimeMs)
-      return { tokenType: 'Bearer', grantedScope: 'read', requestedScope: '', obtainedAt, expiresAt: obtainedAt + lifetimeMs, hasRefreshToken: false }
-    })
+    let seedMs: number
+    try {
+      seedMs = await seed(
+        dataDir,
+        secrets,
+        count,
+        server.tokenUrl,
+        (index) => {
+          const obtainedAt = Math.round(now - ((index + 0.5) / count) * 0.7 * lifetimeMs)
+          return { tokenType: 'Bearer', grantedScope: 'read', requestedScope: '', obtainedAt, expiresAt: obtainedAt + lifetimeMs, hasRefreshToken: false }
+        },
+        (spec.seedBudgetSeconds ?? 300) * 1000,
+      )
+    } catch (error) {
+      if (error instanceof SeedBudgetExceeded) return { notRun: error.message }
+      throw error
+    }
 
     const expiresAt = new Map<string, number>()
     let lateRenewals = 0
@@ -285,7 +312,34 @@ async function marginCase(): Promise<Record<string, unknown>> {
   return result
 }
 
-const run = spec.mode === 'idle' ? idleCase : spec.mode === 'margin' ? marginCase : renewalCase
+async function keychainCase(): Promise<Record<string, unknown>> {
+  const count = spec.count ?? 100
+  const service = `datasource-desk-bench-${process.pid}-${randomUUID().slice(0, 8)}`
+  const stores = { 1: createKeytarSecretStore(service, { maxConcurrentCalls: 1 }), 3: createKeytarSecretStore(service, { maxConcurrentCalls: 3 }) }
+  const accounts = Array.from({ length: count }, (_, index) => `bench-${index}/access-token`)
+  const value = (index: number) => new Secret(`${'x'.repeat(40)}-${index}`)
+  const started = performance.now()
+  for (const [index, account] of accounts.entries()) await stores[1].set(account, value(index))
+  const result: Record<string, unknown> = { count, createPerSecond: Math.round(count / ((performance.now() - started) / 1000)) }
+  const samples = 40
+  for (const concurrency of [1, 3] as const) {
+    const store = stores[concurrency]
+    const rate = async (call: (index: number) => Promise<unknown>) => {
+      const begin = performance.now()
+      let next = 0
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < samples) await call(next++)
+      }))
+      return Math.round((samples / (performance.now() - begin)) * 1000)
+    }
+    result[`writesPerSecond${concurrency}`] = await rate((index) => store.set(accounts[index % count]!, value(index + count)))
+    result[`readsPerSecond${concurrency}`] = await rate((index) => store.get(accounts[index % count]!))
+  }
+  for (const account of accounts) await stores[3].delete(account)
+  return result
+}
+
+const run = spec.mode === 'idle' ? idleCase : spec.mode === 'margin' ? marginCase : spec.mode === 'keychain' ? keychainCase : renewalCase
 run().then(
   (result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`)

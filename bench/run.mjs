@@ -13,6 +13,7 @@
  *   cli-fast, cli-due            `datasource-desk token` with a cached token / with a token due, vs `node -e 0`
  *   cli-size-<N>                 the fast and due paths with N datasources and their history in the database, vs 10
  *   idle-<N>                     CPU per minute of the core with N scheduled datasources and nothing due
+ *   keychain-<N>                 the real keychain alone with N items: writes and reads per second, 1 and 3 at once
  *
  * Options: --quick (short windows, fewer runs, smaller sizes), --window S (renewal and idle windows),
  * --runs N (CLI runs per figure), --no-build (use out/cli and the bench build as they are),
@@ -34,6 +35,8 @@ const args = process.argv.slice(2)
 
 const FULL_CASES = [
   'margin',
+  'keychain-20',
+  'keychain-300',
   'renewal-memory-100x5',
   'renewal-keychain-100x5',
   'renewal-memory-500x5',
@@ -62,7 +65,7 @@ const runs = Number(option('--runs') ?? (quick ? 5 : 15))
 const windowOverride = option('--window') === undefined ? undefined : Number(option('--window'))
 const markdownFile = option('--markdown')
 
-const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|renewal-(memory|keychain)-(\d+)x(\d+))$/
+const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|renewal-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
 const unknown = cases.filter((id) => !casePattern.test(id))
 if (unknown.length > 0 || !Number.isInteger(runs) || runs < 3 || (windowOverride !== undefined && !(windowOverride >= 2 && windowOverride <= 600))) {
   console.error(`bench: ${unknown.length > 0 ? `unknown case ${unknown.join(', ')} (see --list)` : '--runs needs a whole number >= 3 and --window 2..600 seconds'}`)
@@ -126,12 +129,19 @@ async function marginFigures() {
 
 async function renewalFigures(store, count, lifetimeSeconds) {
   const windowSeconds = windowOverride ?? (quick ? 15 : 60)
-  const r = await loadCase({ mode: 'renewal', store, count, lifetimeSeconds, windowSeconds }, (windowSeconds + Math.min(lifetimeSeconds, 30) + 600) * 1000)
+  const seedBudgetSeconds = quick ? 60 : 240
+  const r = await loadCase({ mode: 'renewal', store, count, lifetimeSeconds, windowSeconds, seedBudgetSeconds }, (windowSeconds + Math.min(lifetimeSeconds, 30) + seedBudgetSeconds + 300) * 1000)
+  if (r.notRun) return `not run: ${r.notRun}`
   return (
     `${r.expiredDatasourceSeconds} datasource-s expired, max ${r.maxExpiredAtOnce} expired at once, ${r.lateRenewals} renewals after expiry, ` +
     `${r.failedAttempts} failed attempts; ${r.requestsPerLifetime} token requests per lifetime (${r.renewalsPerSecond}/s over ${r.windowSeconds} s); ` +
     `core CPU ${r.cpuMsPerSecond} ms/s; start-up ${r.coreStartMs} ms; seeding ${r.seedKeychainWritesPerSecond} secret writes/s`
   )
+}
+
+async function keychainFigures(count) {
+  const r = await loadCase({ mode: 'keychain', count }, 600_000)
+  return `${count} items: create ${r.createPerSecond}/s; replace ${r.writesPerSecond1}/s one at a time, ${r.writesPerSecond3}/s 3 at once; read ${r.readsPerSecond1}/s, ${r.readsPerSecond3}/s 3 at once`
 }
 
 async function idleFigures(count) {
@@ -268,6 +278,7 @@ for (const id of cases) {
     else if (id === 'cli-due') figures = await cliFigures(true)
     else if (match[2]) figures = await cliSizeFigures(Number(match[2]))
     else if (match[3]) figures = await idleFigures(Number(match[3]))
+    else if (match[7]) figures = await keychainFigures(Number(match[7]))
     else figures = await renewalFigures(match[4], Number(match[5]), Number(match[6]))
   } catch (error) {
     figures = `FAILED: ${error instanceof Error ? error.message : String(error)}`
