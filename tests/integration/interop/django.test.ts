@@ -4,7 +4,7 @@
  * tests/support/interop/matrix.ts says what each scenario does and how cells are recorded).
  */
 import { startDjangoServer } from '../../support/interop/django-server'
-import { runInteropMatrix } from '../../support/interop/matrix'
+import { DECODES_BASIC, runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startDjangoServer,
@@ -12,6 +12,7 @@ runInteropMatrix({
     basic: { expect: 'ok' },
     body: { expect: 'ok' },
     'special-basic': { expect: 'ok' },
+    'special-basic-raw': { expect: { kind: 'oauth', code: 'invalid_client' }, note: DECODES_BASIC },
     'special-body': { expect: 'ok' },
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },

@@ -13,6 +13,7 @@ runInteropMatrix({
     basic: { expect: 'ok' },
     body: { expect: 'ok' },
     'special-basic': { expect: { kind: 'oauth', code: 'invalid_client' }, note: BASIC_NOT_DECODED },
+    'special-basic-raw': { expect: 'ok' },
     'special-body': { expect: 'ok' },
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },

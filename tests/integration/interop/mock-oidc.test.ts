@@ -13,6 +13,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   basic: { expect: 'ok' },
   body: { expect: 'ok' },
   'special-basic': { expect: 'ok' },
+  'special-basic-raw': { expect: 'ok' },
   'special-body': { expect: 'ok' },
   'email-username': { expect: 'ok' },
   'scope-plain': { expect: 'ok' },

@@ -3,7 +3,7 @@
  * tests/support/interop/matrix.ts for what each scenario does and how cells are recorded).
  */
 import { startNodeOAuthServer } from '../../support/interop/node-oauth-server'
-import { runInteropMatrix } from '../../support/interop/matrix'
+import { DECODES_BASIC, runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startNodeOAuthServer,
@@ -11,6 +11,7 @@ runInteropMatrix({
     basic: { expect: 'ok' },
     body: { expect: 'ok' },
     'special-basic': { expect: 'ok' },
+    'special-basic-raw': { expect: { kind: 'oauth', code: 'invalid_client' }, note: DECODES_BASIC },
     'special-body': { expect: 'ok' },
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },

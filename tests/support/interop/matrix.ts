@@ -41,6 +41,7 @@ export const SCENARIOS = [
   { id: 'basic', title: 'Basic client auth, plain client id' },
   { id: 'body', title: 'Client credentials in the body' },
   { id: 'special-basic', title: 'Secret and password with `| = + / &` and a space, password with `ü`; Basic' },
+  { id: 'special-basic-raw', title: 'The same secret in Basic without encoding (`basic-raw`, for servers that do not decode)' },
   { id: 'special-body', title: 'Secret and password with `| = + / &` and a space, password with `ü`; body' },
   { id: 'email-username', title: 'Email address as username' },
   { id: 'scope-plain', title: 'Scope without `openid`' },
@@ -58,6 +59,9 @@ export const SCENARIOS = [
   { id: 'cli-wrong-secret', title: 'CLI: `add` with a wrong client secret; the hint names `--client-auth` values' },
   { id: 'stopped-server', title: 'Server stopped' },
 ] as const
+
+/** Why `basic-raw` fails at a server that follows RFC 6749 2.3.1: it decodes `+` as a space. */
+export const DECODES_BASIC = 'This server form-decodes Basic credentials, as RFC 6749 2.3.1 says: sent unencoded, `+` becomes a space.'
 
 export type ScenarioId = (typeof SCENARIOS)[number]['id']
 
@@ -257,6 +261,8 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   basic: async (ctx) => (await testAndSave(ctx, form(ctx.server, { clientAuth: 'basic' }))).actual,
   body: async (ctx) => (await testAndSave(ctx, form(ctx.server, { clientAuth: 'body' }))).actual,
   'special-basic': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'basic' }))).actual,
+  'special-basic-raw': async (ctx) =>
+    (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'basic-raw' }))).actual,
   'special-body': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'body' }))).actual,
   'email-username': async (ctx) => (await testAndSave(ctx, form(ctx.server, { user: EMAIL_USER }))).actual,
   'scope-plain': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `${ALLOWED_SCOPE} write` } }))).actual,
