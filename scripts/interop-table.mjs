@@ -87,15 +87,23 @@ function render(servers) {
   return { markdown: lines.join('\n'), counts }
 }
 
-/** A line diff that is enough to see which cells changed. */
+/** The changed lines, from a longest common subsequence (the table is a few dozen lines). */
 function diff(before, after) {
   const old = before.split('\n')
   const now = after.split('\n')
+  const common = Array.from({ length: old.length + 1 }, () => new Array(now.length + 1).fill(0))
+  for (let i = old.length - 1; i >= 0; i -= 1) {
+    for (let j = now.length - 1; j >= 0; j -= 1) common[i][j] = old[i] === now[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1])
+  }
   const out = []
-  for (let index = 0; index < Math.max(old.length, now.length); index += 1) {
-    if (old[index] === now[index]) continue
-    if (old[index] !== undefined) out.push(`- ${old[index]}`)
-    if (now[index] !== undefined) out.push(`+ ${now[index]}`)
+  let i = 0
+  let j = 0
+  while (i < old.length || j < now.length) {
+    if (i < old.length && j < now.length && old[i] === now[j]) {
+      i += 1
+      j += 1
+    } else if (j < now.length && (i === old.length || common[i][j + 1] >= common[i + 1][j])) out.push(`+ ${now[j++]}`)
+    else out.push(`- ${old[i++]}`)
   }
   return out.join('\n')
 }

@@ -25,7 +25,7 @@ runInteropMatrix({
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
     'disallowed-scope': { expect: { kind: 'oauth', code: 'invalid_scope' } },
-    'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
+    'wrong-token-url': { expect: { kind: 'invalid-response', code: 'wrong-token-url', httpStatus: 404, hint: /token URL/ } },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },

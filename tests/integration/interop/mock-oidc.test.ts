@@ -25,7 +25,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
   'disallowed-scope': { notApplicable: ACCEPTS_ANYTHING },
-  'wrong-token-url': { expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ } },
+  'wrong-token-url': { expect: { kind: 'invalid-response', code: 'wrong-token-url', httpStatus: 404, hint: /token URL/ } },
   'cli-token': { expect: 'ok' },
   'cli-wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'cli-wrong-secret': { notApplicable: ACCEPTS_ANYTHING },

@@ -24,7 +24,8 @@ runInteropMatrix({
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
     'disallowed-scope': { expect: { kind: 'oauth', code: 'invalid_scope' } },
     'wrong-token-url': {
-      expect: { kind: 'invalid-response', httpStatus: 404, hint: /token URL/ },
+      expect: { kind: 'invalid-response', code: 'wrong-token-url', httpStatus: 404, hint: /token URL/ },
+      note: 'Its 404 is JSON with an `error` field (`not_found`), as web frameworks answer; still a wrong token URL, not an OAuth refusal.',
     },
     'cli-token': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
