@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView } from './datasource'
+import type { ClientAuthMethod } from './client-auth'
 import type { AppError, Result } from './errors'
 import type { TokenMeta, TokenStatus } from './token'
 
@@ -18,6 +19,8 @@ export const ipcContract = {
   getDatasource: { payload: idPayload },
   testConnection: { payload: z.object({ testId: testIdSchema, input: datasourceInputSchema }).strict() },
   cancelTest: { payload: z.object({ testId: testIdSchema }).strict() },
+  /** After invalid_client: one attempt with each other client authentication method, same token URL. */
+  tryOtherClientAuth: { payload: z.object({ testId: testIdSchema, input: datasourceInputSchema }).strict() },
   saveDatasource: { payload: z.object({ input: datasourceInputSchema, testId: testIdSchema.optional() }).strict() },
   deleteDatasource: { payload: idPayload },
   renewNow: { payload: idPayload },
@@ -50,6 +53,16 @@ export interface TestReport {
   readonly apiCheck: ApiCheck | null
 }
 
+/** What trying the other client authentication methods found. */
+export interface ClientAuthNegotiation {
+  /** The method the server issued a token for; null when it accepted none. */
+  readonly accepted: ClientAuthMethod | null
+  /** Each method tried, in order, with the error for the refused ones. */
+  readonly attempts: ReadonlyArray<{ readonly method: ClientAuthMethod; readonly error?: AppError }>
+  /** Test connection's report for the accepted method: its token is kept for Save under the same test id. */
+  readonly report: TestReport | null
+}
+
 export type HistoryKind = 'obtained' | 'renewed' | 'failed' | 'config-changed' | 'sign-in-needed' | 'action-needed'
 
 export interface HistoryEvent {
@@ -76,6 +89,7 @@ export interface IpcResults {
   getDatasource: DatasourceView
   testConnection: TestReport
   cancelTest: { readonly cancelled: boolean }
+  tryOtherClientAuth: ClientAuthNegotiation
   saveDatasource: DatasourceView
   deleteDatasource: { readonly id: string }
   renewNow: TokenStatus

@@ -36,6 +36,7 @@ const FIELD_OPTIONS = {
   'client-secret-prompt': { type: 'boolean' },
   'password-prompt': { type: 'boolean' },
   'no-test': { type: 'boolean' },
+  'try-other-auth': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>
 
 const json = { json: { type: 'boolean' } } as const satisfies Record<string, OptionSpec>
@@ -66,7 +67,14 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
     maxPositionals: 1,
   },
   { name: 'remove', args: '<name>', summary: 'Remove a datasource and its keychain entries.', options: { yes: { type: 'boolean', short: 'y' } }, minPositionals: 1, maxPositionals: 1 },
-  { name: 'test', args: '<name>', summary: "Test the connection, as the app's Test connection does.", options: {}, minPositionals: 1, maxPositionals: 1 },
+  {
+    name: 'test',
+    args: '<name>',
+    summary: "Test the connection, as the app's Test connection does.",
+    options: { 'try-other-auth': { type: 'boolean' } },
+    minPositionals: 1,
+    maxPositionals: 1,
+  },
   { name: 'token', args: '<name>', summary: 'Print a valid access token (renewing it first only when due).', options: {}, minPositionals: 1, maxPositionals: 1 },
   { name: 'header', args: '<name>', summary: 'Print "Authorization: Bearer <token>".', options: {}, minPositionals: 1, maxPositionals: 1 },
   { name: 'renew', args: '<name>', summary: 'Renew the token now (refresh token first, then the stored password).', options: {}, minPositionals: 1, maxPositionals: 1 },

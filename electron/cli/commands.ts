@@ -5,13 +5,15 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from '../../shared/datasource'
-import { appError, testFailureTitle, type AppError, type Result } from '../../shared/errors'
+import type { ClientAuthMethod } from '../../shared/client-auth'
+import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
 import { expirySourceText, formatClock, formatExpiry, idTokenLabels, notConnected, statusKind, statusLabels, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { DatabaseCorruptError } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
 import { validationError } from '../core/handlers'
+import { isClientAuthRefusal } from '../core/oauth/client-auth-negotiation'
 import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
 import { secretAccount } from '../core/secrets/secret-store'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
@@ -32,7 +34,7 @@ import {
 } from './datasource-options'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { isFresh } from './freshness'
-import { cliHint, formatError, shown, statusText, table, type Output } from './output'
+import { cliHint, formatError, shellWord, shown, statusText, table, type Output } from './output'
 import { PromptCancelled, secretsFromStdin, type SecretName, type SecretSource } from './secret-input'
 
 export interface RunOptions {
@@ -173,7 +175,19 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     context.loadForRenewal(record.id)
     const input = inputFromRecord(record)
     const result = await context.handlers.testConnection({ testId: randomUUID(), input })
-    if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error), record.name)
+    if (!result.ok) {
+      if (command.values['try-other-auth'] === true && isClientAuthRefusal(result.error)) {
+        const found = await tryOtherAuth(context, input, output)
+        if (found) {
+          throw new CommandFailure(
+            { ...result.error, cliHint: `The server accepts --client-auth ${found.method}: switch with "datasource-desk edit ${shellWord(record.name)} --client-auth ${found.method}".` },
+            testFailureTitle(result.error),
+            record.name,
+          )
+        }
+      }
+      throw new CommandFailure(result.error, testFailureTitle(result.error), record.name)
+    }
     output.out(testReportText(result.value, context.clock.now()))
   },
 
@@ -302,11 +316,36 @@ async function readAccessToken(context: CliContext, id: string, required: boolea
 }
 
 /** add and edit: Test connection first when the token depends on what changed, then Save with its token. */
+/**
+ * `--try-other-auth`: one attempt with each other client authentication method, to the same token
+ * URL; says on stderr what each got, and returns the accepted one with its test (token kept for Save).
+ */
+async function tryOtherAuth(context: CliContext, input: DatasourceInput, output: Output): Promise<{ method: ClientAuthMethod; testId: string; report: TestReport } | null> {
+  const testId = randomUUID()
+  const result = await context.handlers.tryOtherClientAuth({ testId, input })
+  if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error), input.name)
+  for (const attempt of result.value.attempts) {
+    output.err(`Tried --client-auth ${attempt.method}: ${attempt.error ? shown(attempt.error.message) : 'accepted'}\n`)
+  }
+  const { accepted, report } = result.value
+  return accepted && report ? { method: accepted, testId, report } : null
+}
+
 async function testAndSave(context: CliContext, input: DatasourceInput, values: OptionValues, output: Output, needsTest: boolean): Promise<DatasourceView> {
   let testId: string | undefined
-  if (needsTest && values['no-test'] !== true && input.auth.type === 'oauth2-password') {
+  const auth = input.auth
+  if (needsTest && values['no-test'] !== true && auth.type === 'oauth2-password') {
     testId = randomUUID()
-    const tested = await context.handlers.testConnection({ testId, input })
+    let tested = await context.handlers.testConnection({ testId, input })
+    if (!tested.ok && values['try-other-auth'] === true && isClientAuthRefusal(tested.error)) {
+      const found = await tryOtherAuth(context, input, output)
+      if (found) {
+        output.err(`The server accepts --client-auth ${found.method}; saving with it.\n`)
+        input = { ...input, auth: { ...auth, clientAuth: found.method } }
+        testId = found.testId
+        tested = ok(found.report)
+      }
+    }
     if (!tested.ok) {
       const error = tested.error
       const hint = cliHint(error, input.name)

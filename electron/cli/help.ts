@@ -12,6 +12,8 @@ const FIELD_HELP = `Datasource fields (the app's form):
   --param NAME=VALUE         an extra token parameter; repeat for more
   --no-remember-password     use the password once and do not keep it
   --no-test                  save without testing (and without a token)
+  --try-other-auth           when the server refuses the client, try each other --client-auth
+                             method once (same token URL) and save with the one it accepts
 
 Secrets are never taken from arguments. In a terminal you are asked for them (add), or with
 --client-secret-prompt / --password-prompt (edit). In scripts, pass them on stdin:
@@ -26,6 +28,7 @@ const COMMAND_DETAILS: Readonly<Record<string, string>> = {
   status: '  --json                     machine-readable output',
   remove: '  -y, --yes                  do not ask for confirmation (required when not in a terminal)',
   token: 'Prints only the access token and a newline. Until the earliest point at which the app renews\n(70% of a short token lifetime, 5 min before a long one expires) no request is made; otherwise\nit is renewed first (refresh token, then the stored password), waiting for the app if it is\nrenewing the same token.',
+  test: '  --try-other-auth           when the server refuses the client, try each other --client-auth\n                             method once (same token URL) and say which one it accepts',
   import: '  --replace                  update datasources that already exist (their secrets are kept)',
 }
 

@@ -67,7 +67,7 @@ export function cliHint(error: AppError, datasourceName?: string): string | unde
 }
 
 /** A name as a shell word: as it is when it is plain, single-quoted otherwise. */
-function shellWord(name: string): string {
+export function shellWord(name: string): string {
   return /^[A-Za-z0-9._@%+=:,/-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
 }
 

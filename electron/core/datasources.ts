@@ -2,11 +2,12 @@ import { createHash, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AuthView, DatasourceInput, DatasourceView, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import type { AppState, HistoryEvent, TestReport } from '../../shared/ipc'
+import type { AppState, ClientAuthNegotiation, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository, NewHistoryEvent } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
 import { checkApi, requestPasswordToken, requestRefreshedToken, type IssuedToken, type OAuthClientConfig } from './oauth/token-client'
+import { negotiateClientAuth } from './oauth/client-auth-negotiation'
 import { refreshTokenIsDead } from './oauth/token-errors'
 import { RenewalScheduler, type RenewalOutcome, type RenewalReason } from './renewal'
 import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
@@ -150,23 +151,15 @@ export class DatasourceService {
       return ok({ testId, token: outcome.token, scopeDiffers: scopeDiffers(outcome.token), apiCheck })
     }
 
-    let secrets: ResolvedSecrets
-    try {
-      secrets = await this.#resolveSecrets(auth, existing)
-    } catch (error) {
-      return fail(error instanceof KeychainFailure ? error.appError : keychainAppError(error))
-    }
-    if (!secrets.password || secrets.password.isEmpty) {
-      return fail(appError('validation', 'password-required', 'Enter the password to test the connection.', {
-        fieldIssues: [{ path: 'auth.password', message: 'Password is required' }],
-      }))
-    }
+    const resolved = await this.#secretsForTest(auth, existing)
+    if (!resolved.ok) return resolved
+    const { secrets, password } = resolved.value
 
     const controller = new AbortController()
     this.#runningTests.get(testId)?.abort()
     this.#runningTests.set(testId, controller)
     try {
-      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret), auth.username, secrets.password, {
+      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret), auth.username, password, {
         fetch: this.#deps.fetch,
         now: () => this.#deps.clock.now(),
         signal: controller.signal,
@@ -183,6 +176,53 @@ export class DatasourceService {
     } finally {
       if (this.#runningTests.get(testId) === controller) this.#runningTests.delete(testId)
     }
+  }
+
+  /**
+   * After Test connection met invalid_client: one attempt with each other client authentication
+   * method against the same token URL. The accepted method's token is kept for Save under `testId`,
+   * for the form switched to that method.
+   */
+  async tryOtherClientAuth(testId: string, input: DatasourceInput): Promise<Result<ClientAuthNegotiation>> {
+    this.#dropStalePending()
+    const existing = input.id ? this.#deps.repo.get(input.id) : undefined
+    if (input.id && !existing) return fail(notFound())
+    if (input.auth.type === 'none') return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
+    const auth = input.auth
+    const resolved = await this.#secretsForTest(auth, existing)
+    if (!resolved.ok) return resolved
+    const { secrets, password } = resolved.value
+    const controller = new AbortController()
+    this.#runningTests.get(testId)?.abort()
+    this.#runningTests.set(testId, controller)
+    try {
+      const options = { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal: controller.signal }
+      const found = await negotiateClientAuth(oauthConfig(auth, secrets.clientSecret), auth.username, password, options)
+      const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
+      if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
+      const switched = { ...auth, clientAuth: found.accepted }
+      this.#pendingTokens.set(testId, { fingerprint: fingerprint(switched, secrets), issued: found.issued, createdAt: this.#deps.clock.now() })
+      const apiCheck = input.url && !controller.signal.aborted ? await this.#checkApi(input.url, found.issued.accessToken, controller.signal) : null
+      const meta = found.issued.meta
+      return ok({ accepted: found.accepted, attempts, report: { testId, token: meta, scopeDiffers: scopeDiffers(meta), apiCheck } })
+    } finally {
+      if (this.#runningTests.get(testId) === controller) this.#runningTests.delete(testId)
+    }
+  }
+
+  async #secretsForTest(auth: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<Result<{ secrets: ResolvedSecrets; password: Secret }>> {
+    let secrets: ResolvedSecrets
+    try {
+      secrets = await this.#resolveSecrets(auth, existing)
+    } catch (error) {
+      return fail(error instanceof KeychainFailure ? error.appError : keychainAppError(error))
+    }
+    if (!secrets.password || secrets.password.isEmpty) {
+      return fail(appError('validation', 'password-required', 'Enter the password to test the connection.', {
+        fieldIssues: [{ path: 'auth.password', message: 'Password is required' }],
+      }))
+    }
+    return ok({ secrets, password: secrets.password })
   }
 
   cancelTest(testId: string): { cancelled: boolean } {

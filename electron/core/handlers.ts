@@ -37,6 +37,7 @@ export function createHandlers(service: DatasourceService, logger: Logger): Hand
     getDatasource: ({ id }) => service.get(id),
     testConnection: ({ testId, input }) => service.test(testId, input),
     cancelTest: ({ testId }) => ok(service.cancelTest(testId)),
+    tryOtherClientAuth: ({ testId, input }) => service.tryOtherClientAuth(testId, input),
     saveDatasource: ({ input, testId }) => service.save(input, testId),
     deleteDatasource: ({ id }) => service.delete(id),
     renewNow: ({ id }) => service.renewNow(id),

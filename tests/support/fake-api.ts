@@ -8,6 +8,7 @@ import type { AppError, Result } from '../../shared/errors'
 import {
   ipcContract,
   type AppState,
+  type ClientAuthNegotiation,
   type DatasourceApi,
   type HistoryEvent,
   type IpcEventName,
@@ -182,6 +183,15 @@ export class FakeApi implements DatasourceApi {
     this.pendingTests.delete(payload.testId)
     pending?.(fail({ kind: 'cancelled', code: 'cancelled', message: 'The test was cancelled.' }))
     return ok({ cancelled: pending !== undefined })
+  }
+
+  /** The next tryOtherClientAuth answer (default: no method accepted). */
+  negotiation: ClientAuthNegotiation = { accepted: null, attempts: [], report: null }
+
+  async tryOtherClientAuth(payload: { testId: string; input: DatasourceInput }): Promise<Result<ClientAuthNegotiation>> {
+    const refused = this.enter('tryOtherClientAuth', payload)
+    if (refused) return refused
+    return ok(this.negotiation)
   }
 
   async saveDatasource(payload: { input: DatasourceInput; testId?: string | undefined }): Promise<Result<DatasourceView>> {

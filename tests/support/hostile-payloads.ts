@@ -85,6 +85,7 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
     case 'signIn':
       return { id: UUID, password: 'pw', remember: true }
     case 'testConnection':
+    case 'tryOtherClientAuth':
       return { testId: UUID, input: validInput() }
     case 'saveDatasource':
       return { input: validInput(), testId: UUID }

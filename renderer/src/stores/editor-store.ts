@@ -303,6 +303,16 @@ export const useEditorStore = defineStore('editor', () => {
     return 'started'
   }
 
+  /**
+   * Switches the form to the client authentication method the server accepted when the other
+   * methods were tried, with that attempt's token as the test result Save keeps.
+   */
+  function adoptClientAuth(method: ClientAuthMethod, testId: string, report: TestReport): void {
+    model.clientAuth = method
+    edited(fieldPaths.clientAuth)
+    test.value = { phase: 'success', testId, report, authSnapshot: authSnapshot() }
+  }
+
   function cancelTest(): void {
     if (test.value.phase !== 'running') return
     const testId = test.value.testId
@@ -388,6 +398,7 @@ export const useEditorStore = defineStore('editor', () => {
     open,
     loadHistory,
     runTest,
+    adoptClientAuth,
     cancelTest,
     save,
     remove,

@@ -71,3 +71,23 @@ describe('CLI wording of hints', () => {
     expect(fixed.stdout).toContain('valid')
   })
 })
+
+describe('--try-other-auth', () => {
+  it('add tries the other methods after invalid_client and saves with the accepted one', async () => {
+    const result = await cli(bodyOnlyArgs('negotiated', ['--try-other-auth']), bodyOnlySecrets)
+    expect(result.stderr).toContain('Tried --client-auth body: accepted')
+    expect(result.stderr).toContain('The server accepts --client-auth body; saving with it.')
+    expect(result.code).toBe(0)
+    const shown = JSON.parse((await cli(['status', 'negotiated', '--json'])).stdout) as { auth: { clientAuth: string }; status: { kind: string } }
+    expect(shown.auth.clientAuth).toBe('body')
+    expect(shown.status.kind).toBe('valid')
+  })
+
+  it('test names the edit command that switches to the accepted method', async () => {
+    const added = await cli(bodyOnlyArgs('to-switch', ['--no-test']), bodyOnlySecrets)
+    expect(added.code).toBe(0)
+    const result = await cli(['test', 'to-switch', '--try-other-auth'])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toContain('hint: The server accepts --client-auth body: switch with "datasource-desk edit to-switch --client-auth body".')
+  })
+})

@@ -187,6 +187,36 @@ describe('Test connection', () => {
     expect(panel.find('a').exists()).toBe(false)
   })
 
+  it('after invalid_client offers to try the other methods and switches to the accepted one in one step', async () => {
+    api.testBehaviour = { kind: 'failure', error: { kind: 'oauth', code: 'invalid_client', message: 'The server did not accept the client credentials.' } }
+    api.negotiation = {
+      accepted: 'body',
+      attempts: [{ method: 'body' }],
+      report: { testId: '0b5d6c9e-2f1a-4e3b-8c7d-6a5b4c3d2e1f', token: tokenMeta(), scopeDiffers: false, apiCheck: null },
+    }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    await byTestId(w, 'try-other-auth').trigger('click')
+    await flushPromises()
+    expect(api.calls.map((call) => call.method)).toContain('tryOtherClientAuth')
+    expect(byTestId(w, 'negotiation-accepted').text()).toContain('Credentials in request body')
+    await byTestId(w, 'use-accepted-auth').trigger('click')
+    await flushPromises()
+    expect((byTestId(w, 'field-client-auth').element as HTMLSelectElement).value).toBe('body')
+    expect(byTestId(w, 'test-result').attributes('data-outcome')).toBe('success')
+  })
+
+  it('does not offer other methods for a refusal that is not about the client', async () => {
+    api.testBehaviour = { kind: 'failure', error: { kind: 'oauth', code: 'invalid_grant', message: 'The server did not accept the username or password.' } }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    expect(byTestId(w, 'try-other-auth').exists()).toBe(false)
+  })
+
   it('is busy while running and can be cancelled', async () => {
     api.testBehaviour = { kind: 'hang' }
     const w = await mountEditor()
