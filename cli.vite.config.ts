@@ -36,7 +36,7 @@ export default defineConfig({
     ssr: resolve('electron/cli/index.ts'),
     outDir: 'out/cli',
     emptyOutDir: true,
-    target: 'node20',
+    target: 'node22',
     minify: false,
     sourcemap: false,
     rollupOptions: {
@@ -50,7 +50,7 @@ export default defineConfig({
         // what both use goes to a chunk of its own first (higher priority), or it would join them.
         codeSplitting: {
           groups: [
-            { name: 'shared', test: /[\\/]shared[\\/](errors|loopback|client-auth|token)\.ts$/, priority: 2 },
+            { name: 'shared', test: /[\\/]shared[\\/](errors|loopback|client-auth|token|untrusted-text)\.ts$/, priority: 2 },
             { name: 'schemas', test: /[\\/](shared[\\/](datasource|ipc)|electron[\\/]core[\\/]handlers)\.ts$/, priority: 1 },
           ],
         },

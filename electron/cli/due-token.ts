@@ -9,6 +9,7 @@
 import { KeychainError, secretAccount } from '../core/secrets/secret-store'
 import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
 import type { CachedTokenRequest, CachedTokenResult } from './fast-token'
+import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { isFresh } from './freshness'
 import { openRenewalContext, type RenewalContext } from './renewal-context'
 
@@ -25,7 +26,12 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     const { repo, service } = context
     const id = repo.idByName(request.name)
     if (id === undefined || repo.get(id)?.auth.type !== 'oauth2-password') return FULL_PATH
-    const readAccessToken = async () => (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal() || null
+    // A stored token that is not printable ASCII (written before tokens were checked) would inject
+    // a header into `curl -H "$(datasource-desk header crm)"`: it is renewed instead of printed.
+    const readAccessToken = async () => {
+      const token = (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal()
+      return token && ACCESS_TOKEN_CHARS.test(token) ? token : null
+    }
     const stored = repo.token(id)
     // The app (or another command) may have renewed it since the fast path looked.
     let accessToken = stored && isFresh(stored, context.clock.now()) ? await readAccessToken() : null

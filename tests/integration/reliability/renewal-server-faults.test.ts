@@ -56,7 +56,13 @@ async function storm(failure: InjectedFailure, windowMs: number, idle?: { fromMs
 /** The last good token is still what the keychain and SQLite hold, and the state says "retrying". */
 async function expectLastGoodTokenKept(code: string): Promise<void> {
   expect(await storedAccessToken()).toBe(accessToken)
-  const current = await status()
+  // A retry may be in flight at the end of the window (it is due 4-6 s after the first attempt):
+  // wait for it to fail too, as it will, before reading the state it leaves.
+  let current = await status()
+  for (let waited = 0; current.state === 'renewing' && waited < 5_000; waited += 100) {
+    await sleep(100)
+    current = await status()
+  }
   expect(current.token).toEqual(saved.status.token)
   expect(current.state).toBe('retrying')
   expect(current.lastError).toMatchObject({ transient: true, httpStatus: code === 'rate' ? 429 : 503 })
