@@ -43,6 +43,7 @@ export const SCENARIOS = [
   { id: 'special-basic', title: 'Secret and password with `| = + / &` and a space, password with `ü`; Basic' },
   { id: 'special-basic-raw', title: 'The same secret in Basic without encoding (`basic-raw`, for servers that do not decode)' },
   { id: 'special-body', title: 'Secret and password with `| = + / &` and a space, password with `ü`; body' },
+  { id: 'negotiate', title: 'Refused client auth: Test connection tries the other methods, Save uses the accepted one' },
   { id: 'email-username', title: 'Email address as username' },
   { id: 'scope-plain', title: 'Scope without `openid`' },
   { id: 'scope-openid', title: 'Scope with `openid`' },
@@ -55,6 +56,7 @@ export const SCENARIOS = [
   { id: 'disallowed-scope', title: 'Scope the client may not have' },
   { id: 'wrong-token-url', title: 'Wrong token URL (a path with nothing there)' },
   { id: 'cli-token', title: 'CLI: `add` with secrets on stdin, then `token`' },
+  { id: 'cli-try-other-auth', title: 'CLI: `add --try-other-auth` with the refused client auth' },
   { id: 'cli-wrong-password', title: 'CLI: `add` with a wrong password' },
   { id: 'cli-wrong-secret', title: 'CLI: `add` with a wrong client secret; the hint names `--client-auth` values' },
   { id: 'stopped-server', title: 'Server stopped' },
@@ -180,6 +182,20 @@ async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promis
   return { actual: { ok: true, summary: 'ok' }, id: saved.value.id }
 }
 
+const specialForm = (server: InteropServer, clientAuth: ClientAuthMethod) => form(server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth })
+
+/**
+ * The Basic variant this server refuses for the special secret: `basic` where Basic is not
+ * decoded, `basic-raw` where it is (RFC 6749 2.3.1); null when it takes both.
+ */
+async function refusedClientAuth(ctx: ScenarioContext): Promise<ClientAuthMethod | null> {
+  for (const method of ['basic', 'basic-raw'] as const) {
+    const tested = await ctx.app.core.handlers.testConnection({ testId: randomUUID(), input: specialForm(ctx.server, method) })
+    if (!tested.ok && tested.error.kind === 'oauth' && tested.error.code === 'invalid_client') return method
+  }
+  return null
+}
+
 async function latestRenewal(ctx: ScenarioContext, id: string): Promise<string | undefined> {
   const history = await ctx.app.core.handlers.getHistory({ id })
   return history.ok ? history.value.find((event) => event.kind === 'renewed')?.grant : undefined
@@ -238,13 +254,13 @@ async function withCliHome<T>(run: (env: NodeJS.ProcessEnv) => Promise<T>): Prom
   }
 }
 
-function cliAddArgs(server: InteropServer, clientAuth: ClientAuthMethod = 'body'): string[] {
+function cliAddArgs(server: InteropServer, clientAuth: ClientAuthMethod = 'body', client = PLAIN_CLIENT, user = PLAIN_USER): string[] {
   return [
     'add', 'interop',
     '--token-url', server.tokenUrl,
-    '--client-id', PLAIN_CLIENT.id,
+    '--client-id', client.id,
     '--client-auth', clientAuth,
-    '--username', PLAIN_USER.username,
+    '--username', user.username,
     '--scope', ALLOWED_SCOPE,
     '--url', server.apiUrl,
     '--client-secret-stdin', '--password-stdin',
@@ -264,6 +280,20 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   'special-basic-raw': async (ctx) =>
     (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'basic-raw' }))).actual,
   'special-body': async (ctx) => (await testAndSave(ctx, form(ctx.server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth: 'body' }))).actual,
+  async negotiate(ctx) {
+    const refused = await refusedClientAuth(ctx)
+    if (!refused) return { ok: false, summary: 'the server refused no method' }
+    const input = specialForm(ctx.server, refused)
+    const testId = randomUUID()
+    const negotiated = await ctx.app.core.handlers.tryOtherClientAuth({ testId, input })
+    if (!negotiated.ok) return fromError(negotiated.error)
+    const { accepted, report } = negotiated.value
+    if (!accepted || !report) return { ok: false, summary: `${refused} refused, no other method accepted` }
+    if (report.apiCheck?.status !== 200) return { ok: false, summary: `${accepted} accepted, but the API answered ${report.apiCheck?.status ?? 'nothing'}` }
+    const saved = await ctx.app.core.handlers.saveDatasource({ input: specialForm(ctx.server, accepted), testId })
+    if (!saved.ok) return fromError(saved.error)
+    return { ok: true, summary: `${refused} refused, ${accepted} accepted` }
+  },
   'email-username': async (ctx) => (await testAndSave(ctx, form(ctx.server, { user: EMAIL_USER }))).actual,
   'scope-plain': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `${ALLOWED_SCOPE} write` } }))).actual,
   'scope-openid': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `openid ${ALLOWED_SCOPE}` } }))).actual,
@@ -344,6 +374,18 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
       if (!(await apiAccepts(ctx.server, token.stdout.trim()))) return { ok: false, summary: 'exit 0, but the API refused the printed token' }
       return { ok: true, summary: 'exit 0, token accepted' }
     }),
+  async 'cli-try-other-auth'(ctx) {
+    const refused = await refusedClientAuth(ctx)
+    if (!refused) return { ok: false, summary: 'the server refused no method' }
+    return withCliHome(async (env) => {
+      const args = [...cliAddArgs(ctx.server, refused, SPECIAL_CLIENT, SPECIAL_USER), '--try-other-auth']
+      const added = await cli(args, `${SPECIAL_CLIENT.secret}\n${SPECIAL_USER.password}\n`, env)
+      if (added.code !== 0) return cliActual(added)
+      const accepted = /accepts --client-auth (\S+); saving with it/.exec(added.stderr)?.[1]
+      if (!accepted) return { ok: false, summary: 'exit 0, but it did not say which method it saved' }
+      return { ok: true, summary: `exit 0, saved with --client-auth ${accepted}` }
+    })
+  },
   'cli-wrong-password': (ctx) => withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\nnot-the-password\n`, env))),
   'cli-wrong-secret': (ctx) =>
     withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server, 'basic'), `not-the-secret\n${PLAIN_USER.password}\n`, env))),
