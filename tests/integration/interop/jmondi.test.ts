@@ -5,7 +5,7 @@
 import { startJmondiServer } from '../../support/interop/jmondi-server'
 import { runInteropMatrix } from '../../support/interop/matrix'
 
-const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body.'
+const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body, or in Basic without encoding (`basic-raw`).'
 
 runInteropMatrix({
   start: startJmondiServer,

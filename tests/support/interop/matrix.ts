@@ -179,7 +179,9 @@ async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promis
   if (!saved.ok) return { actual: fromError(saved.error) }
   const api = tested.value.apiCheck
   if (api?.status !== 200) return { actual: { ok: false, summary: `token obtained, but the API answered ${api?.status ?? api?.error?.code ?? 'nothing'}` } }
-  return { actual: { ok: true, summary: 'ok' }, id: saved.value.id }
+  // An id_token never decides the outcome; the table says what became of it.
+  const idToken = tested.value.token?.idToken
+  return { actual: { ok: true, summary: idToken && idToken !== 'none' ? `ok (id_token ${idToken})` : 'ok' }, id: saved.value.id }
 }
 
 const specialForm = (server: InteropServer, clientAuth: ClientAuthMethod) => form(server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth })
@@ -351,10 +353,12 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
       const saved = await testAndSave(ctx, form(ctx.server))
       if (!saved.id) return saved.actual
       const view = await ctx.app.core.handlers.getDatasource({ id: saved.id })
-      const expiresAt = view.ok ? view.value.status.token?.expiresAt ?? null : null
+      const token = view.ok ? view.value.status.token : null
+      const expiresAt = token?.expiresAt ?? null
       const exp = jwt.lastAccessTokenExp()
       if (expiresAt === null) return { ok: false, summary: 'expiry unknown' }
       if (exp === null || Math.abs(expiresAt - exp * 1000) > 1_000) return { ok: false, summary: 'expiry differs from the JWT exp' }
+      if (token?.expiresFrom !== 'jwt-exp') return { ok: false, summary: `expiry right, but said to come from ${token?.expiresFrom ?? 'nowhere'}` }
       return { ok: true, summary: 'ok (expiry from exp)' }
     } finally {
       jwt.omitExpiresIn(false)
