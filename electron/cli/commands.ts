@@ -15,7 +15,6 @@ import { MigrationError } from '../core/db/migrations'
 import { validationError } from '../core/handlers'
 import { isClientAuthRefusal } from '../core/oauth/client-auth-negotiation'
 import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
-import { secretAccount } from '../core/secrets/secret-store'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { UsageError, type OptionValues, type ParsedCommandLine } from './args'
 import { openCliContext, type CliContext } from './context'
@@ -298,7 +297,7 @@ async function validAccessToken(context: CliContext, name: string): Promise<stri
 async function readAccessToken(context: CliContext, id: string, required: boolean): Promise<string | null> {
   let value: string | null
   try {
-    value = (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal() ?? null
+    value = (await context.service.readSecret(id, 'access-token'))?.reveal() ?? null
   } catch (error) {
     throw new CommandFailure(keychainAppError(error))
   }

@@ -13,7 +13,6 @@ import { schemaMigrations } from '../core/db/schema'
 import { DATABASE_FILE_NAME } from '../core/locations'
 import { keychainAppError } from '../core/secrets/keychain-errors'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
-import { secretAccount } from '../core/secrets/secret-store'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { isFresh } from './freshness'
 
@@ -35,10 +34,10 @@ export interface CachedTokenRequest {
 }
 
 export async function readCachedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
-  const found = readFreshTokenOwner(request)
-  if (!found) return { kind: 'full-path' }
+  const account = readFreshTokenAccount(request)
+  if (!account) return { kind: 'full-path' }
   try {
-    const secret = await createKeytarSecretStore(request.keychainService).get(secretAccount(found, 'access-token'))
+    const secret = await createKeytarSecretStore(request.keychainService).get(account)
     // A token stored before tokens were checked could hold a line break, which would inject a
     // header into `curl -H "$(datasource-desk header crm)"`: the full path renews it instead.
     return secret && ACCESS_TOKEN_CHARS.test(secret.reveal()) ? { kind: 'token', accessToken: secret.reveal() } : { kind: 'full-path' }
@@ -48,8 +47,8 @@ export async function readCachedToken(request: CachedTokenRequest): Promise<Cach
   }
 }
 
-/** The id of the named datasource when its stored token may be used as it is; null otherwise. */
-function readFreshTokenOwner({ dataDir, name, now }: CachedTokenRequest): string | null {
+/** The keychain account of the named datasource's token when it may be used as it is; null otherwise. */
+function readFreshTokenAccount({ dataDir, name, now }: CachedTokenRequest): string | null {
   let db: BetterSqlite3.Database | undefined
   try {
     // No mkdir, no migrations, no integrity check: a database this path cannot read as it is
@@ -60,7 +59,7 @@ function readFreshTokenOwner({ dataDir, name, now }: CachedTokenRequest): string
     const id = repo.idByName(name)
     if (!id || repo.get(id)?.auth.type !== 'oauth2-password') return null
     const token = repo.token(id)
-    return token && isFresh(token, now) ? id : null
+    return token && isFresh(token, now) ? repo.secretAccount(id, 'access-token') : null
   } catch {
     return null
   } finally {

@@ -1,22 +1,26 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { AuthView, DatasourceInput, DatasourceView, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { AppState, ClientAuthNegotiation, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
-import type { DatasourceRecord, DatasourceRepository, NewHistoryEvent } from './db/datasource-repository'
+import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
-import { checkApi, requestPasswordToken, requestRefreshedToken, type IssuedToken, type OAuthClientConfig } from './oauth/token-client'
+import { HistoryLog } from './history-log'
 import { negotiateClientAuth } from './oauth/client-auth-negotiation'
-import { refreshTokenIsDead } from './oauth/token-errors'
-import { RenewalScheduler, type RenewalOutcome, type RenewalReason } from './renewal'
-import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
+import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
+import { newHolderId } from './process-holder'
+import { RenewalScheduler } from './renewal'
+import { MissingSecretError, notFound, oauthConfig, Renewer, storageError, type WriteRefusal } from './renewer'
+import { SecretVault } from './secret-vault'
+import { keychainAppError } from './secrets/keychain-errors'
 import { Secret } from './secrets/secret'
-import { KeychainError, SECRET_KINDS, parseSecretAccount, secretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { KeychainError, SECRET_KINDS, type SecretKind, type SecretStore } from './secrets/secret-store'
 
 /** A token fetched by Test connection, kept in memory until Save stores it (or it goes stale). */
 interface PendingToken {
   readonly fingerprint: string
+  /** The revision of the datasource the test ran against (null: not saved yet). */
+  readonly revision: number | null
   readonly issued: IssuedToken
   readonly createdAt: number
 }
@@ -24,9 +28,6 @@ interface PendingToken {
 /** The token of a test is only stored by a Save within this time. */
 const PENDING_TOKEN_TTL_MS = 15 * 60_000
 const MAX_PENDING_TOKENS = 50
-/** Longer than a token request may take (15 s), so a live holder never loses its lease. */
-const LEASE_TTL_MS = 30_000
-const LEASE_POLL_MS = 100
 
 export interface DatasourceServiceDeps {
   readonly repo: DatasourceRepository
@@ -39,47 +40,60 @@ export interface DatasourceServiceDeps {
   readonly dataDir: string
 }
 
-type OAuthRecord = Extract<AuthView, { type: 'oauth2-password' }>
-
 /** Secrets as the user means them after the form: resolved from the input or the keychain. */
 interface ResolvedSecrets {
   readonly clientSecret: Secret | null
   readonly password: Secret | null
 }
 
-class KeychainFailure extends Error {
-  constructor(readonly appError: AppError) {
-    super(appError.message)
-  }
-}
-
 /**
- * Creating, testing, saving, deleting and renewing datasources. Secrets go to the SecretStore
- * (the OS keychain) first, everything else to SQLite after, so that a crash in between leaves at
- * worst a keychain entry that the start-up sweep removes, never a row pointing at nothing new.
+ * Creating, testing, saving, deleting and renewing datasources. Every write of a secret or token
+ * goes through the renewer (renewer.ts): new secrets to new keychain accounts first, then SQLite
+ * points to them in the transaction that checks the configuration revision, so a crash in between
+ * leaves the old, consistent pair and a token for settings that changed meanwhile is never kept.
  */
 export class DatasourceService {
   readonly scheduler: RenewalScheduler
   readonly #deps: DatasourceServiceDeps
   readonly #pendingTokens = new Map<string, PendingToken>()
   readonly #runningTests = new Map<string, AbortController>()
-  /**
-   * Names this process in the renewal lease table shared with the CLI and other app instances; the
-   * pid in front lets another process see that a lease's holder was killed (leaseHolderGone).
-   */
-  readonly #leaseHolder = `${process.pid}:${randomUUID()}`
+  readonly #history: HistoryLog
+  readonly #vault: SecretVault
+  readonly #renewer: Renewer
 
   constructor(deps: DatasourceServiceDeps) {
     this.#deps = deps
+    const holder = newHolderId()
+    this.#history = new HistoryLog(deps.repo, deps.clock, deps.logger)
+    this.#vault = new SecretVault({ repo: deps.repo, secrets: deps.secrets, clock: deps.clock, logger: deps.logger, holder })
+    this.#renewer = new Renewer({
+      repo: deps.repo,
+      vault: this.#vault,
+      fetch: deps.fetch,
+      clock: deps.clock,
+      logger: deps.logger,
+      history: this.#history,
+      holder,
+    })
     this.scheduler = new RenewalScheduler({
       clock: deps.clock,
       random: deps.random,
-      perform: (id, reason) => this.#performRenewal(id, reason),
+      perform: (id, reason) => this.#renewer.renew(id, reason),
       onStatus: (status) => this.#onStatus(status),
       onPermanentFailure: (id, error, signInNeeded) => this.#onPermanentFailure(id, error, signInNeeded),
       onAttemptFailed: (id, error, attempt) =>
-        this.#history(id, { kind: 'failed', message: `Renewal failed: ${error.message}`, attempt, error }),
+        this.#history.add(id, { kind: 'failed', message: `Renewal failed: ${error.message}`, attempt, error }),
     })
+  }
+
+  /** The keychain account holding a datasource's secret now (for tests and diagnostics). */
+  secretAccount(id: string, kind: SecretKind): string | null {
+    return this.#vault.account(id, kind)
+  }
+
+  /** The current value of a datasource's secret, read as the core reads it (CLI token, tests). */
+  readSecret(id: string, kind: SecretKind): Promise<Secret | null> {
+    return this.#vault.read(id, kind)
   }
 
   /** Loads every saved token's state into the scheduler; call once at start. */
@@ -146,7 +160,7 @@ export class DatasourceService {
     if (existing && isUnchanged(existing, input)) {
       const outcome = await this.scheduler.renew(existing.id, 'test')
       if (!outcome.ok) return fail(outcome.error)
-      const accessToken = input.url ? await this.#readSecret(existing.id, 'access-token').catch(() => null) : null
+      const accessToken = input.url ? await this.#vault.read(existing.id, 'access-token').catch(() => null) : null
       const apiCheck = input.url && accessToken ? await this.#checkApi(input.url, accessToken) : null
       return ok({ testId, token: outcome.token, scopeDiffers: scopeDiffers(outcome.token), apiCheck })
     }
@@ -168,6 +182,7 @@ export class DatasourceService {
       const issued = result.value
       this.#pendingTokens.set(testId, {
         fingerprint: fingerprint(auth, secrets),
+        revision: existing?.revision ?? null,
         issued,
         createdAt: this.#deps.clock.now(),
       })
@@ -201,7 +216,12 @@ export class DatasourceService {
       const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
       if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
       const switched = { ...auth, clientAuth: found.accepted }
-      this.#pendingTokens.set(testId, { fingerprint: fingerprint(switched, secrets), issued: found.issued, createdAt: this.#deps.clock.now() })
+      this.#pendingTokens.set(testId, {
+        fingerprint: fingerprint(switched, secrets),
+        revision: existing?.revision ?? null,
+        issued: found.issued,
+        createdAt: this.#deps.clock.now(),
+      })
       const apiCheck = input.url && !controller.signal.aborted ? await this.#checkApi(input.url, found.issued.accessToken, controller.signal) : null
       const meta = found.issued.meta
       return ok({ accepted: found.accepted, attempts, report: { testId, token: meta, scopeDiffers: scopeDiffers(meta), apiCheck } })
@@ -215,7 +235,7 @@ export class DatasourceService {
     try {
       secrets = await this.#resolveSecrets(auth, existing)
     } catch (error) {
-      return fail(error instanceof KeychainFailure ? error.appError : keychainAppError(error))
+      return fail(secretReadError(error))
     }
     if (!secrets.password || secrets.password.isEmpty) {
       return fail(appError('validation', 'password-required', 'Enter the password to test the connection.', {
@@ -276,31 +296,23 @@ export class DatasourceService {
         hasPassword,
       }
       const pending = testId ? this.#pendingTokens.get(testId) : undefined
-      if (pending) {
+      // A token tested against an older revision of this datasource belongs to settings that are gone.
+      if (pending && pending.revision === (existing?.revision ?? null)) {
         try {
           const secrets = await this.#resolveSecrets(form, existing)
           if (pending.fingerprint === fingerprint(form, secrets)) tokenToStore = pending.issued
         } catch (error) {
-          return fail(error instanceof KeychainFailure ? error.appError : keychainAppError(error))
+          return fail(secretReadError(error))
         }
       }
     }
 
     const dropToken = configChanged && previousAuth !== null
-    if (tokenToStore) {
-      writes.set('access-token', tokenToStore.accessToken)
-      writes.set('refresh-token', tokenToStore.refreshToken)
-    } else if (dropToken) {
+    if (!tokenToStore && dropToken) {
       // Only a datasource that had OAuth can have tokens in the keychain: a new or unchanged
       // "none" datasource makes no keychain call, so it saves even while the keychain is down.
       writes.set('access-token', null)
       writes.set('refresh-token', null)
-    }
-
-    try {
-      await this.#applySecretWrites(id, writes)
-    } catch (error) {
-      return fail(keychainAppError(error))
     }
 
     const record: DatasourceRecord = {
@@ -308,47 +320,54 @@ export class DatasourceService {
       name: input.name,
       url: input.url,
       auth,
+      // Only changes that the token depends on make a new revision; a rename keeps the token valid.
+      revision: !existing ? 1 : configChanged ? existing.revision + 1 : existing.revision,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     }
+    const writeRecord = (): void => {
+      repo.save(record)
+      if (!tokenToStore && (dropToken || input.auth.type === 'none')) repo.deleteToken(id)
+      if (existing && configChanged) {
+        this.#history.add(id, { kind: 'config-changed', message: dropToken && !tokenToStore ? 'Settings changed; the stored token was dropped.' : 'Settings changed.' })
+      }
+      if (tokenToStore) this.#history.add(id, { kind: 'obtained', message: 'Token from Test connection saved.', grant: 'password' })
+    }
+    const expectedRevision = existing?.revision ?? null
     try {
-      repo.transaction(() => {
-        repo.save(record)
-        if (tokenToStore) repo.saveToken(id, tokenToStore.meta)
-        else if (dropToken || input.auth.type === 'none') repo.deleteToken(id)
-      })
+      if (tokenToStore) {
+        const stored = await this.#renewer.storeToken(id, expectedRevision, tokenToStore, { secrets: writes, write: writeRecord })
+        if (!stored.stored) return fail(changedMeanwhile(stored.reason))
+      } else {
+        const written = await this.#renewer.write(id, { expectedRevision, secrets: writes, write: writeRecord })
+        if (!written.written) return fail(changedMeanwhile(written.reason))
+      }
     } catch (error) {
+      if (error instanceof KeychainError) return fail(keychainAppError(error))
       logger.error('datasource not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
-      // A new datasource's secrets now belong to nothing; the start-up sweep would remove them too.
-      if (!existing) for (const kind of writes.keys()) await this.#deps.secrets.delete(secretAccount(id, kind)).catch(() => false)
       return fail(storageError('The datasource could not be saved to the database.'))
     }
-    if (existing && configChanged) this.#history(id, { kind: 'config-changed', message: dropToken ? 'Settings changed; the stored token was dropped.' : 'Settings changed.' })
-    if (tokenToStore) {
-      this.#history(id, { kind: 'obtained', message: 'Token from Test connection saved.', grant: 'password' })
-      if (testId) this.#pendingTokens.delete(testId)
-    }
+    if (tokenToStore && testId) this.#pendingTokens.delete(testId)
 
     if (tokenToStore || dropToken || !existing || input.auth.type === 'none') {
       this.scheduler.setToken(id, repo.token(id))
     }
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
-    return ok(this.#view(record))
+    return ok(this.#view(repo.get(id) ?? record))
   }
 
   async delete(id: string): Promise<Result<{ id: string }>> {
-    const { repo, logger } = this.#deps
+    const { repo } = this.#deps
     if (!repo.get(id)) return fail(notFound())
     this.scheduler.remove(id)
-    repo.delete(id)
-    for (const kind of SECRET_KINDS) {
-      try {
-        await this.#deps.secrets.delete(secretAccount(id, kind))
-      } catch (error) {
-        // The row is gone; the start-up sweep removes what could not be deleted now.
-        logger.warn('keychain entry not deleted; the start-up sweep will retry', { datasourceId: id, kind, code: keychainAppError(error).code })
-      }
-    }
+    // The row goes with its pointers in one step: a renewal still in flight then finds the
+    // datasource gone at its revision check and takes back what it staged (no orphan writes).
+    const accounts = repo.transaction(() => {
+      const owned = [...repo.secretAccounts(id).values()]
+      repo.delete(id)
+      return owned
+    })
+    await this.#vault.release(accounts)
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
     return ok({ id })
   }
@@ -357,6 +376,7 @@ export class DatasourceService {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     const outcome = await this.scheduler.renew(id, 'manual')
     const status = this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now())
+    if (!outcome.ok && outcome.superseded) return fail(outcome.error)
     return outcome.ok || status.state !== 'idle' ? ok(status) : fail(outcome.error)
   }
 
@@ -368,41 +388,15 @@ export class DatasourceService {
     if (record.auth.type !== 'oauth2-password') {
       return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
     }
-    const auth = record.auth
-    let clientSecret: Secret | null = null
-    try {
-      if (auth.hasClientSecret) clientSecret = await this.#readSecret(id, 'client-secret')
-    } catch (error) {
-      return fail(error instanceof KeychainFailure ? error.appError : keychainAppError(error))
-    }
-    const typed = new Secret(password)
-    const result = await requestPasswordToken(oauthConfig(auth, clientSecret), auth.username, typed, {
-      fetch: this.#deps.fetch,
-      now: () => clock.now(),
-    })
-    if (!result.ok) return result
-    try {
-      await this.#storeIssuedToken(id, result.value, null)
-      if (remember) await this.#deps.secrets.set(secretAccount(id, 'password'), typed)
-      else await this.#deps.secrets.delete(secretAccount(id, 'password'))
-    } catch (error) {
-      return fail(keychainAppError(error))
-    }
-    repo.setHasPassword(id, remember, remember, clock.now())
-    this.#history(id, { kind: 'obtained', message: 'Signed in with the password you entered.', grant: 'password' })
-    this.scheduler.setToken(id, result.value.meta)
+    const outcome = await this.#renewer.signIn(id, new Secret(password), remember)
+    if (!outcome.ok) return fail(outcome.error)
+    this.scheduler.setToken(id, outcome.token)
     return ok(this.scheduler.status(id) ?? notConnected(id, clock.now()))
   }
 
-  /** Removes keychain entries that no datasource owns (left by a crash between keychain and SQLite). */
-  async sweepOrphanSecrets(): Promise<number> {
-    const owned = new Set(this.#deps.repo.ids())
-    let removed = 0
-    for (const account of await this.#deps.secrets.accounts()) {
-      const parsed = parseSecretAccount(account)
-      if (parsed && !owned.has(parsed.datasourceId) && (await this.#deps.secrets.delete(account))) removed++
-    }
-    return removed
+  /** Removes this database's keychain entries that no datasource owns (left by a crash or a killed command). */
+  sweepOrphanSecrets(): Promise<number> {
+    return this.#vault.sweep()
   }
 
   dispose(): void {
@@ -412,127 +406,15 @@ export class DatasourceService {
     this.scheduler.dispose()
   }
 
-  /**
-   * Renewal is single-flight across processes too: the app and the CLI share the database, and with
-   * a server that rotates refresh tokens two refreshes with the same token would kill it. Whoever
-   * holds the lease renews; the other waits and then uses the token the holder stored.
-   */
-  async #performRenewal(id: string, reason: RenewalReason): Promise<RenewalOutcome> {
-    const { repo } = this.#deps
-    const before = repo.token(id)
-    const renewedElsewhere = (): TokenMeta | null => {
-      const current = repo.token(id)
-      return current && (!before || current.obtainedAt > before.obtainedAt) ? current : null
-    }
-    const waitUntil = Date.now() + LEASE_TTL_MS + 5_000
-    while (!repo.tryAcquireLease(id, this.#leaseHolder, Date.now(), LEASE_TTL_MS, leaseHolderGone)) {
-      if (Date.now() > waitUntil) {
-        return { ok: false, error: appError('storage', 'lease-busy', 'Another Datasource Desk process is renewing this token.', { transient: true }) }
-      }
-      await sleep(LEASE_POLL_MS)
-      const token = renewedElsewhere()
-      if (token) return { ok: true, token }
-    }
-    try {
-      const token = renewedElsewhere()
-      if (token) return { ok: true, token }
-      return await this.#renewWithGrants(id, reason)
-    } finally {
-      repo.releaseLease(id, this.#leaseHolder)
-    }
-  }
-
-  async #renewWithGrants(id: string, reason: RenewalReason): Promise<RenewalOutcome> {
-    const { repo, clock, logger } = this.#deps
-    const record = repo.get(id)
-    if (!record) return { ok: false, error: notFound() }
-    if (record.auth.type !== 'oauth2-password') {
-      return { ok: false, error: appError('validation', 'no-oauth', 'This datasource has no token to renew.') }
-    }
-    const auth = record.auth
-    const options = { fetch: this.#deps.fetch, now: () => clock.now() }
-    try {
-      const clientSecret = auth.hasClientSecret ? await this.#readSecret(id, 'client-secret') : null
-      const config = oauthConfig(auth, clientSecret)
-      const current = repo.token(id)
-      let refreshFailure: AppError | null = null
-
-      const refreshToken = current?.hasRefreshToken ? await this.#deps.secrets.get(secretAccount(id, 'refresh-token')) : null
-      if (refreshToken) {
-        const refreshed = await requestRefreshedToken(config, refreshToken, options)
-        if (refreshed.ok) {
-          await this.#storeIssuedToken(id, refreshed.value, refreshToken)
-          this.#history(id, { kind: 'renewed', message: `Renewed with the refresh token (${reason}).`, grant: 'refresh_token' })
-          return { ok: true, token: repo.token(id) ?? refreshed.value.meta }
-        }
-        // A dead refresh token falls back to the password (refreshTokenIsDead says how servers say it).
-        if (!refreshTokenIsDead(refreshed.error)) return { ok: false, error: refreshed.error }
-        refreshFailure = refreshed.error
-        logger.info('refresh token rejected; falling back to the password grant', { datasourceId: id, code: refreshed.error.code })
-      }
-
-      if (!auth.hasPassword) {
-        return {
-          ok: false,
-          signInNeeded: true,
-          error: signInNeededError(refreshFailure),
-        }
-      }
-      const password = await this.#readSecret(id, 'password')
-      const issued = await requestPasswordToken(config, auth.username, password, options)
-      if (!issued.ok) return { ok: false, error: issued.error }
-      await this.#storeIssuedToken(id, issued.value, null)
-      this.#history(id, { kind: 'renewed', message: `Renewed with the password grant (${reason}).`, grant: 'password' })
-      return { ok: true, token: repo.token(id) ?? issued.value.meta }
-    } catch (error) {
-      if (error instanceof KeychainFailure) return { ok: false, error: error.appError }
-      if (error instanceof KeychainError) return { ok: false, error: { ...keychainAppError(error), transient: true } }
-      // Anything else came from SQLite (storing the token metadata); the keychain already has the new token.
-      logger.error('token metadata not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
-      return { ok: false, error: storageError('The new token could not be stored in the database; it will be retried.', true) }
-    }
-  }
-
-  /** Keychain first, then SQLite: a crash in between leaves a newer secret with older metadata. */
-  async #storeIssuedToken(id: string, issued: IssuedToken, previousRefreshToken: Secret | null): Promise<void> {
-    const { secrets, repo } = this.#deps
-    await secrets.set(secretAccount(id, 'access-token'), issued.accessToken)
-    // RFC 6749 6: a refresh response without a new refresh token means the old one stays valid.
-    const refreshToken = issued.refreshToken ?? previousRefreshToken
-    if (issued.refreshToken) await secrets.set(secretAccount(id, 'refresh-token'), issued.refreshToken)
-    else if (!previousRefreshToken) await secrets.delete(secretAccount(id, 'refresh-token'))
-    if (!repo.get(id)) return
-    repo.saveToken(id, { ...issued.meta, hasRefreshToken: refreshToken !== null })
-  }
-
   async #resolveSecrets(form: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<ResolvedSecrets> {
     const stored = existing?.auth.type === 'oauth2-password' ? existing.auth : null
     const resolve = async (input: SecretInput, kind: SecretKind, hasStored: boolean): Promise<Secret | null> => {
       if (input.action === 'set') return input.value ? new Secret(input.value) : null
-      return existing && hasStored ? this.#readSecret(existing.id, kind) : null
+      return existing && hasStored ? this.#renewer.readSecret(existing.id, kind) : null
     }
     return {
       clientSecret: form.clientAuth === 'none' ? null : await resolve(form.clientSecret, 'client-secret', stored?.hasClientSecret ?? false),
       password: await resolve(form.password, 'password', stored?.hasPassword ?? false),
-    }
-  }
-
-  async #readSecret(id: string, kind: SecretKind): Promise<Secret> {
-    let value: Secret | null
-    try {
-      value = await this.#deps.secrets.get(secretAccount(id, kind))
-    } catch (error) {
-      throw new KeychainFailure(keychainAppError(error))
-    }
-    if (!value) throw new KeychainFailure(missingSecretError(kind))
-    return value
-  }
-
-  async #applySecretWrites(id: string, writes: ReadonlyMap<SecretKind, Secret | null>): Promise<void> {
-    for (const [kind, value] of writes) {
-      const account = secretAccount(id, kind)
-      if (value && !value.isEmpty) await this.#deps.secrets.set(account, value)
-      else await this.#deps.secrets.delete(account)
     }
   }
 
@@ -566,7 +448,7 @@ export class DatasourceService {
   #onPermanentFailure(id: string, error: AppError, signInNeeded: boolean): void {
     const record = this.#deps.repo.get(id)
     if (!record) return
-    this.#history(id, {
+    this.#history.add(id, {
       kind: signInNeeded ? 'sign-in-needed' : 'action-needed',
       message: signInNeeded ? 'Sign-in needed: enter the password.' : `Renewal stopped: ${error.message}`,
       error,
@@ -577,15 +459,6 @@ export class DatasourceService {
       title: signInNeeded ? `${record.name}: sign-in needed` : `${record.name}: action needed`,
       body: error.hint ? `${error.message} ${error.hint}` : error.message,
     })
-  }
-
-  #history(id: string, event: Omit<NewHistoryEvent, 'at'>): void {
-    this.#deps.logger.info(event.message, { datasourceId: id, kind: event.kind, grant: event.grant, attempt: event.attempt, code: event.error?.code })
-    try {
-      if (this.#deps.repo.get(id)) this.#deps.repo.addHistory(id, { ...event, at: this.#deps.clock.now() })
-    } catch (error) {
-      this.#deps.logger.error('history event not stored', { datasourceId: id, error: String(error) })
-    }
   }
 
   #emit(event: CoreEvent): void {
@@ -604,54 +477,16 @@ export class DatasourceService {
   }
 }
 
-/**
- * True when the process that holds a lease no longer exists (killed or crashed while renewing),
- * whose lease would otherwise block renewal for up to LEASE_TTL_MS. A holder without a pid, this
- * process, and a process we may not signal (EPERM: it exists) all count as alive. A holder in
- * another PID namespace (a sandboxed CLI) looks gone; the cost is one extra renewal, not a loss.
- */
-function leaseHolderGone(holder: string): boolean {
-  const pid = Number(/^(\d+):/.exec(holder)?.[1])
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
-}
-
-/** Renewal needs the user: the GUI's words name its Sign in prompt, the CLI's name the command. */
-function signInNeededError(refreshFailure: AppError | null): AppError {
-  const message = refreshFailure
-    ? `The refresh token is no longer accepted (${refreshFailure.code}), and no password is stored.`
-    : 'No password is stored for automatic renewal.'
-  return appError('oauth', 'sign-in-needed', message, {
-    hint: 'Entering the password again fixes this: use Sign in to get a new token; nothing else needs to change.',
-    cliHint: 'Entering the password again fixes this: run "datasource-desk edit <name> --password-prompt" (or --password-stdin) to get a new token.',
+function changedMeanwhile(reason: WriteRefusal): AppError {
+  if (reason === 'deleted') return notFound()
+  return appError('conflict', 'changed-elsewhere', 'This datasource was changed elsewhere while you edited it; nothing was saved.', {
+    hint: 'Open it again to see the current settings, then make your change again.',
   })
 }
 
-function storageError(message: string, transient = false): AppError {
-  return appError('storage', 'write-failed', message, {
-    hint: 'Check that the disk is not full and the data folder is writable, then try again.',
-    ...(transient ? { transient } : {}),
-  })
-}
-
-function notFound(): AppError {
-  return appError('not-found', 'datasource-not-found', 'This datasource no longer exists.', { hint: 'Go back to the list; it may have been deleted.' })
-}
-
-function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecret: Secret | null): OAuthClientConfig {
-  return {
-    tokenUrl: auth.tokenUrl,
-    clientId: auth.clientId,
-    clientSecret,
-    clientAuth: auth.clientAuth,
-    scope: auth.scope,
-    extraParams: auth.extraParams,
-  }
+/** A secret read for a test or a save failed: the keychain refused, or the entry is missing. */
+function secretReadError(error: unknown): AppError {
+  return error instanceof MissingSecretError ? error.appError : keychainAppError(error)
 }
 
 function scopeDiffers(token: TokenMeta): boolean {

@@ -12,7 +12,12 @@ export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume'
 
 export type RenewalOutcome =
   | { readonly ok: true; readonly token: TokenMeta }
-  | { readonly ok: false; readonly error: AppError; readonly signInNeeded?: boolean }
+  | { readonly ok: false; readonly error: AppError; readonly signInNeeded?: boolean; readonly superseded?: false }
+  /**
+   * The token was discarded because the datasource changed (or went away) while it was requested;
+   * `token` is what is stored now. Not a failure of renewal: it starts a new episode.
+   */
+  | { readonly ok: false; readonly error: AppError; readonly superseded: true; readonly token: TokenMeta | null }
 
 export interface RenewalSchedulerOptions {
   readonly clock: Clock
@@ -290,6 +295,13 @@ export class RenewalScheduler {
     if (outcome.ok) {
       entry.notified = false
       const renewAt = this.#renewAtFor(outcome.token, now)
+      this.#setStatus(entry, { state: 'idle', token: outcome.token, renewAt, nextAttemptAt: null, attempt: 0, lastError: null }, now)
+      if (renewAt !== null) this.#push(entry, renewAt)
+      return
+    }
+    if (outcome.superseded) {
+      entry.notified = false
+      const renewAt = outcome.token ? this.#renewAtFor(outcome.token, now) : null
       this.#setStatus(entry, { state: 'idle', token: outcome.token, renewAt, nextAttemptAt: null, attempt: 0, lastError: null }, now)
       if (renewAt !== null) this.#push(entry, renewAt)
       return

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test'
-import { secretAccount } from '../../electron/core/secrets/secret-store'
+import { storedSecret } from '../support/stored-secrets'
 import { CONFIDENTIAL_CLIENT, TEST_USER } from '../support/oauth-server'
 import { expect, test } from './fixtures'
 import { createDatasource, fillOAuthForm, row, serverForm, testConnection } from './form'
@@ -41,7 +41,7 @@ test('restart: the datasource and its token come back; secrets only as "stored",
   await expect(page.getByTestId('field-client-secret')).toHaveAttribute('placeholder', /stored/i)
   await expect(page.getByTestId('field-password')).toHaveAttribute('placeholder', /stored/i)
 
-  const accessToken = (await app.secretStore.get(secretAccount(await datasourceId(app.page, 'CRM'), 'access-token')))?.reveal()
+  const accessToken = await storedSecret(app.dataDir, app.secretStore, await datasourceId(app.page, 'CRM'), 'access-token')
   expect(accessToken).toBeTruthy()
   const html = await page.content()
   for (const secret of [CONFIDENTIAL_CLIENT.secret, TEST_USER.password, accessToken as string]) expect(html).not.toContain(secret)
@@ -51,20 +51,20 @@ test('edit a secret: the stored token is dropped, and a new test works', async (
   const { page } = app
   await createDatasource(page, serverForm(oauthServer))
   const id = await datasourceId(page, 'CRM')
-  expect(await app.secretStore.get(secretAccount(id, 'access-token'))).not.toBeNull()
+  expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).not.toBeNull()
 
   await row(page, 'CRM').click()
   await page.getByTestId('field-client-secret').fill('a wrong secret')
   await page.getByTestId('save').click()
   await expect(row(page, 'CRM').getByTestId('datasource-status')).toContainText(/not connected/i)
-  expect(await app.secretStore.get(secretAccount(id, 'access-token'))).toBeNull()
+  expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).toBeNull()
 
   await row(page, 'CRM').click()
   await page.getByTestId('field-client-secret').fill(CONFIDENTIAL_CLIENT.secret)
   await testConnection(page, 'success')
   await page.getByTestId('save').click()
   await expect(row(page, 'CRM').getByTestId('datasource-status')).toContainText(/valid/i)
-  expect(await app.secretStore.get(secretAccount(id, 'access-token'))).not.toBeNull()
+  expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).not.toBeNull()
 })
 
 test('delete: asks first, then the datasource and its keychain entries are gone', async ({ app, oauthServer }) => {

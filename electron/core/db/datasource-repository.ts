@@ -2,6 +2,7 @@ import type { AuthView, ClientAuthMethod, ExtraParam } from '../../../shared/dat
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, HistoryKind } from '../../../shared/ipc'
 import type { ExpirySource, IdTokenCheck, RenewalState, TokenMeta } from '../../../shared/token'
+import type { SecretKind } from '../secrets/secret-store'
 import type { Db } from './connection'
 
 /** A datasource as stored: everything but secrets (those are in the keychain). */
@@ -10,8 +11,17 @@ export interface DatasourceRecord {
   readonly name: string
   readonly url: string
   readonly auth: AuthView
+  /** The configuration revision: bumped by every save that changes what the token depends on. */
+  readonly revision: number
   readonly createdAt: number
   readonly updatedAt: number
+}
+
+/** A keychain entry written but not yet pointed to by a committed row (see secret-vault.ts). */
+export interface SecretWriteRecord {
+  readonly account: string
+  readonly holder: string
+  readonly startedAt: number
 }
 
 export interface RenewalStateRecord {
@@ -41,6 +51,7 @@ interface DatasourceRow {
   extra_params: string
   has_client_secret: number
   has_password: number
+  config_revision: number
   created_at: number
   updated_at: number
 }
@@ -93,7 +104,7 @@ function toRecord(row: DatasourceRow): DatasourceRecord {
           hasClientSecret: row.has_client_secret === 1,
           hasPassword: row.has_password === 1,
         }
-  return { id: row.id, name: row.name, url: row.url, auth, createdAt: row.created_at, updatedAt: row.updated_at }
+  return { id: row.id, name: row.name, url: row.url, auth, revision: row.config_revision, createdAt: row.created_at, updatedAt: row.updated_at }
 }
 
 function toTokenMeta(row: TokenRow): TokenMeta {
@@ -139,14 +150,24 @@ export class DatasourceRepository {
       ids: db.prepare<[], { id: string }>('SELECT id FROM datasources'),
       upsert: db.prepare(`
         INSERT INTO datasources (id, name, url, auth_type, token_url, client_id, client_auth, username,
-          remember_password, scope, extra_params, has_client_secret, has_password, created_at, updated_at)
+          remember_password, scope, extra_params, has_client_secret, has_password, config_revision, created_at, updated_at)
         VALUES (@id, @name, @url, @auth_type, @token_url, @client_id, @client_auth, @username,
-          @remember_password, @scope, @extra_params, @has_client_secret, @has_password, @created_at, @updated_at)
+          @remember_password, @scope, @extra_params, @has_client_secret, @has_password, @config_revision, @created_at, @updated_at)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, auth_type = excluded.auth_type,
           token_url = excluded.token_url, client_id = excluded.client_id, client_auth = excluded.client_auth,
           username = excluded.username, remember_password = excluded.remember_password, scope = excluded.scope,
           extra_params = excluded.extra_params, has_client_secret = excluded.has_client_secret,
-          has_password = excluded.has_password, updated_at = excluded.updated_at`),
+          has_password = excluded.has_password, config_revision = excluded.config_revision, updated_at = excluded.updated_at`),
+      revision: db.prepare<[string], { config_revision: number }>('SELECT config_revision FROM datasources WHERE id = ?'),
+      databaseId: db.prepare<[], { id: string }>('SELECT id FROM database_identity'),
+      secretAccount: db.prepare<[string, string], { account: string }>('SELECT account FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
+      secretAccounts: db.prepare<[string], { kind: SecretKind; account: string }>('SELECT kind, account FROM secret_accounts WHERE datasource_id = ?'),
+      allSecretAccounts: db.prepare<[], { account: string }>('SELECT account FROM secret_accounts'),
+      putSecretAccount: db.prepare('INSERT OR REPLACE INTO secret_accounts (datasource_id, kind, account) VALUES (?, ?, ?)'),
+      removeSecretAccount: db.prepare('DELETE FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
+      addSecretWrite: db.prepare('INSERT INTO secret_writes (account, holder, started_at) VALUES (?, ?, ?)'),
+      clearSecretWrite: db.prepare('DELETE FROM secret_writes WHERE account = ?'),
+      secretWrites: db.prepare<[], { account: string; holder: string; started_at: number }>('SELECT account, holder, started_at FROM secret_writes'),
       setHasPassword: db.prepare('UPDATE datasources SET has_password = ?, remember_password = ?, updated_at = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM datasources WHERE id = ?'),
       token: db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE datasource_id = ?'),
@@ -218,9 +239,56 @@ export class DatasourceRepository {
       extra_params: JSON.stringify(oauth?.extraParams ?? []),
       has_client_secret: oauth?.hasClientSecret ? 1 : 0,
       has_password: oauth?.hasPassword ? 1 : 0,
+      config_revision: record.revision,
       created_at: record.createdAt,
       updated_at: record.updatedAt,
     })
+  }
+
+  /** The datasource's configuration revision, or undefined when it no longer exists. */
+  revision(id: string): number | undefined {
+    return this.#statements.revision.get(id)?.config_revision
+  }
+
+  /** The random id of this database, carried by its keychain account names. */
+  databaseId(): string {
+    const row = this.#statements.databaseId.get()
+    if (!row) throw new Error('database identity missing')
+    return row.id
+  }
+
+  /** The keychain account that holds this secret now, or null when none is stored. */
+  secretAccount(id: string, kind: SecretKind): string | null {
+    return this.#statements.secretAccount.get(id, kind)?.account ?? null
+  }
+
+  secretAccounts(id: string): Map<SecretKind, string> {
+    return new Map(this.#statements.secretAccounts.all(id).map((row) => [row.kind, row.account]))
+  }
+
+  /** Every keychain account some datasource of this database points to. */
+  allSecretAccounts(): Set<string> {
+    return new Set(this.#statements.allSecretAccounts.all().map((row) => row.account))
+  }
+
+  setSecretAccount(id: string, kind: SecretKind, account: string): void {
+    this.#statements.putSecretAccount.run(id, kind, account)
+  }
+
+  removeSecretAccount(id: string, kind: SecretKind): void {
+    this.#statements.removeSecretAccount.run(id, kind)
+  }
+
+  addSecretWrite(account: string, holder: string, now: number): void {
+    this.#statements.addSecretWrite.run(account, holder, now)
+  }
+
+  clearSecretWrite(account: string): void {
+    this.#statements.clearSecretWrite.run(account)
+  }
+
+  secretWrites(): SecretWriteRecord[] {
+    return this.#statements.secretWrites.all().map((row) => ({ account: row.account, holder: row.holder, startedAt: row.started_at }))
   }
 
   setHasPassword(id: string, hasPassword: boolean, remember: boolean, now: number): void {

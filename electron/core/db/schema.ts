@@ -77,4 +77,43 @@ export const schemaMigrations: ReadonlyArray<Migration> = [
       ALTER TABLE datasources ADD COLUMN preset TEXT NOT NULL DEFAULT 'other';
     `,
   },
+  {
+    version: 3,
+    name: 'configuration revision, database id, versioned keychain accounts',
+    sql: `
+      -- Bumped by every save that changes what a token depends on; a token is stored only under the
+      -- revision its request was made for (a token for old settings is never kept under new ones).
+      ALTER TABLE datasources ADD COLUMN config_revision INTEGER NOT NULL DEFAULT 1;
+      -- Names this database in its keychain account names, so that two data folders sharing the
+      -- keychain service never sweep each other's entries.
+      CREATE TABLE database_identity (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        id TEXT NOT NULL
+      );
+      INSERT INTO database_identity (singleton, id) VALUES (1, lower(hex(randomblob(16))));
+      -- Which keychain account holds each secret. A changed secret goes to a new account first and
+      -- this row is switched after, so a crash in between leaves the old, consistent pair.
+      CREATE TABLE secret_accounts (
+        datasource_id TEXT NOT NULL REFERENCES datasources (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('client-secret', 'password', 'access-token', 'refresh-token')),
+        account TEXT NOT NULL UNIQUE,
+        PRIMARY KEY (datasource_id, kind)
+      );
+      -- Entries written to the keychain whose row is not committed yet: the sweep leaves them alone.
+      CREATE TABLE secret_writes (
+        account TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        started_at INTEGER NOT NULL
+      );
+      -- Entries written before this migration keep their old names ("<datasource id>/<kind>").
+      INSERT INTO secret_accounts (datasource_id, kind, account)
+        SELECT id, 'client-secret', id || '/client-secret' FROM datasources WHERE has_client_secret = 1;
+      INSERT INTO secret_accounts (datasource_id, kind, account)
+        SELECT id, 'password', id || '/password' FROM datasources WHERE has_password = 1;
+      INSERT INTO secret_accounts (datasource_id, kind, account)
+        SELECT datasource_id, 'access-token', datasource_id || '/access-token' FROM tokens;
+      INSERT INTO secret_accounts (datasource_id, kind, account)
+        SELECT datasource_id, 'refresh-token', datasource_id || '/refresh-token' FROM tokens WHERE has_refresh_token = 1;
+    `,
+  },
 ]

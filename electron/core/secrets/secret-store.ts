@@ -4,14 +4,34 @@ import type { Secret } from './secret'
 export const SECRET_KINDS = ['client-secret', 'password', 'access-token', 'refresh-token'] as const
 export type SecretKind = (typeof SECRET_KINDS)[number]
 
-/** The keychain account name for one secret of one datasource. */
-export const secretAccount = (datasourceId: string, kind: SecretKind): string => `${datasourceId}/${kind}`
+/**
+ * The keychain account name for one version of one secret: "<database id>/<datasource id>/<kind>/<version>".
+ * The database id keeps data folders that share the keychain service apart; the version makes every
+ * write go to a new account, which SQLite points to only once the write is complete.
+ */
+export const versionedSecretAccount = (databaseId: string, datasourceId: string, kind: SecretKind, version: string): string =>
+  `${databaseId}/${datasourceId}/${kind}/${version}`
 
-export function parseSecretAccount(account: string): { datasourceId: string; kind: SecretKind } | null {
+/** The name entries had before accounts were versioned ("<datasource id>/<kind>"), still pointed to by old rows. */
+export const legacySecretAccount = (datasourceId: string, kind: SecretKind): string => `${datasourceId}/${kind}`
+
+export interface ParsedSecretAccount {
+  /** null for a legacy account, which names no database and so is never swept. */
+  readonly databaseId: string | null
+  readonly datasourceId: string
+  readonly kind: SecretKind
+}
+
+export function parseSecretAccount(account: string): ParsedSecretAccount | null {
+  const parts = account.split('/')
+  const isKind = (value: string | undefined): value is SecretKind => SECRET_KINDS.includes(value as SecretKind)
+  if (parts.length === 4 && parts.every(Boolean) && isKind(parts[2])) {
+    return { databaseId: parts[0]!, datasourceId: parts[1]!, kind: parts[2] }
+  }
   const slash = account.lastIndexOf('/')
-  const kind = account.slice(slash + 1) as SecretKind
-  if (slash <= 0 || !SECRET_KINDS.includes(kind)) return null
-  return { datasourceId: account.slice(0, slash), kind }
+  const kind = account.slice(slash + 1)
+  if (slash <= 0 || !isKind(kind)) return null
+  return { databaseId: null, datasourceId: account.slice(0, slash), kind }
 }
 
 /**

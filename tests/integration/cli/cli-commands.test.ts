@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { parseSecretAccount, secretAccount } from '../../../electron/core/secrets/secret-store'
+import { parseSecretAccount } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
@@ -60,7 +61,7 @@ async function cli(args: ReadonlyArray<string>, options: { input?: string; dir?:
 async function storedAccessToken(name: string): Promise<string | undefined> {
   const list = JSON.parse((await cli(['list', '--json'])).stdout) as Array<{ id: string; name: string }>
   const id = list.find((entry) => entry.name === name)?.id
-  return id ? (await secrets.get(secretAccount(id, 'access-token')))?.reveal() : undefined
+  return id ? ((await storedSecret(dataDir.dir, secrets, id, 'access-token')) ?? undefined) : undefined
 }
 
 async function apiStatus(token: string): Promise<number> {

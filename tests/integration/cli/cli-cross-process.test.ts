@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeAll, beforeEach, afterAll, describe, expect, it } from 'vitest'
 import type { Clock } from '../../../electron/core/deps'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
 import { ensureCliBuilt, runCli } from '../../support/cli-runner'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { startHoldingProxy, type HoldingProxy } from '../../support/holding-proxy'
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
+import { storedSecret } from '../../support/stored-secrets'
 import { requireKeyringSession } from '../../support/keyring-session'
 
 /** Real time, but timers that never fire: the core in this process renews only when told to. */
@@ -61,7 +61,7 @@ function command(args: ReadonlyArray<string>) {
 }
 
 async function storedAccessToken(): Promise<string | undefined> {
-  return (await app.secretStore.get(secretAccount(id, 'access-token')))?.reveal()
+  return (await storedSecret(app.dataDir, app.secretStore, id, 'access-token')) ?? undefined
 }
 
 async function expectOneRefreshAndTheSameValidToken(cliToken: string | null): Promise<void> {

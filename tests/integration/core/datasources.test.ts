@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { parseSecretAccount, versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
+import { databaseIdOf, storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput } from '../../../shared/datasource'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { BODY_ONLY_CLIENT, CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -32,7 +33,7 @@ async function testAndSave(input: DatasourceInput) {
 
 /** The stored access token, read from the real keychain. */
 async function storedAccessToken(id: string): Promise<string | null> {
-  return (await app.secretStore.get(secretAccount(id, 'access-token')))?.reveal() ?? null
+  return storedSecret(app.dataDir, app.secretStore, id, 'access-token')
 }
 
 describe('test connection and save against a real OAuth server', () => {
@@ -56,7 +57,7 @@ describe('test connection and save against a real OAuth server', () => {
   it('keeps no secret in the SQLite file or its WAL after a full save', async () => {
     const { view } = await testAndSave(passwordForm(server))
     const accessToken = await storedAccessToken(view.id)
-    const refreshToken = (await app.secretStore.get(secretAccount(view.id, 'refresh-token')))?.reveal()
+    const refreshToken = await storedSecret(app.dataDir, app.secretStore, view.id, 'refresh-token')
     const bytes = app.databaseBytes()
     expect(bytes.length).toBeGreaterThan(0)
     for (const secret of [CONFIDENTIAL_CLIENT.secret, TEST_USER.password, accessToken, refreshToken]) {
@@ -161,18 +162,18 @@ describe('editing and deleting', () => {
   it('does not keep the password when "Remember password" is off', async () => {
     const { view } = await testAndSave(passwordForm(server, { rememberPassword: false }))
     expect(view.auth).toMatchObject({ rememberPassword: false, hasPassword: false })
-    expect(await app.secretStore.get(secretAccount(view.id, 'password'))).toBeNull()
+    expect(await storedSecret(app.dataDir, app.secretStore, view.id, 'password')).toBeNull()
     expect(await storedAccessToken(view.id)).not.toBeNull()
   })
 
   it('deletes the row and every keychain entry of the datasource', async () => {
     const { view } = await testAndSave(passwordForm(server))
     const other = await testAndSave(passwordForm(server, {}, 'Other'))
-    expect((await app.secretStore.accounts()).filter((account) => account.startsWith(view.id))).toHaveLength(4)
+    expect((await app.secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === view.id)).toHaveLength(4)
     unwrap(await app.core.handlers.deleteDatasource({ id: view.id }))
     expect(unwrap(await app.core.handlers.listDatasources({})).map((d) => d.name)).toEqual(['Other'])
-    expect((await app.secretStore.accounts()).filter((account) => account.startsWith(view.id))).toEqual([])
-    expect((await app.secretStore.accounts()).filter((account) => account.startsWith(other.view.id))).toHaveLength(4)
+    expect((await app.secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === view.id)).toEqual([])
+    expect((await app.secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === other.view.id)).toHaveLength(4)
     const again = await app.core.handlers.deleteDatasource({ id: view.id })
     expect(again.ok).toBe(false)
   })
@@ -180,8 +181,8 @@ describe('editing and deleting', () => {
   it('sweeps keychain entries that no datasource owns at start', async () => {
     const orphan = randomUUID()
     const { Secret } = await import('../../../electron/core/secrets/secret')
-    await app.secretStore.set(secretAccount(orphan, 'access-token'), new Secret('left over by a crash'))
+    await app.secretStore.set(versionedSecretAccount(databaseIdOf(app.dataDir), orphan, 'access-token', 'v1'), new Secret('left over by a crash'))
     await app.restart()
-    await expect.poll(async () => (await app.secretStore.accounts()).some((account) => account.startsWith(orphan))).toBe(false)
+    await expect.poll(async () => (await app.secretStore.accounts()).some((account) => parseSecretAccount(account)?.datasourceId === orphan)).toBe(false)
   })
 })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput, DatasourceView } from '../../../shared/datasource'
 import { statusKind } from '../../../shared/token'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
@@ -39,7 +39,7 @@ async function saveTested(input: DatasourceInput = passwordForm(server)): Promis
 }
 
 const statusOf = async (id: string) => unwrap(await app.core.handlers.getDatasource({ id })).status
-const accessToken = async (id: string) => (await app.secretStore.get(secretAccount(id, 'access-token')))?.reveal() ?? null
+const accessToken = (id: string) => storedSecret(app.dataDir, app.secretStore, id, 'access-token')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const notifications = () => app.events.filter((event) => event.type === 'notification')
 
@@ -125,7 +125,7 @@ describe('automatic renewal', () => {
     expect(notifications()).toHaveLength(1)
     const signedIn = unwrap(await app.core.handlers.signIn({ id: view.id, password: TEST_USER.password, remember: false }))
     expect(statusKind(signedIn, Date.now())).toBe('valid')
-    expect(await app.secretStore.get(secretAccount(view.id, 'password'))).toBeNull()
+    expect(await storedSecret(app.dataDir, app.secretStore, view.id, 'password')).toBeNull()
   })
 
   it('sends one token request for 20 concurrent renew requests, and all get its result', async () => {

@@ -13,7 +13,8 @@ import { createCore, DATABASE_FILE, type Core } from '../../../electron/core/cor
 import { systemClock } from '../../../electron/core/deps'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { parseSecretAccount, secretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { parseSecretAccount, versionedSecretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { databaseIdOf, storedSecret } from '../../support/stored-secrets'
 import { statusKind } from '../../../shared/token'
 import { buildChildScript, type BuiltChild } from '../../support/child-build'
 import { runChild } from '../../support/child-process'
@@ -93,7 +94,7 @@ describe('SIGKILL at random moments while tokens renew', () => {
       raw.close()
 
       // 2. A deterministic orphan besides whatever the kill left: the start-up sweep removes both.
-      const orphan = secretAccount(randomUUID(), 'refresh-token')
+      const orphan = versionedSecretAccount(databaseIdOf(temp.dir), randomUUID(), 'refresh-token', 'v1')
       await store.set(orphan, new Secret(`orphan-${kill}`))
       const before = await store.accounts()
       const core = await openCore()
@@ -104,7 +105,7 @@ describe('SIGKILL at random moments while tokens renew', () => {
 
       // 3. Every datasource is valid, or one renewal brings it back; either way one renewal works.
       for (const view of core.service.list()) {
-        const access = await store.get(secretAccount(view.id, 'access-token'))
+        const access = await storedSecret(temp.dir, store, view.id, 'access-token')
         const kind = statusKind(view.status, Date.now())
         if (access && (kind === 'valid' || kind === 'expiring-soon')) totals.alreadyValid++
         else totals.recovered++
@@ -112,7 +113,7 @@ describe('SIGKILL at random moments while tokens renew', () => {
         const renewed = await core.renewNow(view.id)
         totals.slowestRecoveryMs = Math.max(totals.slowestRecoveryMs, Date.now() - started)
         expect(renewed, `${view.name} after kill ${kill}`).toMatchObject({ ok: true, value: { state: 'idle', lastError: null } })
-        expect(await store.get(secretAccount(view.id, 'access-token'))).not.toBeNull()
+        expect(await storedSecret(temp.dir, store, view.id, 'access-token')).not.toBeNull()
       }
       expect(core.service.list().map((view) => view.name)).toEqual(expect.arrayContaining(['Alpha', 'Beta', 'Gamma']))
       await closeWhenQuiet(core)

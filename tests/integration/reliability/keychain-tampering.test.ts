@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { secretAccount, type SecretKind } from '../../../electron/core/secrets/secret-store'
+import type { SecretKind } from '../../../electron/core/secrets/secret-store'
+import { storedAccount } from '../../support/stored-secrets'
 import type { DatasourceInput, DatasourceView } from '../../../shared/datasource'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -33,7 +34,7 @@ afterEach(async () => {
   await app.dispose()
 })
 
-const account = (kind: SecretKind) => secretAccount(saved.id, kind)
+const account = (kind: SecretKind) => storedAccount(app.dataDir, saved.id, kind) ?? `${saved.id}/${kind}/none`
 const view = async () => unwrap(await app.core.handlers.getDatasource({ id: saved.id }))
 
 describe('a secret deleted behind the app', () => {
@@ -83,7 +84,7 @@ describe('a secret deleted behind the app', () => {
     const input = passwordForm(server, {}, 'Short')
     unwrap(await app.core.handlers.testConnection({ testId, input }))
     const short = unwrap(await app.core.handlers.saveDatasource({ input, testId }))
-    await app.secretStore.delete(secretAccount(short.id, 'client-secret'))
+    await app.secretStore.delete(storedAccount(app.dataDir, short.id, 'client-secret')!)
     server.revokeRefreshTokens()
     server.resetCounts()
     await expect

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceView } from '../../../shared/datasource'
 import type { InjectedFailure } from '../../support/oauth-server'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
@@ -19,7 +19,7 @@ let saved: DatasourceView
 let accessToken: string | null
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const storedAccessToken = async () => (await app.secretStore.get(secretAccount(saved.id, 'access-token')))?.reveal() ?? null
+const storedAccessToken = () => storedSecret(app.dataDir, app.secretStore, saved.id, 'access-token')
 const status = async () => unwrap(await app.core.handlers.getDatasource({ id: saved.id })).status
 
 beforeEach(async () => {

@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createCore, DATABASE_FILE, type Core } from '../../../electron/core/core'
 import { systemClock } from '../../../electron/core/deps'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { parseSecretAccount, secretAccount, SECRET_KINDS, type SecretKind, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { parseSecretAccount, SECRET_KINDS, type SecretKind, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput } from '../../../shared/datasource'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { FaultySecretStore } from '../../support/faulty-secret-store'
@@ -66,11 +67,12 @@ function breakWrites(table: 'datasources' | 'tokens', on: 'INSERT' | 'UPDATE'): 
 /**
  * Opens a new core over the same files, as after a crash. The abandoned core still lives in this
  * process, so a renewal lease it held is released here the way leaseHolderGone releases a killed
- * process's lease (the crash-consistency test covers that part with real kills).
+ * process's lease, and its keychain writes in progress are handed to a pid that cannot exist, as
+ * holderGone sees a killed process's (the crash-consistency test covers both with real kills).
  */
 async function restartAfterCrash(): Promise<void> {
   await core.close()
-  sql((db) => db.exec('DELETE FROM renewal_leases'))
+  sql((db) => db.exec("DELETE FROM renewal_leases; UPDATE secret_writes SET holder = '2147483646:crashed'"))
   core = await open(keyring)
 }
 
@@ -86,13 +88,16 @@ async function keychainOwners(): Promise<Set<string>> {
 }
 
 async function secretValue(id: string, kind: SecretKind): Promise<string | null> {
-  return (await keyring.get(secretAccount(id, kind)))?.reveal() ?? null
+  return storedSecret(temp.dir, keyring, id, kind)
 }
 
-/** Every keychain entry belongs to a datasource in SQLite (once the start-up sweep has run). */
+/** Every keychain entry is one SQLite points to (once the start-up sweep has run): no orphan, no old version. */
 async function expectNoOrphans(): Promise<void> {
-  const owned = new Set(core.service.list().map((view) => view.id))
-  await expect.poll(async () => [...(await keychainOwners())].filter((id) => !owned.has(id)), { timeout: 10_000 }).toEqual([])
+  const unpointed = async () => {
+    const pointed = new Set(sql((db) => db.prepare('SELECT account FROM secret_accounts').pluck().all() as string[]))
+    return (await keyring.accounts()).filter((account) => !pointed.has(account))
+  }
+  await expect.poll(unpointed, { timeout: 10_000 }).toEqual([])
 }
 
 /** The datasource works again after at most one renewal. */
@@ -153,24 +158,37 @@ describe('save of an edited datasource', () => {
     id,
   })
 
-  it.each([
-    ['password', 'set'],
-    ['access-token', 'delete'],
-    ['refresh-token', 'delete'],
-  ] as const)('a crash right after the %s %s keeps the saved settings, and one renewal brings the token back', async (kind, operation) => {
+  it('a crash right after the new password reaches the keychain keeps the saved settings, and one renewal brings the token back', async () => {
     const saved = await saveWithToken(passwordForm(server))
-    const crashed = faulty.inject({ operation, kind, action: 'crash-after' })
+    const crashed = faulty.inject({ operation: 'set', kind: 'password', action: 'crash-after' })
     void core.handlers.saveDatasource({ input: edit(saved.id) })
     await crashed
 
     await restartAfterCrash()
     const [view] = core.service.list()
-    // The old settings: the edit never reached SQLite.
+    // The old settings: the edit never reached SQLite, and SQLite still points at the old secrets.
     expect(view).toMatchObject({ id: saved.id, auth: { scope: 'read', hasClientSecret: true, hasPassword: true } })
     expect(await secretValue(saved.id, 'client-secret')).not.toBeNull()
     await expectRecoversWithOneRenewal(saved.id)
     await expectNoOrphans()
   })
+
+  it.each(['access-token', 'refresh-token'] as const)(
+    'a crash while the old %s is deleted (after the edit committed) keeps the new settings; the sweep takes the leftovers',
+    async (kind) => {
+      const saved = await saveWithToken(passwordForm(server))
+      const crashed = faulty.inject({ operation: 'delete', kind, action: 'crash-after' })
+      void core.handlers.saveDatasource({ input: edit(saved.id) })
+      await crashed
+
+      await restartAfterCrash()
+      const [view] = core.service.list()
+      expect(view).toMatchObject({ id: saved.id, auth: { scope: 'read write', hasClientSecret: true, hasPassword: true }, status: { token: null } })
+      expect(await secretValue(saved.id, 'access-token')).toBeNull()
+      await expectRecoversWithOneRenewal(saved.id)
+      await expectNoOrphans()
+    },
+  )
 
   it('a keychain write that fails refuses the edit and leaves the saved datasource and its token as they were', async () => {
     const saved = await saveWithToken(passwordForm(server))

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { KeychainError, secretAccount } from '../../../electron/core/secrets/secret-store'
+import { KeychainError, legacySecretAccount as secretAccount } from '../../../electron/core/secrets/secret-store'
 import { requireKeyringSession } from '../../support/keyring-session'
 
 // One service name per run, so parallel runs and the user's real entries are never touched.

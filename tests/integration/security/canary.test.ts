@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createCore, DATABASE_FILE, type Core } from '../../../electron/core/core'
 import { systemClock, type CoreEvent, type Logger } from '../../../electron/core/deps'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { SECRET_KINDS, secretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { parseSecretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput } from '../../../shared/datasource'
 import type { AppError, Result } from '../../../shared/errors'
 import { ipcMethods, type HandlerTable, type HistoryEvent, type IpcMethod } from '../../../shared/ipc'
@@ -107,9 +108,11 @@ function snapshotDatabase(): void {
 
 /** Reads every secret the keychain holds for the datasource, and remembers the tokens issued. */
 async function readKeychain(): Promise<void> {
-  for (const kind of SECRET_KINDS) {
-    const value = (await secretStore.get(secretAccount(datasourceId, kind)))?.reveal()
-    if (value === undefined) continue
+  // Every entry of the datasource, not only the current ones: an old version left behind counts too.
+  for (const account of await secretStore.accounts()) {
+    const kind = parseSecretAccount(account)?.datasourceId === datasourceId ? parseSecretAccount(account)?.kind : undefined
+    const value = kind ? (await secretStore.get(account))?.reveal() : undefined
+    if (!kind || value === undefined) continue
     keychainSeen.set(`${kind}:${value}`, value)
     if (kind === 'access-token' || kind === 'refresh-token') issuedTokens.add(value)
   }
@@ -253,7 +256,7 @@ describe('secret canaries', () => {
     expect(stored).toEqual(expect.arrayContaining([CANARY.clientSecret, CANARY.password]))
     expect(stored.some((value) => value.startsWith(`${TOKEN_PREFIX}access-`))).toBe(true)
     expect(stored.some((value) => value.startsWith(`${TOKEN_PREFIX}refresh-`))).toBe(true)
-    expect((await secretStore.get(secretAccount(datasourceId, 'password')))?.reveal()).toBe(CANARY.password)
+    expect(await storedSecret(temp.dir, secretStore, datasourceId, 'password')).toBe(CANARY.password)
     // The same search does find a canary where one is: the test server's own request log.
     expect(leaksIn(asBytes(server.tokenRequestLog))).toEqual(expect.arrayContaining([CANARY.password, CANARY.wrongPassword]))
   })
@@ -291,7 +294,7 @@ describe('secret canaries', () => {
 
   it('removes every keychain entry when the datasource is deleted, and still leaks nothing', async () => {
     await expectOk('deleteDatasource', { id: datasourceId })
-    for (const kind of SECRET_KINDS) expect(await secretStore.get(secretAccount(datasourceId, kind)), kind).toBeNull()
+    expect((await secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === datasourceId)).toEqual([])
     snapshotDatabase()
     expect(leaksIn(Buffer.concat(databaseSnapshots))).toEqual([])
     expect(leaksIn(asBytes(sentToRenderer))).toEqual([])

@@ -47,7 +47,7 @@ const logger: Logger = {
 /** Rows in every table of ours (the migration bookkeeping excepted). */
 function storedRows(): Record<string, number> {
   const tables = reader
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('schema_migrations', 'database_identity')")
     .all() as Array<{ name: string }>
   return Object.fromEntries(tables.map(({ name }) => [name, (reader.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]))
 }

@@ -1,0 +1,161 @@
+/**
+ * The secrets of datasources in the keychain, kept consistent with SQLite without a transaction
+ * that spans both. Every write goes to a new, versioned account (never over the current one), and
+ * SQLite switches its pointer (table secret_accounts) only in the caller's transaction, together
+ * with the metadata that belongs to it. So a crash, a refused revision check or a failed commit
+ * leaves the old, consistent pair; what was staged is deleted, or swept later.
+ *
+ * Accounts carry the database's id: the sweep touches only this database's own entries, never
+ * those of another data folder that shares the keychain service. A write in progress is recorded
+ * in SQLite (secret_writes) before it reaches the keychain, so a sweep in another process never
+ * deletes an entry whose pointer is about to be committed.
+ */
+import { randomBytes } from 'node:crypto'
+import type { DatasourceRepository } from './db/datasource-repository'
+import type { Clock, Logger } from './deps'
+import { holderGone } from './process-holder'
+import type { Secret } from './secrets/secret'
+import { parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+
+/** A secret written to its new account, not yet pointed to by SQLite. */
+export interface StagedSecret {
+  readonly datasourceId: string
+  readonly kind: SecretKind
+  readonly account: string
+}
+
+/** A write in progress older than this is abandoned even if its holder still runs. */
+const ABANDONED_WRITE_MS = 60 * 60_000
+
+export interface SecretVaultDeps {
+  readonly repo: DatasourceRepository
+  readonly secrets: SecretStore
+  readonly clock: Clock
+  readonly logger: Logger
+  /** This process's name in secret_writes (see process-holder.ts). */
+  readonly holder: string
+}
+
+export class SecretVault {
+  readonly #deps: SecretVaultDeps
+  #databaseId: string | null = null
+
+  constructor(deps: SecretVaultDeps) {
+    this.#deps = deps
+  }
+
+  /** The current value of a secret; null when none is stored. Rejects with KeychainError. */
+  async read(datasourceId: string, kind: SecretKind): Promise<Secret | null> {
+    const account = this.#deps.repo.secretAccount(datasourceId, kind)
+    return account === null ? null : this.#deps.secrets.get(account)
+  }
+
+  /** The current account of a secret (for tests and diagnostics); null when none is stored. */
+  account(datasourceId: string, kind: SecretKind): string | null {
+    return this.#deps.repo.secretAccount(datasourceId, kind)
+  }
+
+  /**
+   * Writes a value to a new account. Nothing points to it until `point` runs in a committed
+   * transaction; until then `discard` takes it back. Rejects with KeychainError.
+   */
+  async stage(datasourceId: string, kind: SecretKind, value: Secret): Promise<StagedSecret> {
+    const { repo, secrets, clock, holder } = this.#deps
+    const account = versionedSecretAccount(this.databaseId(), datasourceId, kind, randomBytes(6).toString('hex'))
+    repo.addSecretWrite(account, holder, clock.now())
+    try {
+      await secrets.set(account, value)
+    } catch (error) {
+      await this.discard([{ datasourceId, kind, account }])
+      throw error
+    }
+    return { datasourceId, kind, account }
+  }
+
+  /**
+   * Inside the caller's transaction: points the datasource at the staged accounts and forgets the
+   * removed kinds. Returns the accounts nothing points to any more; pass them to `release` once
+   * the transaction has committed.
+   */
+  point(datasourceId: string, staged: ReadonlyArray<StagedSecret>, removed: Iterable<SecretKind> = []): string[] {
+    const { repo } = this.#deps
+    const released: string[] = []
+    for (const entry of staged) {
+      const previous = repo.secretAccount(datasourceId, entry.kind)
+      repo.setSecretAccount(datasourceId, entry.kind, entry.account)
+      repo.clearSecretWrite(entry.account)
+      if (previous !== null && previous !== entry.account) released.push(previous)
+    }
+    for (const kind of removed) {
+      const previous = repo.secretAccount(datasourceId, kind)
+      if (previous === null) continue
+      repo.removeSecretAccount(datasourceId, kind)
+      released.push(previous)
+    }
+    return released
+  }
+
+  /** Takes back staged secrets that will never be pointed to (a refused or failed commit). */
+  async discard(staged: ReadonlyArray<StagedSecret>): Promise<void> {
+    for (const entry of staged) {
+      const deleted = await this.#deps.secrets.delete(entry.account).then(
+        () => true,
+        () => false,
+      )
+      // If the keychain refused, the record stays and the sweep retries once this process is gone.
+      if (deleted) this.#forgetWrite(entry.account)
+    }
+  }
+
+  /** Deletes accounts that nothing points to any more; what fails now is left to the sweep. */
+  async release(accounts: Iterable<string>): Promise<void> {
+    for (const account of accounts) {
+      try {
+        await this.#deps.secrets.delete(account)
+      } catch {
+        this.#deps.logger.warn('old keychain entry not deleted; the sweep will retry', { kind: parseSecretAccount(account)?.kind })
+      }
+    }
+  }
+
+  /**
+   * Removes this database's keychain entries that no datasource points to and no live write is
+   * about to: left by a crash, a killed command, or a keychain that refused a delete. Entries of
+   * other databases and entries named before accounts were versioned are never touched.
+   */
+  async sweep(): Promise<number> {
+    const { repo, secrets, clock } = this.#deps
+    const databaseId = this.databaseId()
+    // Listed first, SQLite read after: a write that commits in between is in one of the two sets.
+    const listed = await secrets.accounts()
+    const pointed = repo.allSecretAccounts()
+    const now = clock.now()
+    const inProgress = new Set(
+      repo
+        .secretWrites()
+        .filter((write) => !holderGone(write.holder) && now - write.startedAt < ABANDONED_WRITE_MS)
+        .map((write) => write.account),
+    )
+    let removed = 0
+    for (const account of listed) {
+      if (parseSecretAccount(account)?.databaseId !== databaseId) continue
+      if (pointed.has(account) || inProgress.has(account)) continue
+      if (await secrets.delete(account)) removed++
+      this.#forgetWrite(account)
+    }
+    return removed
+  }
+
+  databaseId(): string {
+    this.#databaseId ??= this.#deps.repo.databaseId()
+    return this.#databaseId
+  }
+
+  #forgetWrite(account: string): void {
+    try {
+      this.#deps.repo.clearSecretWrite(account)
+    } catch (error) {
+      this.#deps.logger.warn('pending keychain write not cleared', { error: error instanceof Error ? error.name : typeof error })
+    }
+  }
+}

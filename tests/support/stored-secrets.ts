@@ -1,0 +1,37 @@
+/**
+ * Where the core keeps a datasource's secrets, read the way the core reads them: SQLite names the
+ * current keychain account (accounts are versioned, see electron/core/secret-vault.ts), the
+ * keychain holds the value. Opens its own short-lived read-only connection to the data folder.
+ */
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { DATABASE_FILE } from '../../electron/core/core'
+import type { SecretKind, SecretStore } from '../../electron/core/secrets/secret-store'
+
+function withDatabase<T>(dataDir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true })
+  try {
+    return read(db)
+  } finally {
+    db.close()
+  }
+}
+
+/** The keychain account that holds this secret now; null when none is stored. */
+export function storedAccount(dataDir: string, datasourceId: string, kind: SecretKind): string | null {
+  return withDatabase(dataDir, (db) => {
+    const row = db.prepare('SELECT account FROM secret_accounts WHERE datasource_id = ? AND kind = ?').get(datasourceId, kind) as { account: string } | undefined
+    return row?.account ?? null
+  })
+}
+
+/** The secret's current value as text; null when none is stored (or its entry is gone). */
+export async function storedSecret(dataDir: string, store: SecretStore, datasourceId: string, kind: SecretKind): Promise<string | null> {
+  const account = storedAccount(dataDir, datasourceId, kind)
+  return account === null ? null : ((await store.get(account))?.reveal() ?? null)
+}
+
+/** The id this database's keychain account names carry. */
+export function databaseIdOf(dataDir: string): string {
+  return withDatabase(dataDir, (db) => (db.prepare('SELECT id FROM database_identity').get() as { id: string }).id)
+}
