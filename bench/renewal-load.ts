@@ -29,7 +29,7 @@ import { systemClock, type CoreEvent } from '../electron/core/deps'
 import { RenewalScheduler } from '../electron/core/renewal'
 import { createKeytarSecretStore } from '../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../electron/core/secrets/secret'
-import { secretAccount, type SecretStore } from '../electron/core/secrets/secret-store'
+import { versionedSecretAccount, type SecretStore } from '../electron/core/secrets/secret-store'
 import { FakeClock } from '../tests/support/fake-clock'
 import { MemorySecretStore } from '../tests/support/memory-secret-store'
 import { PUBLIC_CLIENT, TEST_USER, type ServerCounts } from '../tests/support/oauth-server'
@@ -79,11 +79,11 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   const repo = new DatasourceRepository(db)
   const now = Date.now()
-  const ids: string[] = []
+  const accounts: string[] = []
+  const databaseId = repo.databaseId()
   repo.transaction(() => {
     for (let index = 0; index < count; index++) {
       const id = randomUUID()
-      ids.push(id)
       repo.save({
         id,
         name: `ds-${index}`,
@@ -100,16 +100,20 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
           hasClientSecret: false,
           hasPassword: true,
         },
+        revision: 1,
         createdAt: now,
         updatedAt: now,
       })
       repo.saveToken(id, token(index))
+      const account = versionedSecretAccount(databaseId, id, 'password', 'seed')
+      repo.setSecretAccount(id, 'password', account)
+      accounts.push(account)
     }
   })
   db.close()
   const started = performance.now()
-  for (const [index, id] of ids.entries()) {
-    await secrets.set(secretAccount(id, 'password'), new Secret(TEST_USER.password))
+  for (const [index, account] of accounts.entries()) {
+    await secrets.set(account, new Secret(TEST_USER.password))
     const elapsed = performance.now() - started
     if (elapsed > budgetMs && index + 1 < count) {
       throw new SeedBudgetExceeded(

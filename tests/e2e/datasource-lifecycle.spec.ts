@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test'
+import { parseSecretAccount } from '../../electron/core/secrets/secret-store'
 import { storedSecret } from '../support/stored-secrets'
 import { CONFIDENTIAL_CLIENT, TEST_USER } from '../support/oauth-server'
 import { expect, test } from './fixtures'
@@ -71,7 +72,7 @@ test('delete: asks first, then the datasource and its keychain entries are gone'
   const { page } = app
   await createDatasource(page, serverForm(oauthServer))
   const id = await datasourceId(page, 'CRM')
-  expect((await app.secretStore.accounts()).filter((account) => account.startsWith(id)).length).toBeGreaterThan(0)
+  expect((await app.secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === id).length).toBeGreaterThan(0)
 
   await row(page, 'CRM').click()
   await page.getByTestId('delete').click()
@@ -83,7 +84,7 @@ test('delete: asks first, then the datasource and its keychain entries are gone'
 
   await expect(page.getByTestId('empty-state')).toBeVisible()
   await expect(row(page, 'CRM')).toHaveCount(0)
-  expect((await app.secretStore.accounts()).filter((account) => account.startsWith(id))).toEqual([])
+  expect((await app.secretStore.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === id)).toEqual([])
 })
 
 test('keyboard only: create, test and save a datasource without the mouse', async ({ app, oauthServer }) => {

@@ -3,11 +3,14 @@
  * app's orphan sweep (which lists every secret) runs after start instead of holding the keychain
  * while the first renewals and the window need it.
  */
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createCore } from '../../../electron/core/core'
+import { createCore, DATABASE_FILE } from '../../../electron/core/core'
 import { APP_SWEEP_DELAY_MS } from '../../../electron/core/deps'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { openDatabase } from '../../../electron/core/db/connection'
+import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
+import { versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
 import { makeTempDir } from '../../support/temp-dir'
@@ -32,7 +35,13 @@ class CountingStore extends MemorySecretStore {
   }
 }
 
-const orphan = secretAccount('00000000-0000-4000-8000-000000000000', 'refresh-token')
+let orphan: string
+beforeEach(() => {
+  // An entry of this database (its id in the name) that no datasource points to.
+  const db = openDatabase(join(temp.dir, DATABASE_FILE))
+  orphan = versionedSecretAccount(new DatasourceRepository(db).databaseId(), '00000000-0000-4000-8000-000000000000', 'refresh-token', 'v1')
+  db.close()
+})
 
 describe('createCore start-up', () => {
   it('answers getAppState with the probe, never a listing of every secret', async () => {
