@@ -13,7 +13,6 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import type { ClientAuthMethod, DatasourceInput, OAuth2PasswordInput } from '../../../shared/datasource'
 import type { AppError } from '../../../shared/errors'
@@ -22,6 +21,7 @@ import { ensureCliBuilt, repoRoot, runCli, type CliResult } from '../cli-runner'
 import { startCoreHarness, type CoreHarness } from '../core-harness'
 import { requireKeyringSession } from '../keyring-session'
 import { passwordFormFor } from '../password-form'
+import { storedSecret as readStoredSecret } from '../stored-secrets'
 import { makeTempDir } from '../temp-dir'
 import {
   ALLOWED_SCOPE,
@@ -211,7 +211,7 @@ async function renewNow(ctx: ScenarioContext, id: string): Promise<{ status: Tok
 }
 
 const storedSecret = async (ctx: ScenarioContext, id: string, kind: 'access-token' | 'refresh-token') =>
-  (await ctx.app.secretStore.get(secretAccount(id, kind)))?.reveal() ?? null
+  readStoredSecret(ctx.app.dataDir, ctx.app.secretStore, id, kind)
 
 async function apiAccepts(server: InteropServer, token: string | null): Promise<boolean> {
   if (!token) return false
