@@ -6,7 +6,7 @@
  * without OAuth, a database that cannot be opened) goes to the full command, which reports it in
  * the app's words.
  */
-import { KeychainError, secretAccount } from '../core/secrets/secret-store'
+import { KeychainError } from '../core/secrets/secret-store'
 import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
 import type { CachedTokenRequest, CachedTokenResult } from './fast-token'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
@@ -29,7 +29,7 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     // A stored token that is not printable ASCII (written before tokens were checked) would inject
     // a header into `curl -H "$(datasource-desk header crm)"`: it is renewed instead of printed.
     const readAccessToken = async () => {
-      const token = (await context.secrets.get(secretAccount(id, 'access-token')))?.reveal()
+      const token = (await service.readSecret(id, 'access-token'))?.reveal()
       return token && ACCESS_TOKEN_CHARS.test(token) ? token : null
     }
     const stored = repo.token(id)

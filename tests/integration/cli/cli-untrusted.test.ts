@@ -15,11 +15,11 @@ import { DATABASE_FILE } from '../../../electron/core/core'
 import { basicForms, wireForms } from '../../../electron/core/oauth/redaction'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
 import { ECHO_ROUTES, startHostileServer, type HostileServer } from '../../support/hostile-server'
 import { requireKeyringSession } from '../../support/keyring-session'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
+import { storedAccount } from '../../support/stored-secrets'
 import { makeTempDir } from '../../support/temp-dir'
 
 const keychainService = `datasource-desk-test-cli-untrusted-${randomUUID()}`
@@ -90,7 +90,7 @@ describe('what the command prints is safe for a terminal (item 4)', () => {
   it('a stored access token with CR/LF is never printed by token or header: it is renewed first', async () => {
     expect((await add('crlf', server.tokenUrl)).code).toBe(0)
     const id = idOf('crlf')
-    await secrets.set(secretAccount(id, 'access-token'), new Secret('abc\r\nX-Injected: 1'))
+    await secrets.set(storedAccount(dataDir.dir, id, 'access-token')!, new Secret('abc\r\nX-Injected: 1'))
     for (const command of ['token', 'header']) {
       const result = await cli([command, 'crlf'])
       expect(result.code, result.stderr).toBe(0)

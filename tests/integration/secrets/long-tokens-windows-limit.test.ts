@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../electron/core/core'
 import { systemClock } from '../../../electron/core/deps'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
+import { parseSecretAccount } from '../../../electron/core/secrets/secret-store'
 import { WINDOWS_CREDENTIAL_MAX_BYTES } from '../../../electron/core/secrets/secret-parts'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { requireKeyringSession } from '../../support/keyring-session'
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -42,7 +42,7 @@ afterAll(async () => {
 })
 
 async function itemsOf(id: string): Promise<Array<{ account: string; bytes: number }>> {
-  const accounts = (await rawItems.accounts()).filter((account) => account.startsWith(`${id}/`))
+  const accounts = (await rawItems.accounts()).filter((account) => account.includes(`/${id}/`))
   return Promise.all(accounts.map(async (account) => ({ account, bytes: Buffer.byteLength((await rawItems.get(account))?.reveal() ?? '', 'utf8') })))
 }
 
@@ -54,7 +54,7 @@ describe('16 KB tokens under a 2560-byte credential limit, real keyring', () => 
     const testId = randomUUID()
     unwrap(await core.handlers.testConnection({ testId, input: passwordForm(server) }))
     id = unwrap(await core.handlers.saveDatasource({ input: passwordForm(server), testId })).id
-    firstToken = (await store.get(secretAccount(id, 'access-token')))?.reveal() ?? ''
+    firstToken = (await core.service.readSecret(id, 'access-token'))?.reveal() ?? ''
     expect(firstToken.startsWith(longPrefix)).toBe(true)
     expect(firstToken.length).toBeGreaterThan(16_000)
     const items = await itemsOf(id)
@@ -65,14 +65,14 @@ describe('16 KB tokens under a 2560-byte credential limit, real keyring', () => 
   it('renews: the new token replaces the old one whole, and the old parts are gone', async () => {
     const before = (await itemsOf(id)).length
     await core.renewNow(id)
-    const renewed = (await store.get(secretAccount(id, 'access-token')))?.reveal() ?? ''
+    const renewed = (await core.service.readSecret(id, 'access-token'))?.reveal() ?? ''
     expect(renewed.startsWith(longPrefix)).toBe(true)
     expect(renewed).not.toBe(firstToken)
     expect(server.counts.refreshGrants).toBe(1)
     expect((await itemsOf(id)).length).toBe(before)
-    expect((await store.accounts()).filter((account) => account.startsWith(`${id}/`)).sort()).toEqual(
-      ['access-token', 'client-secret', 'password', 'refresh-token'].map((kind) => `${id}/${kind}`).sort(),
-    )
+    // One current entry per kind: the renewal's old versions are gone.
+    const kinds = (await store.accounts()).map((account) => parseSecretAccount(account)).filter((parsed) => parsed?.datasourceId === id)
+    expect(kinds.map((parsed) => parsed?.kind).sort()).toEqual(['access-token', 'client-secret', 'password', 'refresh-token'])
   })
 
   it('deletes the datasource with every part of its secrets', async () => {
