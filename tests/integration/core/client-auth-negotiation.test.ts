@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
+import { storedSecret } from '../../support/stored-secrets'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { BODY_ONLY_CLIENT, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 
@@ -45,7 +45,7 @@ describe('client authentication negotiation', () => {
     const saved = unwrap(await app.core.handlers.saveDatasource({ input: { ...input, auth: { ...input.auth, clientAuth: 'body' } } as typeof input, testId }))
     expect(saved.auth).toMatchObject({ clientAuth: 'body' })
     expect(saved.status.token?.tokenType).toBe('Bearer')
-    expect(await app.secretStore.get(secretAccount(saved.id, 'access-token'))).not.toBeNull()
+    expect(await storedSecret(app.dataDir, app.secretStore, saved.id, 'access-token')).not.toBeNull()
     expect(server.counts.tokenRequests).toBe(1)
   })
 
