@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -141,6 +141,7 @@ export async function startDjangoServer(): Promise<InteropServer> {
   writeFileSync(join(temp.dir, 'serve.py'), SERVE)
   const controlKey = randomBytes(16).toString('hex')
   const port = await freePort()
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install the Debian packages python3 and python3-django-oauth-toolkit (.ci/run does)`)
   const child = spawn(PYTHON, [join(temp.dir, 'serve.py')], {
     cwd: temp.dir,
     env: {
@@ -167,7 +168,10 @@ export async function startDjangoServer(): Promise<InteropServer> {
 
   const deadline = Date.now() + START_TIMEOUT_MS
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Django exited with ${child.exitCode} before it listened:\n${output}`)
+    if (child.exitCode !== null) {
+      const missing = /ModuleNotFoundError/.test(output) ? ' Install the Debian package python3-django-oauth-toolkit (.ci/run does).' : ''
+      throw new Error(`Django exited with ${child.exitCode} before it listened.${missing}\n${output}`)
+    }
     try {
       await control('ping')
       break
