@@ -10,6 +10,9 @@ import type { ClientAuthMethod } from './client-auth'
 import type { AppError, Result } from './errors'
 import type { TokenMeta, TokenStatus } from './token'
 
+export const COPY_FORMATS = ['access-token', 'authorization-header', 'curl'] as const
+export type CopyFormat = (typeof COPY_FORMATS)[number]
+
 /** A test run is named by the renderer so that it can cancel it and later save its token. */
 const testIdSchema = z.string().uuid({ error: 'Not a test id' })
 const idPayload = z.object({ id: datasourceIdSchema }).strict()
@@ -31,6 +34,12 @@ export const ipcContract = {
   },
   getHistory: { payload: idPayload },
   getAppState: { payload: z.object({}).strict() },
+  /** The main process copies the stored token to the clipboard; the renderer never sees it. */
+  copyToken: { payload: z.object({ id: datasourceIdSchema, format: z.enum(COPY_FORMATS, { error: 'Not a copy format' }) }).strict() },
+  /** The decoded JWT header and claims of the stored token (never the token or its signature). */
+  getTokenDetails: { payload: idPayload },
+  /** Forgets the stored token (keychain and metadata); renewal stops until a new one is obtained. */
+  clearToken: { payload: idPayload },
 } as const
 
 /** The GET request Test connection makes to the datasource URL with the new token. */
@@ -77,6 +86,28 @@ export interface HistoryEvent {
   readonly error?: AppError
 }
 
+export interface CopyReceipt {
+  readonly format: CopyFormat
+  /** When the clipboard is cleared, unless something else was copied meanwhile. */
+  readonly clearsAt: number
+  /** The copied token's expiry, so the window can say how long the copy is good for. */
+  readonly expiresAt: number | null
+}
+
+export type JwtClaimValue = string | number | boolean | ReadonlyArray<string>
+
+export interface JwtDetails {
+  /** alg, typ, kid: as the token says, cleaned of control characters. */
+  readonly header: Readonly<Record<string, JwtClaimValue>>
+  /** iss, sub, aud, scope/scp, exp, iat, nbf, client_id, where present. */
+  readonly claims: Readonly<Record<string, JwtClaimValue>>
+}
+
+export interface TokenDetails {
+  /** null: the token is opaque (not a JWT), which is common and fine. */
+  readonly jwt: JwtDetails | null
+}
+
 export interface AppState {
   /** False when the OS keychain cannot be reached; the UI shows a banner and refuses to save secrets. */
   readonly keychainAvailable: boolean
@@ -96,6 +127,9 @@ export interface IpcResults {
   signIn: TokenStatus
   getHistory: ReadonlyArray<HistoryEvent>
   getAppState: AppState
+  copyToken: CopyReceipt
+  getTokenDetails: TokenDetails
+  clearToken: TokenStatus
 }
 
 /** Events the main process pushes to the window. */

@@ -204,13 +204,20 @@ export function worstSeverity(severities: Iterable<Severity>): Severity {
   return worst
 }
 
-/** "14:32" today, otherwise "27 Nov 14:32" (local time). */
+/** True where the locale reads the clock in 12 hours ("9:41 AM"), false for 24 ("09:41"). */
+function uses12Hours(locale?: string): boolean {
+  const cycle = new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle
+  return cycle === 'h11' || cycle === 'h12'
+}
+
+/** "14:32" or "9:41 AM" today, otherwise "27 Nov 14:32" (local time). */
 export function formatClock(at: number, now: number, locale?: string): string {
   const date = new Date(at)
   // An expiry stored by a version that believed any expires_in (1e308 s) is not a date.
   if (Number.isNaN(date.getTime())) return 'a time too far away to show'
   const sameDay = new Date(now).toDateString() === date.toDateString()
-  const time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+  // "09:41 AM" is nobody's way of writing the time: a 12-hour clock has no leading zero.
+  const time = date.toLocaleTimeString(locale, { hour: uses12Hours(locale) ? 'numeric' : '2-digit', minute: '2-digit' })
   if (sameDay) return time
   const day = date.toLocaleDateString(locale, { day: 'numeric', month: 'short', year: date.getFullYear() === new Date(now).getFullYear() ? undefined : 'numeric' })
   return `${day} ${time}`
@@ -220,10 +227,10 @@ export function formatClock(at: number, now: number, locale?: string): string {
 export function formatRelative(at: number, now: number): string {
   const delta = at - now
   const abs = Math.abs(delta)
-  // Round once per unit before choosing it, so 59.6 s reads "1 min", not "60 s", and
-  // 1 h 59.7 min reads "2 h", not "1 h 60 min".
-  const seconds = Math.round(abs / 1000)
-  const totalMinutes = Math.round(abs / 60_000)
+  // Whole units elapsed, never rounded up: two tokens obtained seconds apart read the same ("in 59
+  // min") instead of one saying "in 1 h", and no reading is impossible ("60 s", "1 h 60 min").
+  const seconds = Math.floor(abs / 1000)
+  const totalMinutes = Math.floor(abs / 60_000)
   let text: string
   if (seconds < 60) text = `${seconds} s`
   else if (totalMinutes < 60) text = `${totalMinutes} min`
@@ -231,7 +238,7 @@ export function formatRelative(at: number, now: number): string {
     const hours = Math.floor(totalMinutes / 60)
     const minutes = totalMinutes % 60
     text = minutes ? `${hours} h ${minutes} min` : `${hours} h`
-  } else text = `${Math.round(abs / 86_400_000)} days`
+  } else text = `${Math.floor(abs / 86_400_000)} days`
   return delta >= 0 ? `in ${text}` : `${text} ago`
 }
 

@@ -8,6 +8,7 @@ import type { HandlerTable } from '../../shared/ipc'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { silentLogger } from '../core/deps'
 import { createHandlers } from '../core/handlers'
+import { TokenActions } from '../core/token-actions'
 import { openRenewalContext, type RenewalContext, type RenewalContextOptions } from './renewal-context'
 
 export type CliContextOptions = RenewalContextOptions
@@ -19,10 +20,12 @@ export interface CliContext extends RenewalContext {
 
 export function openCliContext(options: CliContextOptions): CliContext {
   const context = openRenewalContext(options)
-  const { repo } = context
+  const { repo, secrets, clock } = context
+  // No clipboard in a terminal: `datasource-desk token` prints the token instead.
+  const tokenActions = new TokenActions({ repo, secrets, clipboard: null, clock, logger: silentLogger })
   return {
     ...context,
-    handlers: createHandlers(context.service, silentLogger),
+    handlers: createHandlers(context.service, tokenActions, silentLogger),
     findByName(name) {
       const id = repo.idByName(name)
       return id === undefined ? undefined : repo.get(id)

@@ -6,6 +6,7 @@ import { DatasourceRepository } from './db/datasource-repository'
 import { DatasourceService } from './datasources'
 import { silentLogger, type CoreDeps } from './deps'
 import { createHandlers } from './handlers'
+import { TokenActions } from './token-actions'
 
 export const DATABASE_FILE = 'datasource-desk.sqlite'
 
@@ -57,7 +58,8 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
   }
   const sweepTimer = deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
   if (sweepTimer === null) sweep()
-  const handlers = createHandlers(service, logger)
+  const tokenActions = new TokenActions({ repo, secrets: deps.secretStore, clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
+  const handlers = createHandlers(service, tokenActions, logger)
 
   return {
     handlers,
@@ -70,6 +72,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
       closed = true
       if (sweepTimer !== null) deps.clock.clearTimeout(sweepTimer)
       service.dispose()
+      tokenActions.dispose()
       db.close()
     },
   }

@@ -372,6 +372,22 @@ export class DatasourceService {
     return ok({ id })
   }
 
+  /** Forgets the stored token: keychain first, then SQLite, so a failure leaves the token usable. */
+  async clearToken(id: string): Promise<Result<TokenStatus>> {
+    const { repo } = this.#deps
+    if (!repo.get(id)) return fail(notFound())
+    try {
+      await this.#applySecretWrites(id, new Map<SecretKind, Secret | null>([['access-token', null], ['refresh-token', null]]))
+    } catch (error) {
+      return fail(keychainAppError(error))
+    }
+    repo.deleteToken(id)
+    this.scheduler.setToken(id, null)
+    this.#history(id, { kind: 'config-changed', message: 'Token cleared.' })
+    this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
+    return ok(this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now()))
+  }
+
   async renewNow(id: string): Promise<Result<TokenStatus>> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     const outcome = await this.scheduler.renew(id, 'manual')

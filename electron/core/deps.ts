@@ -1,4 +1,5 @@
 import type { IpcEventName, IpcEvents } from '../../shared/ipc'
+import type { ClipboardPort } from './clipboard'
 import type { SecretStore } from './secrets/secret-store'
 
 export type TimerHandle = unknown
@@ -55,6 +56,8 @@ export interface CoreDeps {
    * that start-up renewals and the window's first keychain calls do not wait behind it.
    */
   readonly sweepDelayMs?: number
+  /** The system clipboard for the window's copy actions (Electron's in the app); absent in the CLI. */
+  readonly clipboard?: ClipboardPort
 }
 
 /** How long after start the app sweeps keychain entries no datasource owns (CoreDeps.sweepDelayMs). */

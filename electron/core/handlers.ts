@@ -3,6 +3,7 @@ import { appError, fail, ok, type AppError, type Result } from '../../shared/err
 import { ipcContract, type HandlerTable, type IpcMethod, type IpcParsedPayload, type IpcResults } from '../../shared/ipc'
 import type { DatasourceService } from './datasources'
 import type { Logger } from './deps'
+import type { TokenActions } from './token-actions'
 
 type Implementations = { [M in IpcMethod]: (payload: IpcParsedPayload<M>) => Promise<Result<IpcResults[M]>> | Result<IpcResults[M]> }
 
@@ -31,7 +32,7 @@ export function validationError(error: ZodError): AppError {
  * One function per IPC channel. Each parses its payload with the shared schema first (the renderer
  * is not trusted), never throws, and answers with a typed Result.
  */
-export function createHandlers(service: DatasourceService, logger: Logger): HandlerTable {
+export function createHandlers(service: DatasourceService, tokenActions: TokenActions, logger: Logger): HandlerTable {
   const implementations: Implementations = {
     listDatasources: () => ok(service.list()),
     getDatasource: ({ id }) => service.get(id),
@@ -44,6 +45,9 @@ export function createHandlers(service: DatasourceService, logger: Logger): Hand
     signIn: ({ id, password, remember }) => service.signIn(id, password, remember),
     getHistory: ({ id }) => service.history(id),
     getAppState: async () => ok(await service.appState()),
+    copyToken: ({ id, format }) => tokenActions.copy(id, format),
+    getTokenDetails: ({ id }) => tokenActions.details(id),
+    clearToken: ({ id }) => service.clearToken(id),
   }
 
   const table = {} as Record<IpcMethod, (payload: unknown) => Promise<Result<unknown>>>

@@ -5,7 +5,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { app, BrowserWindow, dialog, net, Notification, powerMonitor } from 'electron'
+import { app, BrowserWindow, clipboard, dialog, net, Notification, powerMonitor } from 'electron'
 import type { Core } from '../core/core'
 import { moveCorruptDatabaseAside } from '../core/corrupt-database'
 import { DatabaseCorruptError } from '../core/db/connection'
@@ -200,6 +200,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     notify,
     logger,
     sweepDelayMs: APP_SWEEP_DELAY_MS,
+    // The window's copy actions: main writes the token to the clipboard, the renderer never holds it.
+    clipboard: { writeText: (text) => clipboard.writeText(text), readText: () => clipboard.readText() },
   }
   try {
     core = await options.createCore(coreDeps).catch(async (error: unknown) => {

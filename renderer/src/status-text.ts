@@ -44,7 +44,25 @@ export function summarizeStatus(status: TokenStatus | undefined, now: number): S
   return { kind, severity: severityOf(kind), label: statusLabels[kind], detail }
 }
 
-/** "Valid · expires 14:32, in 59 min": the one-line form used in list rows. */
+/**
+ * The short form for dense list rows: the label and only what changes by the second ("in 59 min",
+ * "next attempt in 4 s", "3 min ago"); the Overview says the rest.
+ */
+export function compactDetail(status: TokenStatus | undefined, summary: StatusSummary, now: number): string {
+  const expiresAt = status?.token?.expiresAt ?? null
+  switch (summary.kind) {
+    case 'valid':
+    case 'expiring-soon':
+    case 'expired':
+      return expiresAt === null ? '' : formatRelative(expiresAt, now)
+    case 'retrying':
+      return summary.detail
+    default:
+      return ''
+  }
+}
+
+/** "Valid · expires 14:32, in 59 min": the one-line form of the status. */
 export function statusLine(summary: StatusSummary): string {
   return summary.detail ? `${summary.label} · ${summary.detail}` : summary.label
 }

@@ -15,7 +15,9 @@ test('first run: the empty state explains what to do; create, test, save, and se
   await fillOAuthForm(page, serverForm(oauthServer))
   const result = await testConnection(page, 'success')
   await expect(result).toContainText('Valid access token')
-  await expect(result).toContainText(/expires \d{1,2}:\d{2}( [AP]M)?, in (59 min|60 min|1 h)/)
+  await expect(result.getByTestId('test-expiry')).toHaveText(/^\d{1,2}:\d{2}( [AP]M)?, in (59 min|60 min|1 h)$/)
+  // The outcome also sits in the sticky action bar, next to Save.
+  await expect(page.getByTestId('test-summary')).toContainText(/valid access token/i)
   await expect(result).toContainText(/refresh token/i)
   await expect(page.getByTestId('api-check')).toContainText(/GET .*→ 200/)
 
@@ -38,6 +40,8 @@ test('restart: the datasource and its token come back; secrets only as "stored",
   expect(await restored.getByTestId('datasource-status').textContent()).toBe(expiryBefore)
 
   await restored.click()
+  await expect(page.getByTestId('overview-usability')).toContainText(/usable until/i)
+  await page.getByTestId('tab-settings').click()
   await expect(page.getByTestId('field-client-secret')).toHaveValue('')
   await expect(page.getByTestId('field-client-secret')).toHaveAttribute('placeholder', /stored/i)
   await expect(page.getByTestId('field-password')).toHaveAttribute('placeholder', /stored/i)
@@ -55,12 +59,16 @@ test('edit a secret: the stored token is dropped, and a new test works', async (
   expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).not.toBeNull()
 
   await row(page, 'CRM').click()
+  await page.getByTestId('tab-settings').click()
   await page.getByTestId('field-client-secret').fill('a wrong secret')
   await page.getByTestId('save').click()
+  // Untested authentication settings: Save asks first.
+  await page.getByTestId('confirm-untested-save').click()
   await expect(row(page, 'CRM').getByTestId('datasource-status')).toContainText(/not connected/i)
   expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).toBeNull()
 
   await row(page, 'CRM').click()
+  await page.getByTestId('tab-settings').click()
   await page.getByTestId('field-client-secret').fill(CONFIDENTIAL_CLIENT.secret)
   await testConnection(page, 'success')
   await page.getByTestId('save').click()

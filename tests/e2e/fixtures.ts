@@ -16,6 +16,7 @@ import { createCore, type Core } from '../../electron/core/core'
 import { systemClock, type CoreEvent } from '../../electron/core/deps'
 import { createKeytarSecretStore } from '../../electron/core/secrets/keytar-secret-store'
 import type { SecretStore } from '../../electron/core/secrets/secret-store'
+import type { ClipboardPort } from '../../electron/core/clipboard'
 import { buildTrayModel, type TrayModel } from '../../electron/core/tray-model'
 import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
 import { startStaticServer, type StaticServer } from '../support/static-server'
@@ -39,6 +40,27 @@ export interface AppHarness {
   restart(): Promise<void>
   /** The tray model the main process would render right now. */
   trayModel(): Promise<TrayModel>
+  /** The clipboard the core writes to (main passes Electron's); every write is recorded. */
+  readonly clipboard: RecordingClipboard
+}
+
+/** The system clipboard as the core's port sees it, recording what was written, in order. */
+export interface RecordingClipboard extends ClipboardPort {
+  readonly writes: string[]
+  text: string
+}
+
+function recordingClipboard(): RecordingClipboard {
+  const clipboard: RecordingClipboard = {
+    writes: [],
+    text: '',
+    writeText(text) {
+      clipboard.writes.push(text)
+      clipboard.text = text
+    },
+    readText: () => clipboard.text,
+  }
+  return clipboard
 }
 
 const rendererDir = resolve('out/renderer')
@@ -71,7 +93,8 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
       // The page may be reloading or closed; the next list load catches up.
     })
   }
-  const startCore = () => createCore({ dataDir, secretStore, fetch: globalThis.fetch, clock: systemClock, notify })
+  const clipboard = recordingClipboard()
+  const startCore = () => createCore({ dataDir, secretStore, fetch: globalThis.fetch, clock: systemClock, notify, clipboard })
   let core: Core = await startCore()
 
   await page.exposeBinding('__dsdInvoke', async (_source, method: IpcMethod, payload: unknown) => {
@@ -98,6 +121,7 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
       await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
     },
     trayModel: async () => buildTrayModel(core.snapshot(), Date.now()),
+    clipboard,
   }
   return { harness, close: () => core.close() }
 }
@@ -125,6 +149,8 @@ async function electronHarness(dataDir: string, keychainService: string): Promis
       await expect(state.page.locator('[data-app-state="ready"]')).toBeVisible()
     },
     trayModel: () => app.evaluate(() => (globalThis as unknown as { __datasourceDeskTrayModel: TrayModel }).__datasourceDeskTrayModel),
+    // The packaged app writes the real system clipboard; specs that read it run in the web target.
+    clipboard: recordingClipboard(),
   }
   return { harness, close: () => app.close() }
 }

@@ -19,7 +19,8 @@ test('the tray model main would render matches the screen, through a status chan
   // Break it: the password changes on the server and the refresh token is revoked.
   oauthServer.setUserPassword('ana|b=c+d/e&f g', 'changed on the server')
   oauthServer.revokeRefreshTokens()
-  await row(app.page, 'CRM').getByTestId('renew-now').click()
+  await row(app.page, 'CRM').click()
+  await app.page.getByTestId('renew-now').click()
   await expect(row(app.page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'action-needed')
   await expect.poll(async () => (await app.trayModel()).severity).toBe('error')
   expect(statusLines(await app.trayModel())[0]).toMatch(/^CRM - action needed/)

@@ -206,6 +206,17 @@ export const electronState: ElectronState = {
 
 const ipcRendererListeners = new EventEmitter()
 
+/** Electron's clipboard as far as main uses it: one text slot. */
+function fakeClipboard(): { writeText: (text: string) => void; readText: () => string } {
+  let text = ''
+  return {
+    writeText: vi.fn((next: string) => {
+      text = next
+    }),
+    readText: vi.fn(() => text),
+  }
+}
+
 export const electronModule = {
   get app() {
     return electronState.app
@@ -225,6 +236,7 @@ export const electronModule = {
   dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })) },
   // net.request runs on the Electron net double (real sockets, Electron's behaviour; no DNS).
   net: { request: vi.fn((options: DoubleRequestOptions) => netDouble().request(options)) },
+  clipboard: fakeClipboard(),
   ipcMain: {
     handle: (channel: string, listener: (...args: unknown[]) => unknown) => {
       if (electronState.ipcHandlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`)

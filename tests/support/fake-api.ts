@@ -9,7 +9,10 @@ import {
   ipcContract,
   type AppState,
   type ClientAuthNegotiation,
+  type CopyFormat,
+  type CopyReceipt,
   type DatasourceApi,
+  type TokenDetails,
   type HistoryEvent,
   type IpcEventName,
   type IpcEvents,
@@ -261,5 +264,34 @@ export class FakeApi implements DatasourceApi {
 
   async getAppState(payload: Record<string, never>): Promise<Result<AppState>> {
     return this.enter('getAppState', payload) ?? ok(this.appState)
+  }
+
+  /** What the main process would have put on the clipboard; the renderer only gets a receipt. */
+  readonly copied: Array<{ id: string; format: CopyFormat }> = []
+  tokenDetails: TokenDetails = { jwt: null }
+
+  async copyToken(payload: { id: string; format: CopyFormat }): Promise<Result<CopyReceipt>> {
+    const refused = this.enter('copyToken', payload)
+    if (refused) return refused
+    const view = this.datasources.get(payload.id)
+    if (!view) return this.notFound()
+    this.copied.push(payload)
+    return ok({ format: payload.format, clearsAt: this.now() + 60_000, expiresAt: view.status.token?.expiresAt ?? null })
+  }
+
+  async getTokenDetails(payload: { id: string }): Promise<Result<TokenDetails>> {
+    const refused = this.enter('getTokenDetails', payload)
+    if (refused) return refused
+    return this.datasources.has(payload.id) ? ok(this.tokenDetails) : this.notFound()
+  }
+
+  async clearToken(payload: { id: string }): Promise<Result<TokenStatus>> {
+    const refused = this.enter('clearToken', payload)
+    if (refused) return refused
+    const view = this.datasources.get(payload.id)
+    if (!view) return this.notFound()
+    const status = notConnected(view.id, this.now())
+    this.datasources.set(view.id, { ...view, status })
+    return ok(status)
   }
 }

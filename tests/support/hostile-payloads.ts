@@ -79,7 +79,11 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
     case 'deleteDatasource':
     case 'renewNow':
     case 'getHistory':
+    case 'getTokenDetails':
+    case 'clearToken':
       return { id: UUID }
+    case 'copyToken':
+      return { id: UUID, format: 'curl' }
     case 'cancelTest':
       return { testId: UUID }
     case 'signIn':

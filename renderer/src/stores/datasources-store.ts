@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowReactive } from 'vue'
 import type { DatasourceView } from '../../../shared/datasource'
 import type { AppError, Result } from '../../../shared/errors'
-import type { AppState } from '../../../shared/ipc'
+import type { AppState, CopyFormat, CopyReceipt, TokenDetails } from '../../../shared/ipc'
 import type { TokenStatus } from '../../../shared/token'
 import { getApi, ipcFailure } from '../api'
 import { useStatusStore } from './status-store'
@@ -104,6 +104,21 @@ export const useDatasourcesStore = defineStore('datasources', () => {
     return result
   }
 
+  /** The main process copies the token; the renderer only learns that it did and until when. */
+  async function copyToken(id: string, format: CopyFormat): Promise<Result<CopyReceipt>> {
+    return call(() => getApi().copyToken({ id, format }))
+  }
+
+  async function clearToken(id: string): Promise<Result<TokenStatus>> {
+    const result = await call(() => getApi().clearToken({ id }))
+    if (result.ok) statuses.set(result.value)
+    return result
+  }
+
+  async function tokenDetails(id: string): Promise<Result<TokenDetails>> {
+    return call(() => getApi().getTokenDetails({ id }))
+  }
+
   return {
     items,
     loadState,
@@ -122,5 +137,8 @@ export const useDatasourcesStore = defineStore('datasources', () => {
     remove,
     renewNow,
     signIn,
+    copyToken,
+    clearToken,
+    tokenDetails,
   }
 })

@@ -61,6 +61,22 @@ export const fieldPaths = {
   extraParams: 'auth.extraParams',
 } as const
 
+/**
+ * The field a failed test is about, so the message can sit under it: a rejected password under the
+ * password, an unknown client under the client ID, a wrong secret under the secret, and anything
+ * that never reached the server under the token URL.
+ */
+export function fieldOfError(error: AppError, clientAuth: ClientAuthMethod): string | undefined {
+  if (error.kind === 'oauth') {
+    if (error.code === 'invalid_grant') return fieldPaths.password
+    if (error.code === 'invalid_client' || error.code === 'unauthorized_client') return clientAuth === 'none' ? fieldPaths.clientId : fieldPaths.clientSecret
+    if (error.code === 'invalid_scope') return fieldPaths.scope
+    return undefined
+  }
+  if (error.kind === 'network' || error.kind === 'invalid-response') return fieldPaths.tokenUrl
+  return undefined
+}
+
 export const extraParamPath = (index: number, part: 'name' | 'value'): string => `auth.extraParams.${index}.${part}`
 
 let nextRowKey = 1
@@ -132,6 +148,8 @@ export const useEditorStore = defineStore('editor', () => {
 
   /** The form as it was opened; leaving with anything else asks before throwing the edits away. */
   const baseline = ref('')
+  /** The authentication settings as they were opened: a change there means the stored token no longer applies. */
+  const authBaseline = ref('')
   const formState = () => JSON.stringify({ model, cleared })
   const isDirty = computed(() => formState() !== baseline.value)
 
@@ -239,10 +257,23 @@ export const useEditorStore = defineStore('editor', () => {
     history.value = []
     historyError.value = null
     baseline.value = formState()
+    authBaseline.value = authSnapshot()
   }
 
   function startNew(): void {
     reset(null)
+  }
+
+  /**
+   * A new form with another datasource's settings. Its secrets stay in the keychain with the
+   * original (the renderer never holds them), so the copy asks for them again.
+   */
+  function startDuplicate(source: DatasourceView): void {
+    reset(null)
+    const copy = modelFromView(source)
+    copy.name = `${source.name} (copy)`.slice(0, 100)
+    Object.assign(model, copy)
+    baseline.value = ''
   }
 
   async function open(datasourceId: string): Promise<boolean> {
@@ -279,6 +310,14 @@ export const useEditorStore = defineStore('editor', () => {
   /** A successful test only counts for Save while the settings that produced its token are unchanged. */
   const testStillApplies = computed(() => test.value.phase === 'success' && test.value.authSnapshot === authSnapshot())
 
+  /**
+   * Save would store settings whose token nobody has seen work: a new OAuth datasource, or changed
+   * authentication settings, without a test that still applies. The form asks before doing that.
+   */
+  const untestedAuthChange = computed(
+    () => model.authType === 'oauth2-password' && !testStillApplies.value && (id.value === null || authSnapshot() !== authBaseline.value),
+  )
+
   /** Without authentication, a test is only the GET to the URL, so it needs one. */
   const canTest = computed(() => model.authType === 'oauth2-password' || model.url.trim() !== '')
 
@@ -299,6 +338,10 @@ export const useEditorStore = defineStore('editor', () => {
     else {
       test.value = { phase: 'failure', error: result.error }
       if (result.error.fieldIssues) applyServerIssues(result.error.fieldIssues)
+      else {
+        const path = model.authType === 'none' ? (result.error.kind === 'network' ? fieldPaths.url : undefined) : fieldOfError(result.error, model.clientAuth)
+        if (path) applyServerIssues([{ path, message: result.error.message }])
+      }
     }
     return 'started'
   }
@@ -394,7 +437,10 @@ export const useEditorStore = defineStore('editor', () => {
     clearSecret,
     addExtraParam,
     removeExtraParam,
+    untestedAuthChange,
+    reset,
     startNew,
+    startDuplicate,
     open,
     loadHistory,
     runTest,

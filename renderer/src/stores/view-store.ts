@@ -1,24 +1,64 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 
-export type View = { readonly name: 'list' } | { readonly name: 'editor'; readonly id: string | null }
+/** The tabs of a saved datasource's detail pane. A new datasource only has the form. */
+export type DetailTab = 'overview' | 'settings' | 'history'
+
+export type View =
+  | { readonly name: 'list' }
+  | { readonly name: 'editor'; readonly id: null; readonly duplicateOf?: string }
+  | { readonly name: 'editor'; readonly id: string; readonly tab: DetailTab }
+
+/** Asked before the detail pane changes: false keeps the current view (an unsaved form asks the user first). */
+export type LeaveGuard = (next: View) => boolean
 
 /**
- * Which screen is showing. Two screens do not need a router; this also remembers which row to
- * focus when the user comes back, so keyboard users keep their place.
+ * What the window shows: the list (always, on a wide window) and at most one datasource's detail.
+ * Two panes do not need a router; this also remembers which row to focus when the user comes back,
+ * so keyboard users keep their place, and lets the open form hold a navigation until the user decides
+ * what happens to their unsaved changes.
  */
 export const useViewStore = defineStore('view', () => {
   const current = ref<View>({ name: 'list' })
   const focusOnReturn = ref<string | null>(null)
+  let guard: LeaveGuard | null = null
 
-  function openList(focusId: string | null = null): void {
-    focusOnReturn.value = focusId
-    current.value = { name: 'list' }
+  /** Goes to `next` unless the open form holds it; resolves whether the view changed. */
+  function go(next: View): boolean {
+    if (guard && !guard(next)) return false
+    current.value = next
+    return true
   }
 
-  function openEditor(id: string | null): void {
-    current.value = { name: 'editor', id }
+  /** Goes to `next` without asking: the user already agreed to leave. */
+  function force(next: View): void {
+    current.value = next
   }
 
-  return { current, focusOnReturn, openList, openEditor }
+  function openList(focusId: string | null = null): boolean {
+    const changed = go({ name: 'list' })
+    if (changed) focusOnReturn.value = focusId
+    return changed
+  }
+
+  function openEditor(id: string | null, tab: DetailTab = 'overview'): boolean {
+    return go(id === null ? { name: 'editor', id: null } : { name: 'editor', id, tab })
+  }
+
+  /** A new datasource's form, filled with another one's settings. */
+  function openDuplicate(sourceId: string): boolean {
+    return go({ name: 'editor', id: null, duplicateOf: sourceId })
+  }
+
+  /** Switches tabs of the open datasource (the form stays mounted across tabs, so no guard). */
+  function openTab(tab: DetailTab): void {
+    const view = current.value
+    if (view.name === 'editor' && view.id !== null) current.value = { ...view, tab }
+  }
+
+  function setGuard(next: LeaveGuard | null): void {
+    guard = next
+  }
+
+  return { current, focusOnReturn, go, force, openList, openEditor, openDuplicate, openTab, setGuard }
 })

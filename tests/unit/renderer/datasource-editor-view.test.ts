@@ -3,7 +3,7 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { datasourceView, FakeApi, tokenMeta } from '../../support/fake-api'
 import DatasourceEditorView from '../../../renderer/src/views/DatasourceEditorView.vue'
-import { useViewStore } from '../../../renderer/src/stores/view-store'
+import { useViewStore, type DetailTab } from '../../../renderer/src/stores/view-store'
 
 let api: FakeApi
 let pinia: Pinia
@@ -22,8 +22,8 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
-async function mountEditor(datasourceId: string | null = null): Promise<VueWrapper> {
-  wrapper = mount(DatasourceEditorView, { props: { datasourceId }, global: { plugins: [pinia] }, attachTo: document.body })
+async function mountEditor(datasourceId: string | null = null, tab: DetailTab = 'settings'): Promise<VueWrapper> {
+  wrapper = mount(DatasourceEditorView, { props: { datasourceId, tab }, global: { plugins: [pinia] }, attachTo: document.body })
   await flushPromises()
   return wrapper
 }
@@ -99,7 +99,8 @@ describe('the datasource form', () => {
     const [payload] = api.callsOf('saveDatasource') as Array<{ input: { auth: Record<string, unknown> } }>
     expect(payload?.input.auth.clientSecret).toEqual({ action: 'keep' })
     expect(payload?.input.auth.password).toEqual({ action: 'keep' })
-    expect(useViewStore().current).toEqual({ name: 'list' })
+    // Saved: the detail turns to the datasource's Overview.
+    expect(useViewStore().current).toEqual({ name: 'editor', id: saved.id, tab: 'overview' })
   })
 
   it('sends a newly typed secret as "set"', async () => {
@@ -108,6 +109,10 @@ describe('the datasource form', () => {
     const w = await mountEditor(saved.id)
     await byTestId(w, 'field-password').setValue('n3w')
     await w.find('form').trigger('submit')
+    await flushPromises()
+    // A changed password without a test: Save asks first.
+    expect(api.callsOf('saveDatasource')).toEqual([])
+    await byTestId(w, 'confirm-untested-save').trigger('click')
     await flushPromises()
     const [payload] = api.callsOf('saveDatasource') as Array<{ input: { auth: Record<string, unknown> } }>
     expect(payload?.input.auth.password).toEqual({ action: 'set', value: 'n3w' })
@@ -142,19 +147,20 @@ describe('Test connection', () => {
     expect(panel.attributes('data-outcome')).toBe('success')
     expect(panel.attributes('role')).toBe('status')
     expect(panel.text()).toContain('Valid access token')
-    expect(byTestId(w, 'test-expiry').text()).toMatch(/^expires .+, in 59 min$/)
+    // "Expiry: 10:41 AM, in 59 min": the label says what it is, the value does not repeat it.
+    expect(byTestId(w, 'test-expiry').text()).toMatch(/^\d{1,2}:\d{2}.*, in 59 min$/)
     expect(byTestId(w, 'scope-differs').text()).toContain('read write')
     expect(panel.text()).toContain('Not issued')
     expect(byTestId(w, 'api-check').text()).toBe('GET https://api.example.com/v1 → 200 OK')
   })
 
-  it('says "no expiry given" when the server sent none', async () => {
+  it('says the expiry is not given when the server sent none', async () => {
     api.testBehaviour = { kind: 'success', report: { token: tokenMeta({ expiresAt: null }) } }
     const w = await mountEditor()
     await fillValid(w)
     await byTestId(w, 'test-connection').trigger('click')
     await flushPromises()
-    expect(byTestId(w, 'test-expiry').text()).toBe('no expiry given')
+    expect(byTestId(w, 'test-expiry').text()).toBe('none given: the server sent no expires_in')
   })
 
   it('shows the failure panel with the message, hint and OAuth details', async () => {
@@ -224,7 +230,7 @@ describe('Test connection', () => {
     ;(byTestId(w, 'test-connection').element as HTMLElement).focus()
     await byTestId(w, 'test-connection').trigger('click')
     await flushPromises()
-    // Keyboard focus moves from the now-disabled button to Cancel, and back afterwards.
+    // Keyboard focus moves from the now-disabled button to Cancel, and back after a cancel.
     expect(document.activeElement).toBe(byTestId(w, 'cancel-test').element)
     const button = byTestId(w, 'test-connection')
     expect(button.attributes('disabled')).toBeDefined()
@@ -268,13 +274,13 @@ describe('leaving the form', () => {
     const saved = datasourceView({ name: 'CRM' })
     api.seed(saved)
     const w = await mountEditor(saved.id)
-    useViewStore().openEditor(saved.id)
+    useViewStore().openEditor(saved.id, 'settings')
     await byTestId(w, 'field-name').setValue('CRM renamed')
     await byTestId(w, 'back').trigger('click')
     expect(document.querySelector('[data-testid="confirm-discard"]')).not.toBeNull()
     ;(document.querySelector('[data-testid="cancel-dialog"]') as HTMLButtonElement).click()
     await flushPromises()
-    expect(useViewStore().current).toEqual({ name: 'editor', id: saved.id })
+    expect(useViewStore().current).toEqual({ name: 'editor', id: saved.id, tab: 'settings' })
 
     await byTestId(w, 'back').trigger('click')
     ;(document.querySelector('[data-testid="confirm-discard"]') as HTMLButtonElement).click()
@@ -288,7 +294,7 @@ describe('deleting', () => {
   it('asks first; Escape cancels and returns focus; confirming deletes and goes back', async () => {
     const saved = datasourceView({ name: 'CRM' })
     api.seed(saved)
-    const w = await mountEditor(saved.id)
+    const w = await mountEditor(saved.id, 'overview')
     const deleteButton = byTestId(w, 'delete')
     ;(deleteButton.element as HTMLElement).focus()
     await deleteButton.trigger('click')
@@ -316,7 +322,7 @@ describe('deleting', () => {
   it('keeps Tab inside the dialog', async () => {
     const saved = datasourceView()
     api.seed(saved)
-    const w = await mountEditor(saved.id)
+    const w = await mountEditor(saved.id, 'overview')
     await byTestId(w, 'delete').trigger('click')
     await flushPromises()
     const confirm = byTestId(w, 'confirm-delete').element as HTMLElement
@@ -325,5 +331,66 @@ describe('deleting', () => {
     document.dispatchEvent(tab)
     expect(tab.defaultPrevented).toBe(true)
     expect(document.activeElement).toBe(byTestId(w, 'cancel-dialog').element)
+  })
+})
+
+describe('the form puts results and errors where the eyes are', () => {
+  it('moves focus to the result and marks the field a rejected password is about', async () => {
+    api.testBehaviour = { kind: 'failure', error: { kind: 'oauth', code: 'invalid_grant', message: 'The server did not accept the username or password (invalid_grant).' } }
+    const w = await mountEditor()
+    await fillValid(w)
+    ;(byTestId(w, 'test-connection').element as HTMLElement).focus()
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    expect(document.activeElement).toBe(byTestId(w, 'test-result').element)
+    expect(byTestId(w, 'test-summary').text()).toContain('did not accept the username or password')
+    expect(byTestId(w, 'field-password').attributes('aria-invalid')).toBe('true')
+    expect(byTestId(w, 'field-username').attributes('aria-invalid')).toBeUndefined()
+    await byTestId(w, 'field-password').setValue('another')
+    expect(byTestId(w, 'field-password').attributes('aria-invalid')).toBeUndefined()
+  })
+
+  it('reveals a typed secret on request, and offers no reveal for a stored one', async () => {
+    const saved = datasourceView()
+    api.seed(saved)
+    const w = await mountEditor(saved.id)
+    expect(byTestId(w, 'reveal-field-password').exists()).toBe(false)
+    await byTestId(w, 'field-password').setValue('typed')
+    expect(byTestId(w, 'field-password').attributes('type')).toBe('password')
+    await byTestId(w, 'reveal-field-password').trigger('click')
+    expect(byTestId(w, 'field-password').attributes('type')).toBe('text')
+    await byTestId(w, 'field-password').setValue('')
+    expect(byTestId(w, 'field-password').attributes('type')).toBe('password')
+    expect(byTestId(w, 'reveal-field-password').exists()).toBe(false)
+  })
+
+  it('asks before saving untested settings, and can run the test from the question', async () => {
+    const w = await mountEditor()
+    await fillValid(w)
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    expect(api.callsOf('saveDatasource')).toEqual([])
+    await byTestId(w, 'dialog-test').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('testConnection')).toHaveLength(1)
+    expect(byTestId(w, 'confirm-untested-save').exists()).toBe(false)
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    expect(api.callsOf('saveDatasource')).toHaveLength(1)
+  })
+
+  it('Enter in a field tests untested changes instead of saving them; Ctrl+S saves, Ctrl+Enter tests', async () => {
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'field-username').trigger('keydown', { key: 'Enter' })
+    await flushPromises()
+    expect(api.callsOf('testConnection')).toHaveLength(1)
+    expect(api.callsOf('saveDatasource')).toEqual([])
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }))
+    await flushPromises()
+    expect(api.callsOf('testConnection')).toHaveLength(2)
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 's', ctrlKey: true, bubbles: true, cancelable: true }))
+    await flushPromises()
+    expect(api.callsOf('saveDatasource')).toHaveLength(1)
   })
 })

@@ -253,13 +253,21 @@ describe('statusKind and severity', () => {
       expect(formatClock(new Date(2026, 0, 2, 8, 5).getTime(), now, 'en-GB')).toBe('2 Jan 2026 08:05')
     })
 
-    it('rounds relative times without impossible readings like "60 s" or "1 h 60 min"', () => {
+    it('counts whole units, so near times read alike and nothing reads "60 s" or "1 h 60 min"', () => {
       expect(formatRelative(now + 40 * SECOND, now)).toBe('in 40 s')
       expect(formatRelative(now - 40 * SECOND, now)).toBe('40 s ago')
-      expect(formatRelative(now + 59_600, now)).toBe('in 1 min')
+      expect(formatRelative(now + 59_600, now)).toBe('in 59 s')
       expect(formatRelative(now + 59 * MINUTE, now)).toBe('in 59 min')
       expect(formatRelative(now + 90 * MINUTE, now)).toBe('in 1 h 30 min')
-      expect(formatRelative(now + 2 * HOUR - 10 * SECOND, now)).toBe('in 2 h')
+      expect(formatRelative(now + 2 * HOUR - 10 * SECOND, now)).toBe('in 1 h 59 min')
+      // A 1 h token obtained 31 s ago and another obtained 28 s ago: the same reading, not "59 min" and "1 h".
+      expect(formatRelative(now + HOUR - 31 * SECOND, now)).toBe(formatRelative(now + HOUR - 28 * SECOND, now))
+    })
+
+    it('writes a 12-hour clock without a leading zero and a 24-hour one with it', () => {
+      const nine = new Date(2025, 10, 27, 9, 41).getTime()
+      expect(formatClock(nine, now, 'en-US')).toBe('9:41 AM')
+      expect(formatClock(nine, now, 'en-GB')).toBe('09:41')
       expect(formatRelative(now + 3 * DAY, now)).toBe('in 3 days')
     })
   })

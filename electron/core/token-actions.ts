@@ -1,0 +1,117 @@
+/**
+ * What the window can do with a stored token without ever holding it: copy it (as the token, as
+ * an Authorization header, or as a curl command to the datasource URL) through the main process's
+ * clipboard, and read its decoded JWT header and claims. A copy is cleared from the clipboard after
+ * a minute unless something else was copied meanwhile.
+ */
+import { appError, fail, ok, type Result } from '../../shared/errors'
+import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/ipc'
+import type { ClipboardPort } from './clipboard'
+import type { DatasourceRepository } from './db/datasource-repository'
+import type { Clock, Logger, TimerHandle } from './deps'
+import { decodeJwt } from './jwt'
+import { keychainAppError } from './secrets/keychain-errors'
+import { secretAccount, type SecretStore } from './secrets/secret-store'
+
+/** How long a copied token stays on the clipboard. */
+export const CLIPBOARD_CLEAR_MS = 60_000
+
+export interface TokenActionsDeps {
+  readonly repo: DatasourceRepository
+  readonly secrets: SecretStore
+  readonly clipboard: ClipboardPort | null
+  readonly clock: Clock
+  readonly logger: Logger
+}
+
+/** Quotes a word for a POSIX shell: the only character that needs care inside '...' is ' itself. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`
+}
+
+/** The text each copy format puts on the clipboard. */
+export function copyText(format: CopyFormat, token: string, tokenType: string, url: string): string {
+  // RFC 6750: the scheme is "Bearer" whatever case the server wrote it in.
+  const header = `Authorization: ${/^bearer$/i.test(tokenType) ? 'Bearer' : tokenType} ${token}`
+  if (format === 'access-token') return token
+  if (format === 'authorization-header') return header
+  return `curl -H ${shellQuote(header)} ${shellQuote(url)}`
+}
+
+const notFound = () => appError('not-found', 'not-found', 'This datasource no longer exists.', { hint: 'It may have been deleted from another window or the command line.' })
+const noToken = () =>
+  appError('validation', 'no-token', 'There is no token to copy yet.', { hint: 'Get one with Renew now, or test the connection and save.' })
+
+export class TokenActions {
+  readonly #deps: TokenActionsDeps
+  #clearTimer: TimerHandle | null = null
+
+  constructor(deps: TokenActionsDeps) {
+    this.#deps = deps
+  }
+
+  async copy(id: string, format: CopyFormat): Promise<Result<CopyReceipt>> {
+    const { repo, clipboard, clock } = this.#deps
+    const record = repo.get(id)
+    if (!record) return fail(notFound())
+    if (!clipboard) return fail(appError('internal', 'no-clipboard', 'There is no clipboard here.', { hint: 'Use `datasource-desk token` in a terminal instead.' }))
+    if (format === 'curl' && !record.url) {
+      return fail(appError('validation', 'no-url', 'This datasource has no URL for curl to call.', { hint: 'Add its URL in Settings, or copy the Authorization header instead.' }))
+    }
+    const meta = repo.token(id)
+    if (!meta) return fail(noToken())
+    const token = await this.#readToken(id)
+    if (!token.ok) return token
+    const text = copyText(format, token.value, meta.tokenType, record.url)
+    try {
+      await clipboard.writeText(text)
+    } catch (error) {
+      this.#deps.logger.warn('clipboard write failed', { error: error instanceof Error ? error.name : typeof error })
+      return fail(appError('internal', 'clipboard', 'The clipboard could not be written.', { hint: 'Try again.' }))
+    }
+    const clearsAt = clock.now() + CLIPBOARD_CLEAR_MS
+    this.#scheduleClear(text)
+    return ok({ format, clearsAt, expiresAt: meta.expiresAt })
+  }
+
+  async details(id: string): Promise<Result<TokenDetails>> {
+    const record = this.#deps.repo.get(id)
+    if (!record) return fail(notFound())
+    const meta = this.#deps.repo.token(id)
+    if (!meta) return fail(noToken())
+    const token = await this.#readToken(id)
+    if (!token.ok) return token
+    return ok({ jwt: decodeJwt(token.value) })
+  }
+
+  dispose(): void {
+    if (this.#clearTimer !== null) this.#deps.clock.clearTimeout(this.#clearTimer)
+    this.#clearTimer = null
+  }
+
+  async #readToken(id: string): Promise<Result<string>> {
+    try {
+      const secret = await this.#deps.secrets.get(secretAccount(id, 'access-token'))
+      if (!secret || secret.isEmpty) return fail(noToken())
+      return ok(secret.reveal())
+    } catch (error) {
+      return fail(keychainAppError(error))
+    }
+  }
+
+  /** Clears the clipboard after a minute, unless the user copied something else meanwhile. */
+  #scheduleClear(written: string): void {
+    const { clock, clipboard } = this.#deps
+    if (this.#clearTimer !== null) clock.clearTimeout(this.#clearTimer)
+    this.#clearTimer = clock.setTimeout(() => {
+      this.#clearTimer = null
+      void (async () => {
+        try {
+          if (clipboard && (await clipboard.readText()) === written) await clipboard.writeText('')
+        } catch {
+          // Nothing to clear into a clipboard that cannot be read.
+        }
+      })()
+    }, CLIPBOARD_CLEAR_MS)
+  }
+}
