@@ -8,7 +8,7 @@ import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from
 import type { ClientAuthMethod } from '../../shared/client-auth'
 import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
-import { expirySourceText, formatClock, formatExpiry, idTokenLabels, notConnected, statusKind, statusLabels, type TokenMeta, type TokenStatus } from '../../shared/token'
+import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, statusKind, statusLabels, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { DatabaseCorruptError } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
@@ -99,6 +99,12 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   }
 }
 
+/** In a terminal "9:41 AM (in 59 min)"; for scripts an ISO 8601 time; "-" when there is none. */
+function expiryCell(expiresAt: number | null, now: number, terminal: boolean): string {
+  if (expiresAt === null) return '-'
+  return terminal ? `${formatClock(expiresAt, now)} (${formatRelative(expiresAt, now)})` : new Date(expiresAt).toISOString()
+}
+
 type Runner = (context: CliContext, command: Command, options: RunOptions) => Promise<void>
 
 const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
@@ -107,15 +113,22 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const records = context.repo.list()
     if (command.values.json === true) return output.out(`${JSON.stringify(records.map((record) => datasourceJson(context, record, now)), null, 2)}\n`)
     if (records.length === 0) return output.out('No datasources yet. Add one with "datasource-desk add <name> ..." or in the app.\n')
+    const terminal = output.columns !== undefined
     output.out(
       table(
-        ['NAME', 'AUTHENTICATION', 'TOKEN URL', 'STATUS'],
-        records.map((record) => [
-          record.name,
-          record.auth.type === 'none' ? 'None' : 'OAuth2 - Password',
-          record.auth.type === 'none' ? '-' : record.auth.tokenUrl,
-          statusLabels[statusKind(storedStatus(context, record.id, now), now)],
-        ]),
+        ['NAME', 'AUTHENTICATION', 'TOKEN URL', 'STATUS', 'EXPIRES'],
+        records.map((record) => {
+          const status = storedStatus(context, record.id, now)
+          return [
+            record.name,
+            record.auth.type === 'none' ? 'None' : 'OAuth2 - Password',
+            record.auth.type === 'none' ? '-' : record.auth.tokenUrl,
+            statusLabels[statusKind(status, now)],
+            expiryCell(status.token?.expiresAt ?? null, now, terminal),
+          ]
+        }),
+        // The token URL gives way first, then the name: status and expiry are what a glance wants.
+        { width: output.columns, shrink: [2, 0, 1] },
       ),
     )
   },
@@ -130,7 +143,9 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     }
     if (name === undefined) {
       if (records.length === 0) return output.out('No datasources yet.\n')
-      return output.out(table(['NAME', 'STATUS'], records.map((record) => [record.name, statusText(storedStatus(context, record.id, now), now)])))
+      return output.out(
+        table(['NAME', 'STATUS'], records.map((record) => [record.name, statusText(storedStatus(context, record.id, now), now)]), { width: output.columns, shrink: [1, 0] }),
+      )
     }
     output.out(statusDetails(context, records[0]!, now))
   },

@@ -16,11 +16,16 @@ export const shown = (text: string): string => showUntrusted(text, 4096)
 export interface Output {
   out(text: string): void
   err(text: string): void
+  /** The terminal's width when stdout is a terminal; undefined for a pipe or a file (scripts). */
+  readonly columns?: number | undefined
 }
 
 export const processOutput: Output = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined
+  },
 }
 
 /** Form paths in validation errors, named the way the command line spells them. */
@@ -80,9 +85,47 @@ export function statusText(status: TokenStatus, now: number): string {
   return text
 }
 
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function table(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  const all = [header, ...rows.map((row) => row.map(shown))]
+export interface TableOptions {
+  /** The terminal's width: columns are shortened (with "…") to fit it. Undefined: not a terminal. */
+  readonly width?: number | undefined
+  /** Columns that may be shortened, the first given shortened first. Default: none. */
+  readonly shrink?: ReadonlyArray<number>
+}
+
+/** Narrowest a shortened column gets: below this it says nothing. */
+const MIN_COLUMN = 8
+const GAP = 2
+
+function clipCell(cell: string, width: number): string {
+  return cell.length <= width ? cell : `${cell.slice(0, Math.max(0, width - 1))}…`
+}
+
+/**
+ * In a terminal: left-aligned columns two spaces apart, shortened to fit its width. Elsewhere (a
+ * pipe, a file): one tab between cells and nothing shortened, so `cut -f` and `awk -F'\t'` read it.
+ */
+export function table(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, options: TableOptions = {}): string {
+  const all = [header, ...rows.map((row) => row.map(shown))].map((row) => row.map((cell) => cell.replace(/[\t\n]/g, ' ')))
+  if (options.width === undefined) return all.map((row) => row.join('\t')).join('\n') + '\n'
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)))
-  return all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n') + '\n'
+  const total = () => widths.reduce((sum, width) => sum + width, 0) + GAP * (widths.length - 1)
+  for (const column of options.shrink ?? []) {
+    const over = total() - options.width
+    if (over <= 0) break
+    const current = widths[column] ?? 0
+    widths[column] = Math.max(Math.min(current, MIN_COLUMN), current - over)
+  }
+  return (
+    all
+      .map((row) =>
+        row
+          .map((cell, column) => {
+            const clipped = clipCell(cell, widths[column] ?? cell.length)
+            return column === row.length - 1 ? clipped : clipped.padEnd(widths[column] ?? 0)
+          })
+          .join(' '.repeat(GAP))
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  )
 }
