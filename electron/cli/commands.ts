@@ -101,7 +101,8 @@ export async function runCommand(command: Command, options: RunOptions): Promise
 
 /** In a terminal "9:41 AM (in 59 min)"; for scripts an ISO 8601 time; "-" when there is none. */
 function expiryCell(expiresAt: number | null, now: number, terminal: boolean): string {
-  if (expiresAt === null) return '-'
+  // An older version could store a non-finite expiry; toISOString would throw on it.
+  if (expiresAt === null || !Number.isFinite(expiresAt)) return '-'
   return terminal ? `${formatClock(expiresAt, now)} (${formatRelative(expiresAt, now)})` : new Date(expiresAt).toISOString()
 }
 

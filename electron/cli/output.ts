@@ -101,16 +101,16 @@ function clipCell(cell: string, width: number): string {
 }
 
 /**
- * In a terminal: left-aligned columns two spaces apart, shortened to fit its width. Elsewhere (a
- * pipe, a file): one tab between cells and nothing shortened, so `cut -f` and `awk -F'\t'` read it.
+ * Left-aligned columns two spaces apart. In a terminal they are shortened (with "…") to fit its
+ * width; elsewhere (a pipe, a file) nothing is cut, so a script reads every value whole (for
+ * structured output there is --json).
  */
 export function table(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, options: TableOptions = {}): string {
-  const all = [header, ...rows.map((row) => row.map(shown))].map((row) => row.map((cell) => cell.replace(/[\t\n]/g, ' ')))
-  if (options.width === undefined) return all.map((row) => row.join('\t')).join('\n') + '\n'
+  const all = [header, ...rows.map((row) => row.map(shown))]
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)))
   const total = () => widths.reduce((sum, width) => sum + width, 0) + GAP * (widths.length - 1)
-  for (const column of options.shrink ?? []) {
-    const over = total() - options.width
+  for (const column of options.width === undefined ? [] : (options.shrink ?? [])) {
+    const over = total() - (options.width ?? 0)
     if (over <= 0) break
     const current = widths[column] ?? 0
     widths[column] = Math.max(Math.min(current, MIN_COLUMN), current - over)

@@ -110,9 +110,9 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
   it('lists it as a table and as JSON, with secrets shown only as "stored"', async () => {
     const table = await cli(['list'])
     expect(table.code).toBe(0)
-    // Not a terminal: one tab between cells, nothing shortened, the expiry as ISO 8601 for scripts.
-    expect(table.stdout).toMatch(/^NAME\tAUTHENTICATION\tTOKEN URL\tSTATUS\tEXPIRES\n/)
-    expect(table.stdout).toMatch(/\ncrm\tOAuth2 - Password\thttp:\/\/127\.0\.0\.1:\d+\/token\tValid\t\d{4}-\d\d-\d\dT[\d:.]+Z\n/)
+    // Not a terminal: nothing shortened, the expiry as ISO 8601 for scripts.
+    expect(table.stdout).toMatch(/^NAME\s+AUTHENTICATION\s+TOKEN URL\s+STATUS\s+EXPIRES\n/)
+    expect(table.stdout).toMatch(/\ncrm\s+OAuth2 - Password\s+http:\/\/127\.0\.0\.1:\d+\/token\s+Valid\s+\d{4}-\d\d-\d\dT[\d:.]+Z\n/)
     const json = JSON.parse((await cli(['list', '--json'])).stdout) as JsonDatasource[]
     expect(json).toHaveLength(1)
     expect(json[0]).toMatchObject({ name: 'crm', auth: { type: 'oauth2-password', hasClientSecret: true, hasPassword: true }, status: { kind: 'valid', state: 'idle' } })

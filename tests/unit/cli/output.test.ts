@@ -22,9 +22,8 @@ describe('CLI tables', () => {
     expect(text).toBe('A  B\n1  2\n')
   })
 
-  it('are tab-separated and never shortened when not a terminal', () => {
-    const text = table(header, [...rows, ['with\ttab', 'x', 'y']])
-    expect(text.split('\n')[1]).toBe(rows[0]?.join('\t'))
-    expect(text.split('\n')[3]).toBe('with tab\tx\ty')
+  it('are never shortened when not a terminal', () => {
+    const text = table(header, rows)
+    expect(text.split('\n')[1]).toMatch(/^crm +https:\/\/login\.example\.com\/realms\/production\/protocol\/openid-connect\/token +Valid$/)
   })
 })
