@@ -20,9 +20,9 @@ export interface CliContext extends RenewalContext {
 
 export function openCliContext(options: CliContextOptions): CliContext {
   const context = openRenewalContext(options)
-  const { repo, secrets, clock } = context
+  const { repo, clock } = context
   // No clipboard in a terminal: `datasource-desk token` prints the token instead.
-  const tokenActions = new TokenActions({ repo, secrets, clipboard: null, clock, logger: silentLogger })
+  const tokenActions = new TokenActions({ repo, readAccessToken: (id) => context.service.readSecret(id, 'access-token'), clipboard: null, clock, logger: silentLogger })
   return {
     ...context,
     handlers: createHandlers(context.service, tokenActions, silentLogger),

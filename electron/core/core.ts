@@ -58,7 +58,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
   }
   const sweepTimer = deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
   if (sweepTimer === null) sweep()
-  const tokenActions = new TokenActions({ repo, secrets: deps.secretStore, clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
+  const tokenActions = new TokenActions({ repo, readAccessToken: (id) => service.readSecret(id, 'access-token'), clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
   const handlers = createHandlers(service, tokenActions, logger)
 
   return {

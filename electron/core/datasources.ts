@@ -372,18 +372,25 @@ export class DatasourceService {
     return ok({ id })
   }
 
-  /** Forgets the stored token: keychain first, then SQLite, so a failure leaves the token usable. */
+  /** Forgets the stored token through the one write path (keychain and SQLite together). */
   async clearToken(id: string): Promise<Result<TokenStatus>> {
     const { repo } = this.#deps
     if (!repo.get(id)) return fail(notFound())
     try {
-      await this.#applySecretWrites(id, new Map<SecretKind, Secret | null>([['access-token', null], ['refresh-token', null]]))
+      const written = await this.#renewer.write(id, {
+        expectedRevision: repo.revision(id) ?? null,
+        secrets: new Map<SecretKind, Secret | null>([
+          ['access-token', null],
+          ['refresh-token', null],
+        ]),
+        write: () => repo.deleteToken(id),
+      })
+      if (!written.written) return fail(notFound())
     } catch (error) {
       return fail(keychainAppError(error))
     }
-    repo.deleteToken(id)
     this.scheduler.setToken(id, null)
-    this.#history(id, { kind: 'config-changed', message: 'Token cleared.' })
+    this.#history.add(id, { kind: 'config-changed', message: 'Token cleared.' })
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
     return ok(this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now()))
   }

@@ -11,14 +11,15 @@ import type { DatasourceRepository } from './db/datasource-repository'
 import type { Clock, Logger, TimerHandle } from './deps'
 import { decodeJwt } from './jwt'
 import { keychainAppError } from './secrets/keychain-errors'
-import { secretAccount, type SecretStore } from './secrets/secret-store'
+import type { Secret } from './secrets/secret'
 
 /** How long a copied token stays on the clipboard. */
 export const CLIPBOARD_CLEAR_MS = 60_000
 
 export interface TokenActionsDeps {
   readonly repo: DatasourceRepository
-  readonly secrets: SecretStore
+  /** Reads the datasource's current access token (DatasourceService.readSecret: the versioned account SQLite points to). */
+  readonly readAccessToken: (id: string) => Promise<Secret | null>
   readonly clipboard: ClipboardPort | null
   readonly clock: Clock
   readonly logger: Logger
@@ -91,7 +92,7 @@ export class TokenActions {
 
   async #readToken(id: string): Promise<Result<string>> {
     try {
-      const secret = await this.#deps.secrets.get(secretAccount(id, 'access-token'))
+      const secret = await this.#deps.readAccessToken(id)
       if (!secret || secret.isEmpty) return fail(noToken())
       return ok(secret.reveal())
     } catch (error) {

@@ -1,6 +1,6 @@
 import { TEST_USER } from '../support/oauth-server'
 import { expect, test } from './fixtures'
-import { secretAccount } from '../../electron/core/secrets/secret-store'
+import { storedSecret } from '../support/stored-secrets'
 import { createDatasource, row, serverForm } from './form'
 import { seedDesk } from './seed'
 
@@ -60,7 +60,7 @@ test('copy actions: the clipboard gets the token, the header and a curl command;
   await createDatasource(page, serverForm(oauthServer))
   await row(page, 'CRM').click()
   const id = await page.evaluate(async () => ((await window.api.listDatasources({})) as unknown as { value: Array<{ id: string }> }).value[0]?.id ?? '')
-  const token = (await app.secretStore.get(secretAccount(id, 'access-token')))?.reveal() ?? ''
+  const token = (await storedSecret(app.dataDir, app.secretStore, id, 'access-token')) ?? ''
   expect(token.length).toBeGreaterThan(10)
 
   await page.getByTestId('copy-access-token').click()
@@ -85,6 +85,6 @@ test('copy actions: the clipboard gets the token, the header and a curl command;
   await page.getByTestId('clear-token').click()
   await page.getByTestId('confirm-clear-token').click()
   await expect(row(page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'not-connected')
-  expect(await app.secretStore.get(secretAccount(id, 'access-token'))).toBeNull()
+  expect(await storedSecret(app.dataDir, app.secretStore, id, 'access-token')).toBeNull()
   await expect(page.getByTestId('renew-now')).toHaveText(/get token/i)
 })

@@ -5,10 +5,9 @@ import { DatasourceRepository } from '../../../electron/core/db/datasource-repos
 import { silentLogger } from '../../../electron/core/deps'
 import { decodeJwt } from '../../../electron/core/jwt'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { secretAccount } from '../../../electron/core/secrets/secret-store'
 import { CLIPBOARD_CLEAR_MS, TokenActions, copyText, shellQuote } from '../../../electron/core/token-actions'
 import { FakeClock } from '../../support/fake-clock'
-import { MemorySecretStore } from '../../support/memory-secret-store'
+import { KeychainError } from '../../../electron/core/secrets/secret-store'
 import { makeTempDir } from '../../support/temp-dir'
 
 const ID = '0b5d6c9e-2f1a-4e3b-8c7d-6a5b4c3d2e1f'
@@ -29,7 +28,9 @@ class RecordingClipboard {
 let temp: ReturnType<typeof makeTempDir>
 let repo: DatasourceRepository
 let close: () => void
-let secrets: MemorySecretStore
+/** The access token as the service would read it (the versioned account SQLite points to). */
+const tokens = new Map<string, string>()
+let keychainDown = false
 let clock: FakeClock
 let clipboard: RecordingClipboard
 let actions: TokenActions
@@ -39,10 +40,16 @@ beforeEach(() => {
   const db = openDatabase(join(temp.dir, 'test.sqlite'))
   close = () => db.close()
   repo = new DatasourceRepository(db)
-  secrets = new MemorySecretStore()
+  tokens.clear()
+  keychainDown = false
   clock = new FakeClock()
   clipboard = new RecordingClipboard()
-  actions = new TokenActions({ repo, secrets, clipboard, clock, logger: silentLogger })
+  const readAccessToken = async (id: string): Promise<Secret | null> => {
+    if (keychainDown) throw new KeychainError('no bus', 'unavailable')
+    const value = tokens.get(id)
+    return value === undefined ? null : new Secret(value)
+  }
+  actions = new TokenActions({ repo, readAccessToken, clipboard, clock, logger: silentLogger })
   repo.save({
     id: ID,
     name: 'CRM',
@@ -50,6 +57,7 @@ beforeEach(() => {
     auth: { type: 'oauth2-password', tokenUrl: 'https://auth.example.com/token', clientId: 'desk', clientAuth: 'basic', username: 'ada', rememberPassword: true, scope: '', extraParams: [], hasClientSecret: true, hasPassword: true },
     createdAt: clock.now(),
     updatedAt: clock.now(),
+    revision: 1,
   })
 })
 
@@ -61,7 +69,7 @@ afterEach(() => {
 
 async function storeToken(token: string, tokenType = 'bearer'): Promise<void> {
   repo.saveToken(ID, { tokenType, grantedScope: null, requestedScope: '', obtainedAt: clock.now(), expiresAt: clock.now() + 3_600_000, hasRefreshToken: false })
-  await secrets.set(secretAccount(ID, 'access-token'), new Secret(token))
+  tokens.set(ID, token)
 }
 
 describe('copy actions', () => {
@@ -97,8 +105,7 @@ describe('copy actions', () => {
     expect(!none.ok && none.error.code).toBe('no-token')
     const gone = await actions.copy('00000000-0000-4000-8000-000000000000', 'curl')
     expect(!gone.ok && gone.error.kind).toBe('not-found')
-    secrets.unavailable = true
-    await storeToken('x').catch(() => undefined)
+    keychainDown = true
     repo.saveToken(ID, { tokenType: 'Bearer', grantedScope: null, requestedScope: '', obtainedAt: 0, expiresAt: null, hasRefreshToken: false })
     const locked = await actions.copy(ID, 'access-token')
     expect(!locked.ok && locked.error.kind).toBe('keychain')
