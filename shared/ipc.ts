@@ -17,6 +17,15 @@ export type CopyFormat = (typeof COPY_FORMATS)[number]
 const testIdSchema = z.string().uuid({ error: 'Not a test id' })
 const idPayload = z.object({ id: datasourceIdSchema }).strict()
 
+/**
+ * What Delete did. The datasource is always gone; `secretsLeft` names the keychain entries the
+ * keychain did not delete (it was locked, gone or silent): the start-up sweep retries them.
+ */
+export interface DeleteReport {
+  readonly id: string
+  readonly secretsLeft?: ReadonlyArray<'client-secret' | 'password' | 'access-token' | 'refresh-token'>
+}
+
 export const ipcContract = {
   listDatasources: { payload: z.object({}).strict() },
   getDatasource: { payload: idPayload },
@@ -122,7 +131,7 @@ export interface IpcResults {
   cancelTest: { readonly cancelled: boolean }
   tryOtherClientAuth: ClientAuthNegotiation
   saveDatasource: DatasourceView
-  deleteDatasource: { readonly id: string }
+  deleteDatasource: DeleteReport
   renewNow: TokenStatus
   signIn: TokenStatus
   getHistory: ReadonlyArray<HistoryEvent>

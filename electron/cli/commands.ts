@@ -14,7 +14,7 @@ import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
 import { validationError } from '../core/handlers'
 import { isClientAuthRefusal } from '../core/oauth/client-auth-negotiation'
-import { keychainAppError, missingSecretError } from '../core/secrets/keychain-errors'
+import { keychainAppError, missingSecretError, secretLabels } from '../core/secrets/keychain-errors'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { UsageError, type OptionValues, type ParsedCommandLine } from './args'
 import { openCliContext, type CliContext } from './context'
@@ -173,7 +173,8 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     options.output.out(`Saved "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
   },
 
-  remove: async (context, command, { output, secretSource }) => {
+  remove: async (context, command, options) => {
+    const { output, secretSource } = options
     const record = requireDatasource(context, command.positionals[0]!)
     if (command.values.yes !== true) {
       if (!secretSource.stdinIsTerminal) throw new UsageError('Removing needs --yes when not run in a terminal.')
@@ -181,7 +182,16 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
         return output.err('Nothing was removed.\n')
       }
     }
-    unwrap(await context.handlers.deleteDatasource({ id: record.id }))
+    const report = unwrap(await context.handlers.deleteDatasource({ id: record.id }))
+    if (report.secretsLeft?.length) {
+      // Never "Removed" while secrets stay behind: say exactly which, and exit 6 (issue 11, item 2).
+      const left = report.secretsLeft.map((kind) => secretLabels[kind]).join(', ')
+      throw new CommandFailure(
+        appError('keychain', 'secrets-left', `Removed "${record.name}" from the database, but the OS keychain did not delete: ${left}.`, {
+          hint: `The app's sweep removes them once the keychain answers; or delete them in your keychain manager (service "${options.keychainService}", accounts containing ${record.id}).`,
+        }),
+      )
+    }
     output.out(`Removed "${shown(record.name)}".\n`)
   },
 

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { AuthView, DatasourceInput, DatasourceView, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import type { AppState, ClientAuthNegotiation, HistoryEvent, TestReport } from '../../shared/ipc'
+import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
@@ -356,20 +356,22 @@ export class DatasourceService {
     return ok(this.#view(repo.get(id) ?? record))
   }
 
-  async delete(id: string): Promise<Result<{ id: string }>> {
+  async delete(id: string): Promise<Result<DeleteReport>> {
     const { repo } = this.#deps
     if (!repo.get(id)) return fail(notFound())
     this.scheduler.remove(id)
     // The row goes with its pointers in one step: a renewal still in flight then finds the
     // datasource gone at its revision check and takes back what it staged (no orphan writes).
-    const accounts = repo.transaction(() => {
-      const owned = [...repo.secretAccounts(id).values()]
+    const owned = repo.transaction(() => {
+      const accounts = repo.secretAccounts(id)
       repo.delete(id)
-      return owned
+      return accounts
     })
-    await this.#vault.release(accounts)
+    // Reported, never silently left: `remove` must not say "Removed" over them (issue 11, item 2).
+    const notDeleted = new Set(await this.#vault.release(owned.values()))
+    const secretsLeft = [...owned].filter(([, account]) => notDeleted.has(account)).map(([kind]) => kind)
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
-    return ok({ id })
+    return ok(secretsLeft.length > 0 ? { id, secretsLeft } : { id })
   }
 
   /** Forgets the stored token through the one write path (keychain and SQLite together). */

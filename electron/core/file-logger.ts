@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs'
+import { appendFileSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from './deps'
+import { ensurePrivateDir, tightenFile } from './private-files'
 
 /** One log file is kept up to this size, plus one older generation. */
 const MAX_LOG_BYTES = 1024 * 1024
@@ -19,7 +20,8 @@ export function createFileLogger(dir: string, now: () => number = Date.now): Log
   function write(level: 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void {
     try {
       if (!ready) {
-        mkdirSync(dir, { recursive: true })
+        ensurePrivateDir(dir)
+        tightenFile(file)
         ready = true
       }
       rotateIfLarge(file)

@@ -15,7 +15,7 @@ import type { DatasourceRepository } from './db/datasource-repository'
 import type { Clock, Logger } from './deps'
 import { holderGone } from './process-holder'
 import type { Secret } from './secrets/secret'
-import { parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { KeychainError, parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
 
 /** A secret written to its new account, not yet pointed to by SQLite. */
 export interface StagedSecret {
@@ -107,15 +107,28 @@ export class SecretVault {
     }
   }
 
-  /** Deletes accounts that nothing points to any more; what fails now is left to the sweep. */
-  async release(accounts: Iterable<string>): Promise<void> {
+  /**
+   * Deletes accounts that nothing points to any more; what fails now is left to the sweep and
+   * returned. Once the keychain is locked, gone or silent, the rest are not tried: each would wait
+   * for the same timeout and fail the same way.
+   */
+  async release(accounts: Iterable<string>): Promise<string[]> {
+    const notDeleted: string[] = []
+    let keychainDown = false
     for (const account of accounts) {
+      if (keychainDown) {
+        notDeleted.push(account)
+        continue
+      }
       try {
         await this.#deps.secrets.delete(account)
-      } catch {
+      } catch (error) {
+        notDeleted.push(account)
+        keychainDown = error instanceof KeychainError && error.code !== 'failed'
         this.#deps.logger.warn('old keychain entry not deleted; the sweep will retry', { kind: parseSecretAccount(account)?.kind })
       }
     }
+    return notDeleted
   }
 
   /**

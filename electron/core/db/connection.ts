@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { ensurePrivateDir, ensurePrivateFile, tightenFile } from '../private-files'
 import { applyMigrations, type Migration } from './migrations'
 import { schemaMigrations } from './schema'
 
@@ -33,12 +34,16 @@ export interface OpenDatabaseOptions {
 }
 
 export function openDatabase(file: string, migrations: ReadonlyArray<Migration> = schemaMigrations, options: OpenDatabaseOptions = {}): Db {
-  mkdirSync(dirname(file), { recursive: true })
+  ensurePrivateDir(dirname(file))
   assertDatabaseHeader(file)
+  // SQLite gives -wal and -shm the database file's mode, so a private database keeps them private.
+  ensurePrivateFile(file)
   let db: Db | undefined
   try {
     db = new Database(file, { timeout: 5_000 })
     db.pragma('journal_mode = WAL')
+    // Left by an older version under umask 022.
+    for (const suffix of ['-wal', '-shm']) tightenFile(`${file}${suffix}`)
     db.pragma('foreign_keys = ON')
     db.pragma('synchronous = NORMAL')
     if (options.integrityCheck !== false) {

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module'
 import { KeychainError, type SecretStore } from './secret-store'
 import { Secret } from './secret'
+import { probeSessionBus } from './session-bus-probe'
 import { platformSecretByteLimit, withSecretParts, type KeychainItems } from './secret-parts'
 
 /** The part of keytar we use; declared here so tests can pass a stand-in to `loadKeytar`. */
@@ -44,6 +45,8 @@ const MAX_DETAIL_LENGTH = 200
 
 /** Never written: a lookup of it only checks that the keychain answers. */
 const PROBE_ACCOUNT = 'datasource-desk-availability-probe'
+/** Written and deleted at once, to tell a locked keyring from a missing secret. */
+const LOCK_PROBE_ACCOUNT = 'datasource-desk-lock-probe'
 
 type Operation = 'read' | 'write' | 'delete' | 'list'
 
@@ -51,7 +54,8 @@ type Operation = 'read' | 'write' | 'delete' | 'list'
 export function createKeytarSecretStore(service: string, options: KeytarSecretStoreOptions = {}): SecretStore {
   if (service.length === 0) throw new TypeError('A keychain service name is required')
   const timeoutMs = options.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS
-  const loadKeytar = options.loadKeytar ?? importKeytar
+  // The real module is loaded only after the session bus answered (session-bus-probe.ts).
+  const loadKeytar = options.loadKeytar ?? (() => importKeytarWhenBusAnswers(Math.min(timeoutMs, BUS_PROBE_TIMEOUT_MS)))
   // Loaded on first use: a missing native module or keychain must surface as a KeychainError
   // on the call that needs it, not crash the app at start.
   let keytarPromise: Promise<KeytarLike> | null = null
@@ -60,6 +64,7 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
   function keytar(): Promise<KeytarLike> {
     keytarPromise ??= loadKeytar().catch((error: unknown) => {
       keytarPromise = null
+      if (error instanceof KeychainError) throw error
       throw new KeychainError(`The OS keychain library could not be loaded (${detailOf(error)})`, 'unavailable')
     })
     return keytarPromise
@@ -104,9 +109,20 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
     options.maxSecretBytes === undefined ? platformSecretByteLimit() : options.maxSecretBytes,
   )
 
+  /**
+   * The Secret Service answers a lookup in a locked collection with "no such item" (null), and
+   * libsecret crashes the process listing one (a NULL secret value). A write tells the two apart:
+   * gnome-keyring refuses it with "Cannot create an item in a locked collection" (issue 11, item 8).
+   */
+  async function assertUnlocked(): Promise<void> {
+    await call('write', (kt) => kt.setPassword(service, LOCK_PROBE_ACCOUNT, 'lock-probe'))
+    await call('delete', (kt) => kt.deletePassword(service, LOCK_PROBE_ACCOUNT))
+  }
+
   return {
     async get(account) {
       const value = await items.get(account)
+      if (value === null) await assertUnlocked()
       return value === null ? null : new Secret(value)
     },
     async set(account, value) {
@@ -120,8 +136,8 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
     delete(account) {
       return items.delete(account)
     },
-    accounts() {
-      return items.list()
+    async accounts() {
+      return (await items.list()).filter((account) => account !== LOCK_PROBE_ACCOUNT)
     },
     async probe() {
       // A lookup of an account nobody writes: it needs the Secret Service, not every secret.
@@ -171,6 +187,14 @@ function createCallGate(limit: number): CallGate {
   }
 }
 
+/** The bus answers its handshake in well under a millisecond; a silent one is given this long. */
+const BUS_PROBE_TIMEOUT_MS = 2_000
+
+async function importKeytarWhenBusAnswers(probeTimeoutMs: number): Promise<KeytarLike> {
+  if (process.platform === 'linux') await probeSessionBus(process.env.DBUS_SESSION_BUS_ADDRESS, probeTimeoutMs)
+  return importKeytar()
+}
+
 async function importKeytar(): Promise<KeytarLike> {
   // require() rather than import(): keytar is CommonJS, and Node's ESM bridge adds a few
   // milliseconds to every `datasource-desk token`, which scripts call in loops.
@@ -195,7 +219,9 @@ function toKeychainError(error: unknown, operation: Operation, secretValue: stri
 function detailOf(error: unknown, secretValue?: string): string {
   let text = error instanceof Error ? error.message : typeof error === 'string' ? error : 'unknown error'
   // OS messages do not echo the password today; this makes sure a future one cannot leak it.
-  if (secretValue) text = text.split(secretValue).join('[redacted]')
+  // A whole-message replacement, and only for values long enough not to match ordinary words
+  // (a one-letter secret used to turn "does not exist" into "doe[redacted] not exi[redacted]t").
+  if (secretValue && secretValue.length >= 3 && text.includes(secretValue)) text = '[redacted: the message repeated the secret]'
   text = text.replace(/\s+/g, ' ').trim()
   return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}...` : text || 'no detail'
 }

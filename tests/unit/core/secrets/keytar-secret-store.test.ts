@@ -76,7 +76,16 @@ describe('createKeytarSecretStore', () => {
     })
     const error = await keychainError(store.set('a/password', new Secret('canary-7f3e')))
     expect(error.message).not.toContain('canary-7f3e')
-    expect(error.message).toContain('[redacted]')
+    // The whole message, so no position of the secret inside it shows.
+    expect(error.message).toContain('[redacted: the message repeated the secret]')
+    expect(error.message).not.toContain('refused value')
+  })
+
+  it('does not mangle an OS message with a one-letter secret (issue 11: "doe[redacted] not exi[redacted]t")', async () => {
+    const store = createKeytarSecretStore('svc', {
+      loadKeytar: async () => fakeKeytar({ setPassword: () => Promise.reject(new Error('Object does not exist at path /collection/login')) }),
+    })
+    expect((await keychainError(store.set('a/password', new Secret('s')))).message).toContain('Object does not exist at path')
   })
 
   it('rejects with "timeout" when keytar does not answer', async () => {
