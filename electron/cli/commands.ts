@@ -88,6 +88,10 @@ export async function runCommand(command: Command, options: RunOptions): Promise
       return EXIT_CODES.failure
     }
     const code = (error as { code?: string }).code
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      output.err(`datasource-desk: The data folder ${dataDir} is not a folder (a file has its name or is in its path).\nhint: Move that file away, or choose another folder with --data-dir.\n`)
+      return EXIT_CODES.failure
+    }
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
       output.err(`datasource-desk: The database in ${dataDir} could not be used (${code}).\n`)
       return EXIT_CODES.failure
@@ -252,6 +256,10 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const replace = command.values.replace === true
     // Every entry is checked before anything is saved: an import is all or nothing.
     const inputs = entries.map((entry, index) => {
+      // A `null` or a number in the list is a malformed file, not a bug (issue 11, item 11).
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+        throw new UsageError(`Datasource ${index + 1} in the file is not an object; nothing was imported.`)
+      }
       const name = typeof (entry as { name?: unknown }).name === 'string' ? (entry as { name: string }).name : ''
       const existing = name ? context.findByName(name) : undefined
       if (existing && !replace) {

@@ -185,3 +185,24 @@ describe('a NUL in a secret (item 9)', () => {
     expect((await cli(['list'])).stdout).not.toContain('nul-')
   })
 })
+
+describe('smaller items (item 11)', () => {
+  it('a null import entry is a usage error (exit 2), and nothing is imported', async () => {
+    const file = join(dataDir.dir, 'null-entry.json')
+    const good = { name: 'fine', url: '', auth: { type: 'none' } }
+    writeFileSync(file, JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, datasources: [good, null] }))
+    const result = await cli(['import', file])
+    expect(result.code, result.stderr).toBe(EXIT_CODES.usage)
+    expect(result.stderr).toContain('Datasource 2 in the file is not an object')
+    expect((await cli(['status', 'fine'])).code).toBe(EXIT_CODES.unknownDatasource)
+  })
+
+  it('a data folder that is a file gets a clear message, not "Something went wrong"', async () => {
+    const file = join(dataDir.dir, 'not-a-folder')
+    writeFileSync(file, 'x')
+    const result = await runCli(['list'], { env: { DATASOURCE_DESK_DATA_DIR: file, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
+    expect(result.code).toBe(EXIT_CODES.failure)
+    expect(result.stderr).toContain('is not a folder')
+    expect(result.stderr).not.toContain('Something went wrong')
+  })
+})
