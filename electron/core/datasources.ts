@@ -158,7 +158,8 @@ export class DatasourceService {
     const auth = input.auth
 
     if (existing && isUnchanged(existing, input)) {
-      const outcome = await this.scheduler.renew(existing.id, 'test')
+      // A renewal, but a failing one changes nothing: the user sees it on the form, not as a status.
+      const outcome = await this.scheduler.renew(existing.id, 'test', { quiet: true })
       if (!outcome.ok) return fail(outcome.error)
       const accessToken = input.url ? await this.#vault.read(existing.id, 'access-token').catch(() => null) : null
       const apiCheck = input.url && accessToken ? await this.#checkApi(input.url, accessToken) : null
@@ -413,9 +414,12 @@ export class DatasourceService {
     if (record.auth.type !== 'oauth2-password') {
       return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
     }
-    const outcome = await this.#renewer.signIn(id, new Secret(password), remember)
+    // Through the scheduler, so that it waits for a renewal in flight instead of racing it.
+    const typed = new Secret(password)
+    const perform = () => this.#renewer.signIn(id, typed, remember)
+    const outcome = this.scheduler.status(id) ? await this.scheduler.renew(id, 'sign-in', { quiet: true, perform }) : await perform()
     if (!outcome.ok) return fail(outcome.error)
-    this.scheduler.setToken(id, outcome.token)
+    if (!this.scheduler.status(id)) this.scheduler.setToken(id, outcome.token)
     return ok(this.scheduler.status(id) ?? notConnected(id, clock.now()))
   }
 

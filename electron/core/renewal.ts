@@ -8,7 +8,18 @@ import { appError, type AppError } from '../../shared/errors'
 import { backoffDelay, notConnected, RENEWAL, renewalTime, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { Clock, Logger, TimerHandle } from './deps'
 
-export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume'
+export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume' | 'sign-in'
+
+/** How one renew() call runs; see renew(). */
+export interface RenewOptions {
+  /** Runs instead of the scheduler's `perform` (sign-in with a typed password). */
+  readonly perform?: () => Promise<RenewalOutcome>
+  /**
+   * A failure changes nothing: the status (and its deadline) is put back as it was, with no
+   * history and no notification. For Test connection and sign-in, whose caller shows the error.
+   */
+  readonly quiet?: boolean
+}
 
 export type RenewalOutcome =
   | { readonly ok: true; readonly token: TokenMeta }
@@ -52,6 +63,8 @@ export const ADAPTIVE_CONCURRENCY = { min: 4, max: 32 } as const
 
 interface Flight {
   readonly promise: Promise<RenewalOutcome>
+  /** A quiet flight's failure puts this status back. */
+  readonly restore: TokenStatus | null
 }
 
 interface Entry {
@@ -157,7 +170,7 @@ export class RenewalScheduler {
    * Renews now, or joins the attempt already in flight (all callers get the same outcome). Works
    * from any state, including action-needed and sign-in-needed. Never rejects.
    */
-  renew(id: string, reason: RenewalReason): Promise<RenewalOutcome> {
+  renew(id: string, reason: RenewalReason, options: RenewOptions = {}): Promise<RenewalOutcome> {
     if (this.#disposed) {
       return Promise.resolve({ ok: false, error: appError('cancelled', 'disposed', 'Token renewal has stopped.') })
     }
@@ -168,8 +181,12 @@ export class RenewalScheduler {
         error: appError('not-found', 'datasource', 'This datasource does not exist (any more).'),
       })
     }
-    if (entry.flight) return entry.flight.promise
-    const promise = this.#start(entry, reason, false)
+    if (entry.flight) {
+      // A sign-in waits for the renewal in flight, then runs its own request: one at a time.
+      if (!options.perform) return entry.flight.promise
+      return entry.flight.promise.then(() => this.renew(id, reason, options))
+    }
+    const promise = this.#start(entry, reason, false, options)
     this.#arm()
     return promise
   }
@@ -247,16 +264,18 @@ export class RenewalScheduler {
     return at === null ? null : Math.ceil(at)
   }
 
-  #start(entry: Entry, reason: RenewalReason, timerDriven: boolean): Promise<RenewalOutcome> {
+  #start(entry: Entry, reason: RenewalReason, timerDriven: boolean, options: RenewOptions = {}): Promise<RenewalOutcome> {
+    const restore = options.quiet ? entry.status : null
     this.#unscheduleTimer(entry)
     if (timerDriven) this.#timerDrivenInFlight++
     this.#setStatus(entry, { state: 'renewing', renewAt: null, nextAttemptAt: null }, this.#clock.now())
     // The flight is registered before perform runs, so a renew() that perform itself triggers
     // joins it instead of starting a second request.
     let resolve!: (outcome: RenewalOutcome) => void
-    const flight: Flight = { promise: new Promise<RenewalOutcome>((settle) => (resolve = settle)) }
+    const flight: Flight = { promise: new Promise<RenewalOutcome>((settle) => (resolve = settle)), restore }
     entry.flight = flight
-    void this.#run(entry, flight, reason, timerDriven).then(resolve, (error: unknown) => {
+    const perform = options.perform ?? (() => this.#options.perform(entry.id, reason))
+    void this.#run(entry, flight, perform, timerDriven).then(resolve, (error: unknown) => {
       // Only a host-supplied function (random, a logger) can get here; callers still get an answer.
       this.#log('renewal bookkeeping threw', entry.id, error)
       resolve({ ok: false, error: internalError() })
@@ -265,10 +284,10 @@ export class RenewalScheduler {
   }
 
   /** Never rejects: a throwing perform becomes a transient internal error, retried with backoff. */
-  async #run(entry: Entry, flight: Flight, reason: RenewalReason, timerDriven: boolean): Promise<RenewalOutcome> {
+  async #run(entry: Entry, flight: Flight, perform: () => Promise<RenewalOutcome>, timerDriven: boolean): Promise<RenewalOutcome> {
     let outcome: RenewalOutcome
     try {
-      outcome = await this.#options.perform(entry.id, reason)
+      outcome = await perform()
     } catch (error) {
       this.#log('renewal threw', entry.id, error)
       // The thrown message may come from anywhere (and could carry a secret), so it is not shown.
@@ -282,12 +301,21 @@ export class RenewalScheduler {
     // the outcome, but the status belongs to whatever replaced it.
     if (!this.#disposed && this.#entries.get(entry.id) === entry && entry.flight === flight) {
       entry.flight = null
-      this.#settle(entry, outcome)
+      if (flight.restore && !outcome.ok && !outcome.superseded) this.#restore(entry, flight.restore)
+      else this.#settle(entry, outcome)
     }
     // Overdue work continues from a fresh timer tick rather than from here, so a run of instant
     // answers cannot chain renewals in one microtask loop and starve the event loop.
     this.#arm()
     return outcome
+  }
+
+  /** A quiet flight failed: the status and its deadline are as before it started. */
+  #restore(entry: Entry, before: TokenStatus): void {
+    const { datasourceId: _id, updatedAt: _at, ...status } = before
+    this.#setStatus(entry, status, this.#clock.now())
+    const due = before.state === 'retrying' ? before.nextAttemptAt : before.renewAt
+    if (due !== null) this.#push(entry, due)
   }
 
   #settle(entry: Entry, outcome: RenewalOutcome): void {

@@ -12,7 +12,7 @@ import { appError, type AppError } from '../../shared/errors'
 import type { AuthView, OAuth2PasswordInput } from '../../shared/datasource'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRepository } from './db/datasource-repository'
-import type { Clock, FetchLike, Logger } from './deps'
+import { systemClock, type Clock, type FetchLike, type Logger, type TimerHandle } from './deps'
 import type { HistoryLog } from './history-log'
 import { requestPasswordToken, requestRefreshedToken, type IssuedToken, type OAuthClientConfig } from './oauth/token-client'
 import { refreshTokenIsDead } from './oauth/token-errors'
@@ -23,8 +23,15 @@ import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import type { Secret } from './secrets/secret'
 import { KeychainError, type SecretKind } from './secrets/secret-store'
 
-/** Longer than a token request may take (15 s), so a live holder never loses its lease. */
-const LEASE_TTL_MS = 30_000
+/**
+ * A lease lives this long unless its holder renews it. The holder renews it every
+ * LEASE_HEARTBEAT_MS while it works (a renewal may make two 15 s token requests and several
+ * keychain calls of up to 5 s each), so a live holder keeps it however long the work takes, and a
+ * holder that stopped (a frozen or killed process) loses it within the TTL, or at once when its
+ * pid is gone (holderGone).
+ */
+export const LEASE_TTL_MS = 30_000
+export const LEASE_HEARTBEAT_MS = 10_000
 const LEASE_POLL_MS = 100
 
 export interface RenewerDeps {
@@ -36,6 +43,11 @@ export interface RenewerDeps {
   readonly history: HistoryLog
   /** This process's name in the lease table (see process-holder.ts). */
   readonly holder: string
+  /**
+   * Time for the lease, shared with other processes, so real time by default (systemClock): the
+   * scheduler's clock may be a test's. Injected in tests of the lease's timing.
+   */
+  readonly leaseClock?: Clock
   /**
    * A token was obtained but not stored, because the datasource changed or was deleted while it
    * was requested. The hook for revoking it at the server (RFC 7009) where the server supports it.
@@ -215,19 +227,37 @@ export class Renewer {
   }
 
   async #withLease(id: string, doneElsewhere: () => TokenMeta | null, work: () => Promise<RenewalOutcome>): Promise<RenewalOutcome> {
-    const { repo, holder } = this.#deps
-    const waitUntil = Date.now() + LEASE_TTL_MS + 5_000
-    while (!repo.tryAcquireLease(id, holder, Date.now(), LEASE_TTL_MS, holderGone)) {
-      if (Date.now() > waitUntil) {
+    const { repo, holder, logger } = this.#deps
+    const clock = this.#deps.leaseClock ?? systemClock
+    const waitUntil = clock.now() + LEASE_TTL_MS + 5_000
+    while (!repo.tryAcquireLease(id, holder, clock.now(), LEASE_TTL_MS, holderGone)) {
+      if (clock.now() > waitUntil) {
         return { ok: false, error: appError('storage', 'lease-busy', 'Another Datasource Desk process is renewing this token.', { transient: true }) }
       }
-      await sleep(LEASE_POLL_MS)
+      // A real, referenced timer by default: systemClock's are unref'd, and a command waiting for
+      // another process's lease has nothing else keeping it alive.
+      const injected = this.#deps.leaseClock
+      await (injected ? new Promise<void>((resolve) => injected.setTimeout(resolve, LEASE_POLL_MS)) : sleep(LEASE_POLL_MS))
       const token = doneElsewhere()
       if (token) return { ok: true, token }
     }
+    let heartbeat: TimerHandle | null = null
+    const beat = (): void => {
+      try {
+        if (!repo.extendLease(id, holder, clock.now() + LEASE_TTL_MS)) {
+          logger.warn('renewal lease lost while renewing', { datasourceId: id })
+          return
+        }
+      } catch (error) {
+        logger.warn('renewal lease not extended', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      }
+      heartbeat = clock.setTimeout(beat, LEASE_HEARTBEAT_MS)
+    }
+    heartbeat = clock.setTimeout(beat, LEASE_HEARTBEAT_MS)
     try {
       return await work()
     } finally {
+      if (heartbeat !== null) clock.clearTimeout(heartbeat)
       repo.releaseLease(id, holder)
     }
   }

@@ -196,6 +196,7 @@ export class DatasourceRepository {
       lease: db.prepare<[string], { holder: string; expires_at: number }>('SELECT holder, expires_at FROM renewal_leases WHERE datasource_id = ?'),
       putLease: db.prepare('INSERT OR REPLACE INTO renewal_leases (datasource_id, holder, expires_at) VALUES (?, ?, ?)'),
       releaseLease: db.prepare('DELETE FROM renewal_leases WHERE datasource_id = ? AND holder = ?'),
+      extendLease: db.prepare('UPDATE renewal_leases SET expires_at = ? WHERE datasource_id = ? AND holder = ?'),
     }
   }
 
@@ -367,6 +368,11 @@ export class DatasourceRepository {
       return true
     })
     return acquire.immediate()
+  }
+
+  /** Moves the lease's expiry on while its holder works; false when the holder no longer has it. */
+  extendLease(id: string, holder: string, expiresAt: number): boolean {
+    return this.#statements.extendLease.run(expiresAt, id, holder).changes > 0
   }
 
   releaseLease(id: string, holder: string): void {
