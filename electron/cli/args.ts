@@ -3,6 +3,7 @@
  * parseArgs so that the `token` fast path loads nothing else. A parse error never repeats an
  * argument's value: someone may have typed a secret where it does not belong.
  */
+import { closest, didYouMean } from './suggest'
 import { parseArgs } from 'node:util'
 
 type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string }
@@ -128,14 +129,15 @@ export function parseCommandLine(argv: ReadonlyArray<string>): ParsedCommandLine
   if (!command) {
     // The unknown word is echoed only when it looks like a command name, never a secret-looking blob.
     const shown = /^[a-z][a-z-]{0,20}$/.test(first) ? ` "${first}"` : ''
-    throw new UsageError(`Unknown command${shown}. Run "datasource-desk --help" for the list of commands.`)
+    const hint = shown ? didYouMean(first, COMMANDS.map((spec) => spec.name)) : ''
+    throw new UsageError(`Unknown command${shown}.${hint} Run "datasource-desk --help" for the list of commands.`)
   }
   const rest = argv.slice(1)
   let parsed: { values: Record<string, unknown>; positionals: string[] }
   try {
     parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...command.options }, strict: true, allowPositionals: true })
   } catch (error) {
-    throw new UsageError(describeParseError(error, rest), command)
+    throw new UsageError(describeParseError(error, rest, Object.keys({ ...GLOBAL_OPTIONS, ...command.options })), command)
   }
   if (parsed.values.help === true) return { kind: 'help', command }
   const count = parsed.positionals.length
@@ -144,10 +146,18 @@ export function parseCommandLine(argv: ReadonlyArray<string>): ParsedCommandLine
   return { kind: 'command', command, positionals: parsed.positionals, values: parsed.values as OptionValues }
 }
 
-function describeParseError(error: unknown, args: ReadonlyArray<string>): string {
+function describeParseError(error: unknown, args: ReadonlyArray<string>, known: ReadonlyArray<string>): string {
   const code = (error as { code?: string }).code
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const option = args.map((arg) => arg.split('=')[0] ?? '').find((name) => name.startsWith('-') && SECRET_OPTION.test(name))
+    if (!option) {
+      // The first unknown option, named as typed; only option-shaped words are echoed, never values.
+      const unknown = args
+        .map((arg) => arg.split('=')[0] ?? '')
+        .find((name) => /^--[a-z][a-z-]{0,40}$/.test(name) && !known.includes(name.slice(2)))
+      const suggestion = unknown ? closest(unknown.slice(2), known) : undefined
+      if (unknown && suggestion) return `Unknown option ${unknown}. Did you mean --${suggestion}?`
+    }
     if (option) {
       return `Secrets are never taken from command-line arguments (they end up in shell history and process lists). Use --${option.replace(/^-+/, '').toLowerCase()}-stdin, or run in a terminal to be asked for it.`.replace(
         /--(secret|token|access-token|refresh-token)-stdin/,

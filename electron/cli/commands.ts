@@ -34,6 +34,7 @@ import {
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { isFresh } from './freshness'
 import { cliHint, formatError, shellWord, shown, statusText, table, type Output } from './output'
+import { closest } from './suggest'
 import { PromptCancelled, secretsFromStdin, type SecretName, type SecretSource } from './secret-input'
 
 export interface RunOptions {
@@ -101,6 +102,12 @@ export async function runCommand(command: Command, options: RunOptions): Promise
     )
     return EXIT_CODES.failure
   }
+}
+
+/** RFC 6749 5.1: no scope in the answer means the requested one was granted; never "none requested (as requested)". */
+function grantedScopeText(token: Pick<TokenMeta, 'grantedScope' | 'requestedScope'>): string {
+  if (token.grantedScope === null) return token.requestedScope ? `${token.requestedScope} (as requested)` : 'none requested'
+  return token.grantedScope || 'none granted'
 }
 
 /** In a terminal "9:41 AM (in 59 min)"; for scripts an ISO 8601 time; "-" when there is none. */
@@ -300,7 +307,10 @@ function checkInput(input: DatasourceInput): void {
 function requireDatasource(context: CliContext, name: string): DatasourceRecord {
   const record = context.findByName(name)
   if (!record) {
-    throw new CommandFailure(appError('not-found', 'datasource-not-found', `No datasource is named "${name}".`, { hint: 'Run "datasource-desk list" to see the names.' }))
+    // A near miss of a stored name is most likely a typo: name it, and the command with it.
+    const suggestion = closest(name, context.repo.list().map((entry) => entry.name))
+    const hint = suggestion ? `Did you mean "${suggestion}"? Run \`datasource-desk list\` to see the names.` : 'Run `datasource-desk list` to see the names.'
+    throw new CommandFailure(appError('not-found', 'datasource-not-found', `No datasource is named "${name}".`, { hint }))
   }
   return record
 }
@@ -415,6 +425,18 @@ async function gatherSecrets(
   if (prompts.length > 0 && !source.stdinIsTerminal) {
     throw new UsageError('There is no terminal to ask for a secret on: use --client-secret-stdin or --password-stdin.')
   }
+  // `add` in a script: without a terminal nothing can be asked, so say how to pass what is missing.
+  if (promptByDefault && !source.stdinIsTerminal && usesSecrets && values['no-test'] !== true) {
+    const missing = [hasClientSecret && !stdin.has('client secret') ? '--client-secret-stdin' : null, !stdin.has('password') ? '--password-stdin' : null].filter(Boolean)
+    // Only once the rest is right: a missing --token-url is the first thing to fix.
+    const placeholder = { action: 'set' as const, value: 'x' }
+    const restIsValid = form.auth.type === 'oauth2-password' && datasourceInputSchema.safeParse({ ...form, auth: { ...form.auth, clientSecret: placeholder, password: placeholder } }).success
+    if (missing.length > 0 && restIsValid) {
+      throw new UsageError(
+        `No ${missing.length === 2 ? 'client secret and password' : missing[0] === '--password-stdin' ? 'password' : 'client secret'} given, and there is no terminal to ask on. Pass ${missing.length === 2 ? 'them' : 'it'} on stdin with ${missing.join(' ')}${missing.length === 2 ? ' (two lines: the client secret, then the password)' : ''}, e.g. printf '%s\\n' "$PASSWORD" | datasource-desk add ... --password-stdin.`,
+      )
+    }
+  }
   for (const [name, question] of prompts) stdin.set(name, await source.promptHidden(question))
   return {
     ...(stdin.has('client secret') ? { clientSecret: stdin.get('client secret') } : {}),
@@ -488,7 +510,7 @@ function statusDetails(context: CliContext, record: DatasourceRecord, now: numbe
   if (token) {
     rows.push(['Token', `${token.tokenType}, obtained ${formatClock(token.obtainedAt, now)}, ${expiryWithSource(token, now)}`])
     if (token.idToken && token.idToken !== 'none') rows.push(['ID token', idTokenLabels[token.idToken]])
-    rows.push(['Granted scope', token.grantedScope ?? `${token.requestedScope || 'none requested'} (as requested)`])
+    rows.push(['Granted scope', grantedScopeText(token)])
     rows.push(['Refresh token', token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'])
   }
   if (status.lastError && status.state !== 'idle') {
@@ -520,7 +542,7 @@ function testReportText(report: TestReport, now: number): string {
     lines.push('Valid access token')
     lines.push(`  Expiry:         ${expiryWithSource(token, now)}`)
     lines.push(`  Token type:     ${token.tokenType}`)
-    const granted = token.grantedScope === null ? (token.requestedScope ? `${token.requestedScope} (as requested)` : 'none requested, none reported') : token.grantedScope || '(empty)'
+    const granted = grantedScopeText(token)
     lines.push(`  Granted scope:  ${granted}${report.scopeDiffers ? ` (differs from the requested scope ${token.requestedScope || '(none)'})` : ''}`)
     lines.push(`  Refresh token:  ${token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'}`)
     if (token.idToken && token.idToken !== 'none') lines.push(`  ID token:       ${idTokenLabels[token.idToken]}`)

@@ -62,7 +62,8 @@ Run "datasource-desk <command> --help" for a command's options.
 `
 }
 
+/** Short on purpose: the command's usage and options; the shared options and exit codes live in --help. */
 export function commandHelp(command: CommandSpec): string {
   const details = COMMAND_DETAILS[command.name]
-  return `Usage: ${usageLine(command)}\n\n${command.summary}\n${details ? `\n${details}\n` : ''}\n${ENVIRONMENT}\n\nExit codes:\n${exitCodeTable()}\n`
+  return `Usage: ${usageLine(command)}\n\n${command.summary}\n${details ? `\n${details}\n` : ''}\nCommon options (--data-dir) and exit codes: datasource-desk --help\n`
 }

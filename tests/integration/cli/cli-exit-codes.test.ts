@@ -72,6 +72,9 @@ describe('datasource-desk exit codes', () => {
     const commandHelp = await cli(['add', '--help'])
     expect(commandHelp.code).toBe(0)
     expect(commandHelp.stdout).toContain('--password-stdin')
+    // The exit-code table is in one place (--help), not repeated in every command's help.
+    expect(commandHelp.stdout).not.toContain(EXIT_CODE_DESCRIPTIONS.keychain)
+    expect(commandHelp.stdout).toContain('exit codes: datasource-desk --help')
   })
 
   it('2: usage errors: unknown command, missing name, unknown option', async () => {
