@@ -7,6 +7,7 @@ import { CLIENT_AUTH_METHODS, clientAuthLabels, type ClientAuthMethod } from './
 import { isLoopbackHost } from './loopback'
 import type { TokenStatus } from './token'
 import { hasUnsafeCharacters } from './untrusted-text'
+import { PRESET_IDS, type PresetId } from './presets'
 
 export const LIMITS = {
   name: 100,
@@ -159,6 +160,10 @@ export const oauth2PasswordInputSchema = z
           seen.add(param.name)
         })
       }),
+    /** The issuer URL the token URL was discovered from; '' or absent when typed by hand. */
+    issuer: trimmed(LIMITS.url, 'Issuer URL').optional(),
+    /** The vendor preset the form was filled from (absent: "Other"). */
+    preset: z.enum(PRESET_IDS, { error: 'Choose a preset' }).optional(),
   })
   .strict()
 export type OAuth2PasswordInput = z.infer<typeof oauth2PasswordInputSchema>
@@ -217,7 +222,31 @@ export type AuthView =
       /** The secret is in the keychain; its value never leaves the main process. */
       readonly hasClientSecret: boolean
       readonly hasPassword: boolean
+      /** The issuer URL the token URL was discovered from ('' when typed by hand). */
+      readonly issuer?: string
+      /** What discovery found, kept while the token URL is the one it advertised. */
+      readonly discovery?: DiscoveredServer | null
+      readonly preset?: PresetId
     }
+
+/** What an authorization server's metadata (RFC 8414 / OIDC Discovery) advertises. */
+export interface DiscoveredServer {
+  readonly issuer: string
+  readonly source: 'openid-configuration' | 'oauth-authorization-server'
+  readonly tokenEndpoint: string
+  readonly revocationEndpoint?: string
+  readonly introspectionEndpoint?: string
+  readonly grantTypes?: ReadonlyArray<string>
+  /** token_endpoint_auth_methods_supported, as the server names them (client_secret_basic, ...). */
+  readonly clientAuthMethods?: ReadonlyArray<string>
+  readonly idTokenSigningAlgs?: ReadonlyArray<string>
+  readonly discoveredAt: number
+}
+
+/** Whether the server lists the password grant: null when it lists no grant types at all. */
+export function offersPasswordGrant(server: Pick<DiscoveredServer, 'grantTypes'>): boolean | null {
+  return server.grantTypes ? server.grantTypes.includes('password') : null
+}
 
 /** An empty form for a new datasource, with the reference product's defaults. */
 export function emptyDatasourceInput(): DatasourceInput {
@@ -237,4 +266,20 @@ export function emptyDatasourceInput(): DatasourceInput {
       extraParams: [],
     },
   }
+}
+
+/** RFC 8414 token_endpoint_auth_methods_supported values, as our client authentication methods. */
+const AUTH_METHOD_NAMES: Readonly<Record<string, ClientAuthMethod>> = {
+  client_secret_basic: 'basic',
+  client_secret_post: 'body',
+  none: 'none',
+}
+
+/** The client authentication method to preselect: the current one when listed, else the first we support. */
+export function preferredClientAuth(server: Pick<DiscoveredServer, 'clientAuthMethods'>, current: ClientAuthMethod): ClientAuthMethod {
+  const supported = server.clientAuthMethods
+  if (!supported) return current
+  const ours = supported.map((name) => AUTH_METHOD_NAMES[name]).filter((method): method is ClientAuthMethod => method !== undefined)
+  if (ours.includes(current) || (current === 'basic-raw' && ours.includes('basic'))) return current
+  return CLIENT_AUTH_METHODS.find((method) => method !== 'none' && ours.includes(method)) ?? ours[0] ?? current
 }

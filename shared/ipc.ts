@@ -5,7 +5,7 @@
  * throw across IPC (Electron would keep only the message).
  */
 import { z } from 'zod'
-import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView } from './datasource'
+import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView, type DiscoveredServer } from './datasource'
 import type { ClientAuthMethod } from './client-auth'
 import type { AppError, Result } from './errors'
 import type { TokenMeta, TokenStatus } from './token'
@@ -31,6 +31,8 @@ export const ipcContract = {
   getDatasource: { payload: idPayload },
   testConnection: { payload: z.object({ testId: testIdSchema, input: datasourceInputSchema }).strict() },
   cancelTest: { payload: z.object({ testId: testIdSchema }).strict() },
+  /** Discovery (RFC 8414 / OIDC) from an issuer URL: what the server advertises. */
+  discoverIssuer: { payload: z.object({ issuer: z.string().trim().min(1, { error: 'Enter the issuer URL' }).max(LIMITS.url) }).strict() },
   /** After invalid_client: one attempt with each other client authentication method, same token URL. */
   tryOtherClientAuth: { payload: z.object({ testId: testIdSchema, input: datasourceInputSchema }).strict() },
   saveDatasource: { payload: z.object({ input: datasourceInputSchema, testId: testIdSchema.optional() }).strict() },
@@ -130,6 +132,7 @@ export interface IpcResults {
   testConnection: TestReport
   cancelTest: { readonly cancelled: boolean }
   tryOtherClientAuth: ClientAuthNegotiation
+  discoverIssuer: DiscoveredServer
   saveDatasource: DatasourceView
   deleteDatasource: DeleteReport
   renewNow: TokenStatus

@@ -40,6 +40,12 @@ const FIELD_OPTIONS = {
   'try-other-auth': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>
 
+/** Only for add: where the form's values come from. */
+const ADD_OPTIONS = {
+  issuer: { type: 'string' },
+  preset: { type: 'string' },
+} as const satisfies Record<string, OptionSpec>
+
 const json = { json: { type: 'boolean' } } as const satisfies Record<string, OptionSpec>
 
 export const COMMANDS: ReadonlyArray<CommandSpec> = [
@@ -49,7 +55,7 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
     name: 'add',
     args: '<name>',
     summary: 'Add a datasource; tests the connection and keeps its token (unless --no-test).',
-    options: { ...FIELD_OPTIONS, 'no-remember-password': { type: 'boolean' } },
+    options: { ...FIELD_OPTIONS, ...ADD_OPTIONS, 'no-remember-password': { type: 'boolean' } },
     minPositionals: 1,
     maxPositionals: 1,
   },

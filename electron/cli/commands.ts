@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { datasourceInputSchema, type DatasourceInput, type DatasourceView } from '../../shared/datasource'
+import { datasourceInputSchema, offersPasswordGrant, preferredClientAuth, type DatasourceInput, type DatasourceView, type DiscoveredServer } from '../../shared/datasource'
 import type { ClientAuthMethod } from '../../shared/client-auth'
 import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
@@ -28,6 +28,8 @@ import {
   inputFromExported,
   inputFromRecord,
   parseExportFile,
+  presetGaps,
+  presetOf,
   type ExportFile,
   type SecretValues,
 } from './datasource-options'
@@ -167,11 +169,14 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     if (context.repo.idByName(name)) {
       throw new CommandFailure(appError('conflict', 'name-taken', `A datasource named "${name}" already exists.`, { hint: 'Choose another name.' }))
     }
+    const gaps = presetGaps(command.values)
+    if (gaps) throw new UsageError(gaps)
+    const values = await withDiscovery(context, command.values, options.output)
     // The fields are checked before anyone is asked for a secret that would then be wasted.
-    checkInput(inputForAdd(name, command.values, { clientSecret: 'x', password: 'x' }))
-    const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: true, form: inputForAdd(name, command.values, {}) })
-    const input = inputForAdd(name, command.values, secrets)
-    const view = await testAndSave(context, input, command.values, options.output, true)
+    checkInput(inputForAdd(name, values, { clientSecret: 'x', password: 'x' }))
+    const secrets = await gatherSecrets(values, options.secretSource, { promptByDefault: true, form: inputForAdd(name, values, {}) })
+    const input = inputForAdd(name, values, secrets)
+    const view = await testAndSave(context, input, values, options.output, true)
     options.output.out(`Added "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
   },
 
@@ -359,6 +364,35 @@ async function readAccessToken(context: CliContext, id: string, required: boolea
 }
 
 /** add and edit: Test connection first when the token depends on what changed, then Save with its token. */
+/**
+ * `add --issuer`: discovers the server, says what it advertises (stderr), and fills --token-url and
+ * --client-auth when they were not given.
+ */
+async function withDiscovery(context: CliContext, values: OptionValues, output: Output): Promise<OptionValues> {
+  const issuer = typeof values.issuer === 'string' ? values.issuer : undefined
+  if (issuer === undefined) return values
+  const found = await context.handlers.discoverIssuer({ issuer })
+  if (!found.ok) throw new CommandFailure(found.error, 'Discovery failed')
+  const server = found.value
+  for (const line of discoveryLines(server)) output.err(`${line}\n`)
+  const current = typeof values['client-auth'] === 'string' ? (values['client-auth'] as ClientAuthMethod) : undefined
+  return {
+    ...values,
+    'token-url': typeof values['token-url'] === 'string' ? values['token-url'] : server.tokenEndpoint,
+    'client-auth': current ?? preferredClientAuth(server, presetOf(values)?.clientAuth ?? 'basic'),
+  }
+}
+
+function discoveryLines(server: DiscoveredServer): string[] {
+  const lines = [`Discovered ${shown(server.issuer)} (${server.source}):`, `  Token URL:        ${shown(server.tokenEndpoint)}`]
+  if (server.grantTypes) lines.push(`  Grant types:      ${server.grantTypes.map(shown).join(', ')}`)
+  if (server.clientAuthMethods) lines.push(`  Client auth:      ${server.clientAuthMethods.map(shown).join(', ')}`)
+  lines.push(`  Revocation:       ${server.revocationEndpoint ? shown(server.revocationEndpoint) : 'not advertised'}`)
+  lines.push(`  Introspection:    ${server.introspectionEndpoint ? shown(server.introspectionEndpoint) : 'not advertised'}`)
+  if (offersPasswordGrant(server) === false) lines.push('warning: the server does not list the password grant; the token request will probably be refused (unsupported_grant_type).')
+  return lines
+}
+
 /**
  * `--try-other-auth`: one attempt with each other client authentication method, to the same token
  * URL; says on stderr what each got, and returns the accepted one with its test (token kept for Save).

@@ -5,6 +5,7 @@
  */
 import { AUTH_TYPES, TOKEN_RELEVANT_FIELDS, type DatasourceInput, type ExtraParam, type OAuth2PasswordInput } from '../../shared/datasource'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
+import { hasPlaceholder, PRESET_IDS, PRESETS, type Preset, type PresetId } from '../../shared/presets'
 import { UsageError, type OptionValues } from './args'
 
 /** Secrets typed at the prompt or read from stdin; absent ones are kept (edit) or left empty (add). */
@@ -57,10 +58,25 @@ function extraParams(values: OptionValues): ExtraParam[] | undefined {
 const setSecret = (value: string | undefined) => ({ action: 'set' as const, value: value ?? '' })
 const changeSecret = (value: string | undefined) => (value === undefined ? { action: 'keep' as const } : { action: 'set' as const, value })
 
-/** The form of a new datasource from `add`'s options, with the app's defaults for the rest. */
+/** `--preset`: one of the vendor presets, or none. */
+export function presetOf(values: OptionValues): Preset | null {
+  const value = string(values, 'preset')
+  if (value === undefined) return null
+  if (!(PRESET_IDS as ReadonlyArray<string>).includes(value)) throw new UsageError(`--preset must be one of: ${PRESET_IDS.join(', ')}.`)
+  return PRESETS[value as PresetId]
+}
+
+/**
+ * The form of a new datasource from `add`'s options, with the preset's values (if any) and then
+ * the app's defaults for the rest; options always win.
+ */
 export function inputForAdd(name: string, values: OptionValues, secrets: SecretValues): DatasourceInput {
   const url = string(values, 'url') ?? ''
   if ((authType(values) ?? 'oauth2-password') === 'none') return { name, url, auth: { type: 'none' } }
+  const preset = presetOf(values)
+  const given = extraParams(values) ?? []
+  const presetParams = (preset?.params ?? []).filter((param) => param.value && !given.some((other) => other.name === param.name))
+  const issuer = string(values, 'issuer')
   return {
     name,
     url,
@@ -69,14 +85,32 @@ export function inputForAdd(name: string, values: OptionValues, secrets: SecretV
       tokenUrl: string(values, 'token-url') ?? '',
       clientId: string(values, 'client-id') ?? '',
       clientSecret: setSecret(secrets.clientSecret),
-      clientAuth: (string(values, 'client-auth') ?? 'basic') as OAuth2PasswordInput['clientAuth'],
+      clientAuth: (string(values, 'client-auth') ?? preset?.clientAuth ?? 'basic') as OAuth2PasswordInput['clientAuth'],
       username: string(values, 'username') ?? '',
       password: setSecret(secrets.password),
       rememberPassword: values['no-remember-password'] !== true,
-      scope: string(values, 'scope') ?? '',
-      extraParams: extraParams(values) ?? [],
+      scope: string(values, 'scope') ?? (preset?.scope && !hasPlaceholder(preset.scope) ? preset.scope : ''),
+      extraParams: [...presetParams.map(({ name: param, value }) => ({ name: param, value })), ...given],
+      ...(issuer ? { issuer } : {}),
+      ...(preset && preset.id !== 'other' ? { preset: preset.id } : {}),
     },
   }
+}
+
+/** What a preset still needs from the options: its URL placeholders and required parameters. */
+export function presetGaps(values: OptionValues): string | null {
+  const preset = presetOf(values)
+  if (!preset || preset.id === 'other') return null
+  const gaps: string[] = []
+  if (string(values, 'token-url') === undefined && string(values, 'issuer') === undefined) {
+    gaps.push(`--token-url ${preset.tokenUrlTemplate}${preset.issuerTemplate ? ` (or --issuer ${preset.issuerTemplate})` : ''}, with your values in place of the {...} parts`)
+  }
+  if (string(values, 'scope') === undefined && preset.scope && hasPlaceholder(preset.scope)) gaps.push(`--scope "${preset.scope}", with your values in place of the {...} parts`)
+  const given = extraParams(values) ?? []
+  for (const param of preset.params ?? []) {
+    if (!param.value && !given.some((other) => other.name === param.name)) gaps.push(`--param ${param.name}=<${param.note}>`)
+  }
+  return gaps.length ? `${preset.label} needs: ${gaps.join('; ')}.` : null
 }
 
 /** The form of a saved datasource as the app would open it: stored secrets are kept. */
@@ -98,6 +132,8 @@ export function inputFromRecord(record: DatasourceRecord): DatasourceInput {
       rememberPassword: auth.rememberPassword,
       scope: auth.scope,
       extraParams: auth.extraParams.map((param) => ({ ...param })),
+      ...(auth.issuer ? { issuer: auth.issuer } : {}),
+      ...(auth.preset ? { preset: auth.preset } : {}),
     },
   }
 }
@@ -166,6 +202,8 @@ export function exportedDatasource(record: DatasourceRecord): ExportedDatasource
       rememberPassword: auth.rememberPassword,
       scope: auth.scope,
       extraParams: auth.extraParams.map((param) => ({ name: param.name, value: param.value })),
+      ...(auth.issuer ? { issuer: auth.issuer } : {}),
+      ...(auth.preset ? { preset: auth.preset } : {}),
     },
   }
 }
@@ -196,6 +234,8 @@ export function inputFromExported(entry: unknown, existing: DatasourceRecord | u
             rememberPassword: auth.rememberPassword ?? true,
             scope: auth.scope ?? '',
             extraParams: auth.extraParams ?? [],
+            ...(typeof auth.issuer === 'string' && auth.issuer ? { issuer: auth.issuer } : {}),
+            ...(typeof auth.preset === 'string' ? { preset: auth.preset } : {}),
           },
   }
 }

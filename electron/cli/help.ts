@@ -22,7 +22,7 @@ Secrets are never taken from arguments. In a terminal you are asked for them (ad
 With both, stdin holds two lines: the client secret first, then the password.`
 
 const COMMAND_DETAILS: Readonly<Record<string, string>> = {
-  add: FIELD_HELP,
+  add: `${FIELD_HELP}\n\nAlso for add:\n  --issuer URL               discover the token URL and what the server supports from its issuer\n                             (RFC 8414 / OpenID Connect metadata, issuers with a path included)\n  --preset VENDOR            fill client auth, scope and required parameters for okta, auth0, entra,\n                             keycloak, salesforce or servicenow (options still win)`,
   edit: `${FIELD_HELP}\n\nAlso for edit:\n  --name NEW                 rename\n  --clear-params             remove every extra token parameter\n  --remember-password        keep the password from now on`,
   list: '  --json                     machine-readable output',
   status: '  --json                     machine-readable output',

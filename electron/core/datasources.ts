@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import type { AuthView, DatasourceInput, DatasourceView, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
+import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
@@ -7,6 +7,7 @@ import type { DatasourceRecord, DatasourceRepository } from './db/datasource-rep
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
 import { HistoryLog } from './history-log'
 import { negotiateClientAuth } from './oauth/client-auth-negotiation'
+import { discoverIssuer } from './oauth/discovery'
 import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
 import { newHolderId } from './process-holder'
 import { RenewalScheduler } from './renewal'
@@ -60,6 +61,8 @@ export class DatasourceService {
   readonly #history: HistoryLog
   readonly #vault: SecretVault
   readonly #renewer: Renewer
+  /** Discovery results by issuer URL as typed; Save takes the metadata from here. */
+  readonly #discoveries = new Map<string, DiscoveredServer>()
 
   constructor(deps: DatasourceServiceDeps) {
     this.#deps = deps
@@ -174,7 +177,7 @@ export class DatasourceService {
     this.#runningTests.get(testId)?.abort()
     this.#runningTests.set(testId, controller)
     try {
-      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret), auth.username, password, {
+      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, {
         fetch: this.#deps.fetch,
         now: () => this.#deps.clock.now(),
         signal: controller.signal,
@@ -213,7 +216,7 @@ export class DatasourceService {
     this.#runningTests.set(testId, controller)
     try {
       const options = { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal: controller.signal }
-      const found = await negotiateClientAuth(oauthConfig(auth, secrets.clientSecret), auth.username, password, options)
+      const found = await negotiateClientAuth(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, options)
       const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
       if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
       const switched = { ...auth, clientAuth: found.accepted }
@@ -244,6 +247,28 @@ export class DatasourceService {
       }))
     }
     return ok({ secrets, password: secrets.password })
+  }
+
+  /** Discovery from an issuer URL (the form's Discover button, `add --issuer`); the result is kept for Save. */
+  async discover(issuer: string): Promise<Result<DiscoveredServer>> {
+    const result = await discoverIssuer(issuer, { fetch: this.#deps.fetch, now: () => this.#deps.clock.now() })
+    if (result.ok) {
+      if (this.#discoveries.size > MAX_PENDING_TOKENS) this.#discoveries.clear()
+      this.#discoveries.set(issuer.trim(), result.value)
+    }
+    return result
+  }
+
+  #cachedDiscovery(issuer: string | undefined): DiscoveredServer | null {
+    return issuer ? (this.#discoveries.get(issuer.trim()) ?? null) : null
+  }
+
+  /** What Save keeps about the issuer: the metadata discovered in this process, else discovered now. */
+  async #discoveryFor(issuer: string): Promise<DiscoveredServer | null> {
+    const cached = this.#cachedDiscovery(issuer)
+    if (cached) return cached
+    const found = await this.discover(issuer)
+    return found.ok ? found.value : null
   }
 
   cancelTest(testId: string): { cancelled: boolean } {
@@ -295,6 +320,12 @@ export class DatasourceService {
         extraParams: form.extraParams,
         hasClientSecret,
         hasPassword,
+        ...(form.issuer ? { issuer: form.issuer } : {}),
+        ...(form.preset && form.preset !== 'other' ? { preset: form.preset } : {}),
+      }
+      if (form.issuer) {
+        const discovery = (await this.#discoveryFor(form.issuer)) ?? (previousAuth?.issuer === form.issuer ? previousAuth.discovery : null)
+        if (discovery && discovery.tokenEndpoint === form.tokenUrl) auth = { ...auth, discovery }
       }
       const pending = testId ? this.#pendingTokens.get(testId) : undefined
       // A token tested against an older revision of this datasource belongs to settings that are gone.

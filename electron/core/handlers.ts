@@ -39,6 +39,7 @@ export function createHandlers(service: DatasourceService, tokenActions: TokenAc
     testConnection: ({ testId, input }) => service.test(testId, input),
     cancelTest: ({ testId }) => ok(service.cancelTest(testId)),
     tryOtherClientAuth: ({ testId, input }) => service.tryOtherClientAuth(testId, input),
+    discoverIssuer: ({ issuer }) => service.discover(issuer),
     saveDatasource: ({ input, testId }) => service.save(input, testId),
     deleteDatasource: ({ id }) => service.delete(id),
     renewNow: ({ id }) => service.renewNow(id),

@@ -9,7 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { appError, type AppError } from '../../shared/errors'
-import type { AuthView, OAuth2PasswordInput } from '../../shared/datasource'
+import type { AuthView, DiscoveredServer, OAuth2PasswordInput } from '../../shared/datasource'
+import { presetHint } from '../../shared/presets'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRepository } from './db/datasource-repository'
 import { systemClock, type Clock, type FetchLike, type Logger, type TimerHandle } from './deps'
@@ -366,7 +367,11 @@ function noOAuth(): AppError {
   return appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.')
 }
 
-export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecret: Secret | null): OAuthClientConfig {
+export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecret: Secret | null, discovered?: DiscoveredServer | null): OAuthClientConfig {
+  // The issuer for id_token validation comes only from discovery, and only while the token URL is
+  // the one the metadata advertised.
+  const discovery = discovered ?? ('discovery' in auth ? auth.discovery : null)
+  const vendorHint = presetHint(auth.preset)
   return {
     tokenUrl: auth.tokenUrl,
     clientId: auth.clientId,
@@ -374,5 +379,9 @@ export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecre
     clientAuth: auth.clientAuth,
     scope: auth.scope,
     extraParams: auth.extraParams,
+    ...(discovery && discovery.tokenEndpoint === auth.tokenUrl
+      ? { issuer: { issuer: discovery.issuer, ...(discovery.idTokenSigningAlgs ? { idTokenSigningAlgs: discovery.idTokenSigningAlgs } : {}) } }
+      : {}),
+    ...(vendorHint ? { vendorHint } : {}),
   }
 }

@@ -3,7 +3,7 @@
  * contract (so a renderer that sends the wrong shape fails its tests the way it would fail against
  * the main process), records every call, and lets a test decide how Test connection ends.
  */
-import type { AuthView, DatasourceInput, DatasourceView, SecretInput } from '../../shared/datasource'
+import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import type { AppError, Result } from '../../shared/errors'
 import {
   ipcContract,
@@ -195,6 +195,13 @@ export class FakeApi implements DatasourceApi {
     const refused = this.enter('tryOtherClientAuth', payload)
     if (refused) return refused
     return ok(this.negotiation)
+  }
+
+  /** The next discoverIssuer answer. */
+  discovery: Result<DiscoveredServer> = fail({ kind: 'invalid-response', code: 'no-metadata', message: 'No authorization server metadata was found.' })
+
+  async discoverIssuer(payload: { issuer: string }): Promise<Result<DiscoveredServer>> {
+    return this.enter('discoverIssuer', payload) ?? this.discovery
   }
 
   async saveDatasource(payload: { input: DatasourceInput; testId?: string | undefined }): Promise<Result<DatasourceView>> {

@@ -86,6 +86,8 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
       return { id: UUID, format: 'curl' }
     case 'cancelTest':
       return { testId: UUID }
+    case 'discoverIssuer':
+      return { issuer: 'https://auth.example.invalid/realms/acme' }
     case 'signIn':
       return { id: UUID, password: 'pw', remember: true }
     case 'testConnection':

@@ -1,4 +1,5 @@
-import type { AuthView, ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
+import type { AuthView, ClientAuthMethod, DiscoveredServer, ExtraParam } from '../../../shared/datasource'
+import type { PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, HistoryKind } from '../../../shared/ipc'
 import type { ExpirySource, IdTokenCheck, RenewalState, TokenMeta } from '../../../shared/token'
@@ -54,6 +55,9 @@ interface DatasourceRow {
   config_revision: number
   created_at: number
   updated_at: number
+  issuer: string
+  discovery: string | null
+  preset: string
 }
 
 interface TokenRow {
@@ -103,8 +107,20 @@ function toRecord(row: DatasourceRow): DatasourceRecord {
           extraParams: JSON.parse(row.extra_params) as ExtraParam[],
           hasClientSecret: row.has_client_secret === 1,
           hasPassword: row.has_password === 1,
+          // Only when set, so that views of datasources without them stay as they were.
+          ...(row.issuer ? { issuer: row.issuer } : {}),
+          ...(row.discovery ? { discovery: parseDiscovery(row.discovery) } : {}),
+          ...(row.preset && row.preset !== 'other' ? { preset: row.preset as PresetId } : {}),
         }
   return { id: row.id, name: row.name, url: row.url, auth, revision: row.config_revision, createdAt: row.created_at, updatedAt: row.updated_at }
+}
+
+function parseDiscovery(text: string): DiscoveredServer | null {
+  try {
+    return JSON.parse(text) as DiscoveredServer
+  } catch {
+    return null
+  }
 }
 
 function toTokenMeta(row: TokenRow): TokenMeta {
@@ -150,14 +166,15 @@ export class DatasourceRepository {
       ids: db.prepare<[], { id: string }>('SELECT id FROM datasources'),
       upsert: db.prepare(`
         INSERT INTO datasources (id, name, url, auth_type, token_url, client_id, client_auth, username,
-          remember_password, scope, extra_params, has_client_secret, has_password, config_revision, created_at, updated_at)
+          remember_password, scope, extra_params, has_client_secret, has_password, config_revision, created_at, updated_at, issuer, discovery, preset)
         VALUES (@id, @name, @url, @auth_type, @token_url, @client_id, @client_auth, @username,
-          @remember_password, @scope, @extra_params, @has_client_secret, @has_password, @config_revision, @created_at, @updated_at)
+          @remember_password, @scope, @extra_params, @has_client_secret, @has_password, @config_revision, @created_at, @updated_at, @issuer, @discovery, @preset)
         ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url, auth_type = excluded.auth_type,
           token_url = excluded.token_url, client_id = excluded.client_id, client_auth = excluded.client_auth,
           username = excluded.username, remember_password = excluded.remember_password, scope = excluded.scope,
           extra_params = excluded.extra_params, has_client_secret = excluded.has_client_secret,
-          has_password = excluded.has_password, config_revision = excluded.config_revision, updated_at = excluded.updated_at`),
+          has_password = excluded.has_password, config_revision = excluded.config_revision, updated_at = excluded.updated_at,
+          issuer = excluded.issuer, discovery = excluded.discovery, preset = excluded.preset`),
       revision: db.prepare<[string], { config_revision: number }>('SELECT config_revision FROM datasources WHERE id = ?'),
       databaseId: db.prepare<[], { id: string }>('SELECT id FROM database_identity'),
       secretAccount: db.prepare<[string, string], { account: string }>('SELECT account FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
@@ -243,6 +260,9 @@ export class DatasourceRepository {
       config_revision: record.revision,
       created_at: record.createdAt,
       updated_at: record.updatedAt,
+      issuer: oauth?.issuer ?? '',
+      discovery: oauth?.discovery ? JSON.stringify(oauth.discovery) : null,
+      preset: oauth?.preset ?? 'other',
     })
   }
 

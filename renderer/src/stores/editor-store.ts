@@ -7,8 +7,10 @@ import {
   type ClientAuthMethod,
   type DatasourceInput,
   type DatasourceView,
+  type DiscoveredServer,
   type SecretInput,
 } from '../../../shared/datasource'
+import { hasPlaceholder, type Preset, type PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, TestReport } from '../../../shared/ipc'
 import { getApi } from '../api'
@@ -36,6 +38,9 @@ export interface FormModel {
   rememberPassword: boolean
   scope: string
   extraParams: ExtraParamRow[]
+  /** The issuer URL the token URL was discovered from ('' when typed by hand). */
+  issuer: string
+  preset: PresetId
 }
 
 export type SecretField = 'clientSecret' | 'password'
@@ -97,6 +102,8 @@ function blankModel(): FormModel {
     rememberPassword: auth?.rememberPassword ?? true,
     scope: '',
     extraParams: [],
+    issuer: '',
+    preset: 'other',
   }
 }
 
@@ -114,6 +121,8 @@ function modelFromView(view: DatasourceView): FormModel {
       rememberPassword: view.auth.rememberPassword,
       scope: view.auth.scope,
       extraParams: view.auth.extraParams.map((param) => ({ key: nextRowKey++, name: param.name, value: param.value })),
+      issuer: view.auth.issuer ?? '',
+      preset: view.auth.preset ?? 'other',
     })
   }
   return model
@@ -183,6 +192,8 @@ export const useEditorStore = defineStore('editor', () => {
         rememberPassword: model.rememberPassword,
         scope: model.scope,
         extraParams: model.extraParams.map((row) => ({ name: row.name, value: row.value })),
+        ...(model.issuer.trim() ? { issuer: model.issuer.trim() } : {}),
+        ...(model.preset !== 'other' ? { preset: model.preset } : {}),
       },
     }
   })
@@ -356,6 +367,26 @@ export const useEditorStore = defineStore('editor', () => {
     test.value = { phase: 'success', testId, report, authSnapshot: authSnapshot() }
   }
 
+  /** A vendor preset fills what it knows; the user edits the {placeholders} and everything else. */
+  function applyPreset(preset: Preset): void {
+    if (preset.id === 'other') return
+    if (preset.tokenUrlTemplate && (!model.tokenUrl || hasPlaceholder(model.tokenUrl))) model.tokenUrl = preset.tokenUrlTemplate
+    if (preset.issuerTemplate && !model.issuer) model.issuer = preset.issuerTemplate
+    model.clientAuth = preset.clientAuth
+    if (preset.scope && !model.scope) model.scope = preset.scope
+    for (const param of preset.params ?? []) {
+      if (!model.extraParams.some((row) => row.name === param.name)) model.extraParams.push({ key: nextRowKey++, name: param.name, value: param.value })
+    }
+    edited(fieldPaths.tokenUrl)
+  }
+
+  /** Discovery found the server: its token URL and a client authentication method it supports. */
+  function applyDiscovery(server: DiscoveredServer, clientAuth: ClientAuthMethod): void {
+    model.tokenUrl = server.tokenEndpoint
+    model.clientAuth = clientAuth
+    edited(fieldPaths.tokenUrl)
+  }
+
   function cancelTest(): void {
     if (test.value.phase !== 'running') return
     const testId = test.value.testId
@@ -445,6 +476,8 @@ export const useEditorStore = defineStore('editor', () => {
     loadHistory,
     runTest,
     adoptClientAuth,
+    applyPreset,
+    applyDiscovery,
     cancelTest,
     save,
     remove,

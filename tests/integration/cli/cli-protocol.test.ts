@@ -9,6 +9,7 @@ import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner
 import { requireKeyringSession } from '../../support/keyring-session'
 import { BODY_ONLY_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { startMockOidcServer, type MockOidcServer } from '../../support/interop/mock-oidc-server'
 
 const keychainService = `datasource-desk-test-cli-protocol-${randomUUID()}`
 const secrets = createKeytarSecretStore(keychainService)
@@ -89,5 +90,34 @@ describe('--try-other-auth', () => {
     const result = await cli(['test', 'to-switch', '--try-other-auth'])
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain('hint: The server accepts --client-auth body: switch with "datasource-desk edit to-switch --client-auth body".')
+  })
+})
+
+describe('add --issuer and --preset', () => {
+  let oidc: MockOidcServer
+  beforeAll(async () => {
+    oidc = await startMockOidcServer({ issuerPath: '/realms/acme' })
+  })
+  afterAll(async () => {
+    await oidc.close()
+  })
+
+  it('discovers the token URL from an issuer with a path, says what the server advertises, and saves', async () => {
+    const result = await cli(['add', 'discovered', '--issuer', oidc.issuer, '--preset', 'keycloak', '--client-id', 'desk-client', '--username', 'ana',
+      '--scope', 'openid', '--client-secret-stdin', '--password-stdin'], 'desk-secret\npw\n')
+    expect(result.stderr).toContain(`Discovered ${oidc.issuer} (openid-configuration):`)
+    expect(result.stderr).toContain(`Token URL:        ${oidc.tokenUrl}`)
+    expect(result.stderr).toMatch(/Revocation: +http:\/\/127\.0\.0\.1:\d+\/realms\/acme\/protocol\/openid-connect\/revoke/)
+    expect(result.code).toBe(0)
+    const shown = JSON.parse((await cli(['status', 'discovered', '--json'])).stdout) as { auth: { tokenUrl: string; issuer: string; preset: string }; status: { token: { idToken: string } } }
+    expect(shown.auth).toMatchObject({ tokenUrl: oidc.tokenUrl, issuer: oidc.issuer, preset: 'keycloak' })
+    expect(shown.status.token.idToken).toBe('validated')
+  })
+
+  it('a preset without its URL names the template and the parameters it still needs', async () => {
+    const result = await cli(['add', 'auth0', '--preset', 'auth0', '--client-id', 'x', '--username', 'ana', '--no-test'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Auth0 needs: --token-url https://{your-tenant}.auth0.com/oauth/token')
+    expect(result.stderr).toContain('--param audience=<the API identifier')
   })
 })

@@ -214,6 +214,41 @@ describe('Test connection', () => {
     expect(byTestId(w, 'test-result').attributes('data-outcome')).toBe('success')
   })
 
+  it('Discover fills the token URL and a supported client authentication method, and warns when password is not listed', async () => {
+    api.discovery = {
+      ok: true,
+      value: {
+        issuer: 'https://sso.example.com/realms/acme',
+        source: 'openid-configuration',
+        tokenEndpoint: 'https://sso.example.com/realms/acme/protocol/openid-connect/token',
+        revocationEndpoint: 'https://sso.example.com/realms/acme/protocol/openid-connect/revoke',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        clientAuthMethods: ['client_secret_post'],
+        discoveredAt: 0,
+      },
+    }
+    const w = await mountEditor()
+    await byTestId(w, 'field-issuer').setValue('https://sso.example.com/realms/acme')
+    await byTestId(w, 'discover').trigger('click')
+    await flushPromises()
+    expect(api.calls.find((call) => call.method === 'discoverIssuer')?.payload).toEqual({ issuer: 'https://sso.example.com/realms/acme' })
+    expect((byTestId(w, 'field-token-url').element as HTMLInputElement).value).toBe('https://sso.example.com/realms/acme/protocol/openid-connect/token')
+    expect((byTestId(w, 'field-client-auth').element as HTMLSelectElement).value).toBe('body')
+    expect(byTestId(w, 'discovery-result').text()).toContain('/protocol/openid-connect/revoke')
+    expect(byTestId(w, 'discovery-no-password-grant').exists()).toBe(true)
+  })
+
+  it('a preset fills the URL template, client auth, scope and required parameters, all still editable', async () => {
+    const w = await mountEditor()
+    await byTestId(w, 'field-preset').setValue('entra')
+    await flushPromises()
+    expect((byTestId(w, 'field-token-url').element as HTMLInputElement).value).toBe('https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token')
+    expect((byTestId(w, 'field-client-auth').element as HTMLSelectElement).value).toBe('body')
+    expect(byTestId(w, 'preset-hint').text()).toContain('MFA')
+    await byTestId(w, 'field-token-url').setValue('https://login.microsoftonline.com/contoso/oauth2/v2.0/token')
+    expect((byTestId(w, 'field-token-url').element as HTMLInputElement).value).toContain('contoso')
+  })
+
   it('does not offer other methods for a refusal that is not about the client', async () => {
     api.testBehaviour = { kind: 'failure', error: { kind: 'oauth', code: 'invalid_grant', message: 'The server did not accept the username or password.' } }
     const w = await mountEditor()
