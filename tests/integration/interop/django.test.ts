@@ -4,7 +4,7 @@
  * tests/support/interop/matrix.ts says what each scenario does and how cells are recorded).
  */
 import { startDjangoServer } from '../../support/interop/django-server'
-import { DECODES_BASIC, runInteropMatrix } from '../../support/interop/matrix'
+import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startDjangoServer,
@@ -18,6 +18,7 @@ runInteropMatrix({
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: 'ok', note: 'OIDC is off in this project: `openid` is a plain scope and no id_token comes back.' },
+    discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },

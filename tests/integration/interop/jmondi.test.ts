@@ -3,7 +3,7 @@
  * what each scenario does and how cells are recorded).
  */
 import { startJmondiServer } from '../../support/interop/jmondi-server'
-import { runInteropMatrix } from '../../support/interop/matrix'
+import { NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
 const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body, or in Basic without encoding (`basic-raw`).'
 
@@ -19,6 +19,7 @@ runInteropMatrix({
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: 'ok' },
+    discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },

@@ -19,6 +19,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'email-username': { expect: 'ok' },
   'scope-plain': { expect: 'ok' },
   'scope-openid': { expect: 'ok' },
+  discovery: { expect: 'ok' },
   refresh: { expect: 'ok' },
   'rotated-refresh': { expect: 'ok' },
   'revoked-refresh': { notApplicable: ACCEPTS_ANYTHING },

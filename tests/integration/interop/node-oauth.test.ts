@@ -3,7 +3,7 @@
  * tests/support/interop/matrix.ts for what each scenario does and how cells are recorded).
  */
 import { startNodeOAuthServer } from '../../support/interop/node-oauth-server'
-import { DECODES_BASIC, runInteropMatrix } from '../../support/interop/matrix'
+import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
 runInteropMatrix({
   start: startNodeOAuthServer,
@@ -17,6 +17,7 @@ runInteropMatrix({
     'email-username': { expect: 'ok' },
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: { kind: 'oauth', code: 'invalid_scope' }, note: 'This server does not know the scope `openid`.' },
+    discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },

@@ -47,6 +47,7 @@ export const SCENARIOS = [
   { id: 'email-username', title: 'Email address as username' },
   { id: 'scope-plain', title: 'Scope without `openid`' },
   { id: 'scope-openid', title: 'Scope with `openid`' },
+  { id: 'discovery', title: 'Discovery from the issuer URL, then `openid` with the id_token validated against it' },
   { id: 'refresh', title: 'Short-lived token (2 s) renewed by the scheduler with the refresh token' },
   { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
   { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
@@ -64,6 +65,9 @@ export const SCENARIOS = [
 
 /** Why `basic-raw` fails at a server that follows RFC 6749 2.3.1: it decodes `+` as a space. */
 export const DECODES_BASIC = 'This server form-decodes Basic credentials, as RFC 6749 2.3.1 says: sent unencoded, `+` becomes a space.'
+
+/** For servers without RFC 8414 / OIDC metadata: discovery must say so, not fail obscurely. */
+export const NO_METADATA = 'This server publishes no authorization server metadata; the token URL is typed by hand.'
 
 export type ScenarioId = (typeof SCENARIOS)[number]['id']
 
@@ -171,7 +175,7 @@ function form(server: InteropServer, parts: FormParts = {}): DatasourceInput {
 }
 
 /** Test connection, then Save with its token; ok only when the API accepted the new token. */
-async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promise<{ actual: Actual; id?: string }> {
+async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promise<{ actual: Actual; id?: string; idToken?: string }> {
   const testId = randomUUID()
   const tested = await ctx.app.core.handlers.testConnection({ testId, input })
   if (!tested.ok) return { actual: fromError(tested.error) }
@@ -181,7 +185,7 @@ async function testAndSave(ctx: ScenarioContext, input: DatasourceInput): Promis
   if (api?.status !== 200) return { actual: { ok: false, summary: `token obtained, but the API answered ${api?.status ?? api?.error?.code ?? 'nothing'}` } }
   // An id_token never decides the outcome; the table says what became of it.
   const idToken = tested.value.token?.idToken
-  return { actual: { ok: true, summary: idToken && idToken !== 'none' ? `ok (id_token ${idToken})` : 'ok' }, id: saved.value.id }
+  return { actual: { ok: true, summary: idToken && idToken !== 'none' ? `ok (id_token ${idToken})` : 'ok' }, id: saved.value.id, ...(idToken ? { idToken } : {}) }
 }
 
 const specialForm = (server: InteropServer, clientAuth: ClientAuthMethod) => form(server, { client: SPECIAL_CLIENT, user: SPECIAL_USER, clientAuth })
@@ -299,6 +303,15 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   'email-username': async (ctx) => (await testAndSave(ctx, form(ctx.server, { user: EMAIL_USER }))).actual,
   'scope-plain': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `${ALLOWED_SCOPE} write` } }))).actual,
   'scope-openid': async (ctx) => (await testAndSave(ctx, form(ctx.server, { overrides: { scope: `openid ${ALLOWED_SCOPE}` } }))).actual,
+  async discovery(ctx) {
+    const issuer = ctx.server.issuer ?? new URL(ctx.server.tokenUrl).origin
+    const found = await ctx.app.core.handlers.discoverIssuer({ issuer })
+    if (!found.ok) return fromError(found.error)
+    if (found.value.tokenEndpoint !== ctx.server.tokenUrl) return { ok: false, summary: 'discovered a different token URL' }
+    const saved = await testAndSave(ctx, form(ctx.server, { overrides: { scope: `openid ${ALLOWED_SCOPE}`, issuer } }))
+    if (saved.actual.ok && saved.idToken !== 'validated') return { ok: false, summary: `token obtained, id_token ${saved.idToken ?? 'absent'}` }
+    return saved.actual.ok ? { ok: true, summary: `ok (${found.value.source}, id_token validated)` } : saved.actual
+  },
   async refresh(ctx) {
     await ctx.server.setAccessTokenLifetime(2)
     try {
