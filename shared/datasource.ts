@@ -147,6 +147,8 @@ export const oauth2PasswordInputSchema = z
     username: visibleText(LIMITS.username, 'Username').min(1, { error: 'Username is required' }),
     password: secretInputSchema,
     rememberPassword: z.boolean(),
+    /** The token URL origin the user agreed to send the stored secrets to (issue 11, item 5). */
+    confirmedOrigin: z.string().max(LIMITS.url).optional(),
     scope: trimmed(LIMITS.scope, 'Scope').regex(/^[\x21\x23-\x5B\x5D-\x7E ]*$/, {
       error: 'Scope may contain printable ASCII only, separated by spaces (no " or \\)',
     }),

@@ -37,6 +37,7 @@ const FIELD_OPTIONS = {
   'client-secret-prompt': { type: 'boolean' },
   'password-prompt': { type: 'boolean' },
   'no-test': { type: 'boolean' },
+  'keep-secrets-for-new-origin': { type: 'boolean' },
   'try-other-auth': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>
 
@@ -90,7 +91,7 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
     name: 'import',
     args: '[file]',
     summary: 'Add datasources from an export (a file, or stdin when no file or "-" is given).',
-    options: { replace: { type: 'boolean' } },
+    options: { replace: { type: 'boolean' }, 'keep-secrets-for-new-origin': { type: 'boolean' } },
     minPositionals: 0,
     maxPositionals: 1,
   },

@@ -184,7 +184,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const record = requireDatasource(context, command.positionals[0]!)
     checkInput(inputForEdit(record, command.values, {}))
     const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: false, form: inputForEdit(record, command.values, {}) })
-    const input = inputForEdit(record, command.values, secrets)
+    const input = withConfirmedOrigin(inputForEdit(record, command.values, secrets), command.values)
     const view = await testAndSave(context, input, command.values, options.output, changesToken(record, input))
     options.output.out(`Saved "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
   },
@@ -284,7 +284,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
         const error = validationError(parsed.error)
         throw new CommandFailure({ ...error, message: `Datasource ${index + 1}${name ? ` ("${name}")` : ''}: ${error.message}` })
       }
-      return parsed.data
+      return withConfirmedOrigin(parsed.data, command.values)
     })
     const names = new Set<string>()
     for (const input of inputs) {
@@ -297,6 +297,18 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       `Imported ${inputs.length} datasource${inputs.length === 1 ? '' : 's'}. Secrets are not part of an export: set them with "datasource-desk edit <name> --client-secret-prompt --password-prompt".\n`,
     )
   },
+}
+
+/** --keep-secrets-for-new-origin: the user agrees to send the stored secrets to the new token URL's origin. */
+function withConfirmedOrigin(input: DatasourceInput, values: OptionValues): DatasourceInput {
+  if (values['keep-secrets-for-new-origin'] !== true || input.auth.type !== 'oauth2-password') return input
+  let origin: string
+  try {
+    origin = new URL(input.auth.tokenUrl).origin
+  } catch {
+    return input
+  }
+  return { ...input, auth: { ...input.auth, confirmedOrigin: origin } }
 }
 
 function unwrap<T>(result: Result<T>): T {

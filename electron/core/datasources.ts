@@ -14,6 +14,7 @@ import { RenewalScheduler } from './renewal'
 import { MissingSecretError, notFound, oauthConfig, Renewer, storageError, type WriteRefusal } from './renewer'
 import { SecretVault } from './secret-vault'
 import { keychainAppError } from './secrets/keychain-errors'
+import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
 import { KeychainError, SECRET_KINDS, type SecretKind, type SecretStore } from './secrets/secret-store'
 
@@ -154,6 +155,8 @@ export class DatasourceService {
     this.#dropStalePending()
     const existing = input.id ? this.#deps.repo.get(input.id) : undefined
     if (input.id && !existing) return fail(notFound())
+    const movedSecrets = storedSecretsToNewOrigin(existing, input)
+    if (movedSecrets) return fail(movedSecrets)
     if (input.auth.type === 'none') {
       const apiCheck = input.url ? await this.#checkApi(input.url, null) : null
       return ok({ testId, token: null, scopeDiffers: false, apiCheck })
@@ -284,6 +287,8 @@ export class DatasourceService {
     const now = clock.now()
     const existing = input.id ? repo.get(input.id) : undefined
     if (input.id && !existing) return fail(notFound())
+    const movedSecrets = storedSecretsToNewOrigin(existing, input)
+    if (movedSecrets) return fail(movedSecrets)
     const clash = repo.idByName(input.name)
     if (clash && clash !== input.id) {
       return fail(appError('conflict', 'name-taken', `A datasource named "${input.name}" already exists.`, {

@@ -206,3 +206,27 @@ describe('smaller items (item 11)', () => {
     expect(result.stderr).not.toContain('Something went wrong')
   })
 })
+
+describe('credentials follow their server (item 5)', () => {
+  it('edit and import --replace do not send the stored secrets to a new origin until confirmed', async () => {
+    expect((await add('moving', server.tokenUrl)).code).toBe(0)
+    const elsewhere = hostile.url('/ok')
+    const refused = await cli(['edit', 'moving', '--token-url', elsewhere])
+    expect(refused.code, refused.stderr).toBe(EXIT_CODES.usage)
+    expect(refused.stderr).toContain(`the token URL now points to ${new URL(elsewhere).host}`)
+    expect(refused.stderr).toContain('--keep-secrets-for-new-origin')
+    expect(hostile.hits('/ok')).toBe(0)
+
+    const exported = await cli(['export', 'moving'])
+    const file = join(dataDir.dir, 'moving.json')
+    writeFileSync(file, exported.stdout.replace(server.tokenUrl, elsewhere))
+    const imported = await cli(['import', '--replace', file])
+    expect(imported.code, imported.stderr).toBe(EXIT_CODES.usage)
+    expect(imported.stderr).toContain('now points to')
+    expect(hostile.hits('/ok')).toBe(0)
+
+    const confirmed = await cli(['edit', 'moving', '--token-url', elsewhere, '--keep-secrets-for-new-origin'])
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(hostile.hits('/ok')).toBe(1)
+  })
+})
