@@ -257,7 +257,7 @@ export function expirySourceText(token: Pick<TokenMeta, 'expiresFrom'>): string 
     case 'jwt-exp':
       return 'from the access token (JWT exp; the response had no expires_in)'
     case 'none':
-      return 'the server gave none; the app renews when the API answers 401'
+      return 'the server gave none, so it is not renewed on a timer: use Renew now when the API refuses it'
     default:
       return ''
   }
