@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { HandlerTable } from '../../shared/ipc'
 import type { TokenStatus } from '../../shared/token'
+import { followDatabase } from './database-follower'
 import { openDatabase } from './db/connection'
 import { DatasourceRepository } from './db/datasource-repository'
 import { DatasourceService } from './datasources'
@@ -47,6 +48,13 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     dataDir: deps.dataDir,
   })
   service.start()
+  // The CLI and other processes write the same file; the window and the scheduler follow them.
+  const follower = followDatabase({
+    clock: deps.clock,
+    readVersion: () => Number(db.pragma('data_version', { simple: true })),
+    sync: () => service.syncFromDatabase(),
+    logger,
+  })
   let closed = false
   // The sweep needs the keychain; an unavailable one must not stop the app from starting.
   const sweep = () => {
@@ -71,6 +79,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
       if (closed) return
       closed = true
       if (sweepTimer !== null) deps.clock.clearTimeout(sweepTimer)
+      follower.stop()
       service.dispose()
       tokenActions.dispose()
       db.close()

@@ -3,7 +3,7 @@ import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, OAuth
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
-import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
+import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
 import { HistoryLog } from './history-log'
 import { negotiateClientAuth } from './oauth/client-auth-negotiation'
@@ -64,6 +64,8 @@ export class DatasourceService {
   readonly #renewer: Renewer
   /** Discovery results by issuer URL as typed; Save takes the metadata from here. */
   readonly #discoveries = new Map<string, DiscoveredServer>()
+  /** Each datasource's `updatedAt` as last seen, so a sync reports edits made elsewhere. */
+  readonly #seenUpdatedAt = new Map<string, number>()
 
   constructor(deps: DatasourceServiceDeps) {
     this.#deps = deps
@@ -106,21 +108,55 @@ export class DatasourceService {
     const tokens = repo.allTokens()
     const states = repo.allRenewalStates()
     const now = clock.now()
-    const statuses: TokenStatus[] = repo.ids().map((id) => {
-      const token = tokens.get(id) ?? null
-      const saved = states.get(id)
-      // 'renewing' cannot survive a restart: the request died with the process.
-      const state = !saved || saved.state === 'renewing' ? 'idle' : saved.state
-      return {
-        ...notConnected(id, now),
-        token,
-        state,
-        attempt: saved?.attempt ?? 0,
-        lastError: saved?.lastError ?? null,
-        nextAttemptAt: state === 'retrying' ? (saved?.nextAttemptAt ?? now) : null,
+    this.scheduler.load(repo.ids().map((id) => storedStatus(id, tokens.get(id) ?? null, states.get(id), now)))
+    for (const record of repo.list()) this.#seenUpdatedAt.set(record.id, record.updatedAt)
+  }
+
+  /**
+   * Brings the scheduler and the window in step with what other processes committed: new
+   * datasources are scheduled, removed ones stop, a token stored elsewhere (a renewal, an edit
+   * that dropped it) replaces ours. Returns false when a datasource had a renewal of ours in
+   * flight: its outcome settles it, and the caller looks again on its next tick.
+   */
+  syncFromDatabase(): boolean {
+    const { repo, clock } = this.#deps
+    const records = repo.list()
+    const tokens = repo.allTokens()
+    const states = repo.allRenewalStates()
+    const now = clock.now()
+    const changed = new Set<string>()
+    const added: TokenStatus[] = []
+    let settled = true
+    for (const record of records) {
+      const { id } = record
+      const stored = tokens.get(id) ?? null
+      const scheduled = this.scheduler.status(id)
+      if (this.#seenUpdatedAt.get(id) !== record.updatedAt) changed.add(id)
+      this.#seenUpdatedAt.set(id, record.updatedAt)
+      if (!scheduled) {
+        added.push(storedStatus(id, stored, states.get(id), now))
+        changed.add(id)
+      } else if (!sameToken(scheduled.token, stored)) {
+        if (scheduled.state === 'renewing') settled = false
+        else this.scheduler.setToken(id, stored)
       }
-    })
-    this.scheduler.load(statuses)
+    }
+    if (added.length > 0) {
+      this.scheduler.load(added)
+      for (const { datasourceId } of added) {
+        const status = this.scheduler.status(datasourceId)
+        if (status) this.#emit({ type: 'ipc', name: 'statusChanged', payload: status })
+      }
+    }
+    const present = new Set(records.map((record) => record.id))
+    for (const { datasourceId } of this.scheduler.snapshot()) {
+      if (present.has(datasourceId)) continue
+      this.scheduler.remove(datasourceId)
+      this.#seenUpdatedAt.delete(datasourceId)
+      changed.add(datasourceId)
+    }
+    if (changed.size > 0) this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [...changed] } })
+    return settled
   }
 
   list(): DatasourceView[] {
@@ -540,6 +576,33 @@ export class DatasourceService {
       if (now - pending.createdAt > PENDING_TOKEN_TTL_MS || this.#pendingTokens.size > MAX_PENDING_TOKENS) this.#pendingTokens.delete(testId)
     }
   }
+}
+
+/** A stored token's state as the scheduler loads it (start-up, and datasources added elsewhere). */
+function storedStatus(id: string, token: TokenMeta | null, saved: RenewalStateRecord | undefined, now: number): TokenStatus {
+  // 'renewing' cannot survive a restart: the request died with the process.
+  const state = !saved || saved.state === 'renewing' ? 'idle' : saved.state
+  return {
+    ...notConnected(id, now),
+    token,
+    state,
+    attempt: saved?.attempt ?? 0,
+    lastError: saved?.lastError ?? null,
+    nextAttemptAt: state === 'retrying' ? (saved?.nextAttemptAt ?? now) : null,
+  }
+}
+
+/** Whether two token records describe the same token (what a renewal elsewhere would change). */
+function sameToken(a: TokenMeta | null, b: TokenMeta | null): boolean {
+  if (a === null || b === null) return a === b
+  return (
+    a.obtainedAt === b.obtainedAt &&
+    a.expiresAt === b.expiresAt &&
+    a.hasRefreshToken === b.hasRefreshToken &&
+    a.grantedScope === b.grantedScope &&
+    a.requestedScope === b.requestedScope &&
+    a.tokenType === b.tokenType
+  )
 }
 
 function changedMeanwhile(reason: WriteRefusal): AppError {
