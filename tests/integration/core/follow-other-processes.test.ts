@@ -89,22 +89,25 @@ describe('the running core follows the CLI', () => {
 
   it('takes over a renewal the CLI made, and stops renewing what the CLI removed', async () => {
     const id = await cliAdd('renewed-elsewhere')
-    await eventually(() => app.core.snapshot().some((entry) => entry.id === id), 'the added datasource in the core')
-    const before = app.core.snapshot().find((entry) => entry.id === id)!.status.token!
+    // The list reads SQLite; the scheduler holding it is what says the core follows.
+    const scheduled = () => app.core.service.scheduler.status(id)
+    await eventually(() => scheduled() !== undefined && listChanged(id), 'the added datasource in the scheduler')
+    const before = scheduled()!.token!
 
     const renewed = await cli(['renew', 'renewed-elsewhere'])
     expect(renewed.code, renewed.stderr).toBe(0)
     const isNewer = (status: TokenStatus | undefined) => (status?.token?.obtainedAt ?? 0) > before.obtainedAt
-    await eventually(() => isNewer(app.core.snapshot().find((entry) => entry.id === id)?.status), "the CLI's renewal in the core")
-    expect(statusEvents(id).some(isNewer)).toBe(true)
+    await eventually(() => isNewer(scheduled()) && statusEvents(id).some(isNewer), "the CLI's renewal in the scheduler and a status event")
+    expect(scheduled()?.state).toBe('idle')
 
     server.setTokenLifetime(2)
     const shortLived = await cli(['renew', 'renewed-elsewhere'])
     expect(shortLived.code, shortLived.stderr).toBe(0)
+    const listEventsBefore = app.events.filter((event) => event.type === 'ipc' && event.name === 'datasourcesChanged').length
     const removed = await cli(['remove', 'renewed-elsewhere', '--yes'])
     expect(removed.code, removed.stderr).toBe(0)
-    await eventually(() => !app.core.snapshot().some((entry) => entry.id === id), 'the removal in the core')
-    expect(listChanged(id)).toBe(true)
+    await eventually(() => scheduled() === undefined, 'the removal in the scheduler')
+    expect(app.events.filter((event) => event.type === 'ipc' && event.name === 'datasourcesChanged').length).toBeGreaterThan(listEventsBefore)
     server.resetCounts()
     // Past the 2 s token's renewal time: a core still scheduling it would have asked by now.
     await sleep(4_000)
