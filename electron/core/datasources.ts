@@ -212,28 +212,15 @@ export class DatasourceService {
     if (!resolved.ok) return resolved
     const { secrets, password } = resolved.value
 
-    const controller = new AbortController()
-    this.#runningTests.get(testId)?.abort()
-    this.#runningTests.set(testId, controller)
-    try {
+    return this.#runCancellableTest(testId, async (signal) => {
       const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, {
         fetch: this.#deps.fetch,
         now: () => this.#deps.clock.now(),
-        signal: controller.signal,
+        signal,
       })
       if (!result.ok) return result
-      const issued = result.value
-      this.#pendingTokens.set(testId, {
-        fingerprint: fingerprint(auth, secrets),
-        revision: existing?.revision ?? null,
-        issued,
-        createdAt: this.#deps.clock.now(),
-      })
-      const apiCheck = input.url && !controller.signal.aborted ? await this.#checkApi(input.url, issued.accessToken, controller.signal) : null
-      return ok({ testId, token: issued.meta, scopeDiffers: scopeDiffers(issued.meta), apiCheck })
-    } finally {
-      if (this.#runningTests.get(testId) === controller) this.#runningTests.delete(testId)
-    }
+      return ok(await this.#keepForSave(testId, input.url, fingerprint(auth, secrets), existing, result.value, signal))
+    })
   }
 
   /**
@@ -250,27 +237,34 @@ export class DatasourceService {
     const resolved = await this.#secretsForTest(auth, existing)
     if (!resolved.ok) return resolved
     const { secrets, password } = resolved.value
-    const controller = new AbortController()
-    this.#runningTests.get(testId)?.abort()
-    this.#runningTests.set(testId, controller)
-    try {
-      const options = { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal: controller.signal }
+    return this.#runCancellableTest<ClientAuthNegotiation>(testId, async (signal) => {
+      const options = { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal }
       const found = await negotiateClientAuth(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, options)
       const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
       if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
       const switched = { ...auth, clientAuth: found.accepted }
-      this.#pendingTokens.set(testId, {
-        fingerprint: fingerprint(switched, secrets),
-        revision: existing?.revision ?? null,
-        issued: found.issued,
-        createdAt: this.#deps.clock.now(),
-      })
-      const apiCheck = input.url && !controller.signal.aborted ? await this.#checkApi(input.url, found.issued.accessToken, controller.signal) : null
-      const meta = found.issued.meta
-      return ok({ accepted: found.accepted, attempts, report: { testId, token: meta, scopeDiffers: scopeDiffers(meta), apiCheck } })
+      const report = await this.#keepForSave(testId, input.url, fingerprint(switched, secrets), existing, found.issued, signal)
+      return ok({ accepted: found.accepted, attempts, report })
+    })
+  }
+
+  /** Runs one test request under `testId`, so that cancelTest (or a new test with that id) aborts it. */
+  async #runCancellableTest<T>(testId: string, run: (signal: AbortSignal) => Promise<Result<T>>): Promise<Result<T>> {
+    const controller = new AbortController()
+    this.#runningTests.get(testId)?.abort()
+    this.#runningTests.set(testId, controller)
+    try {
+      return await run(controller.signal)
     } finally {
       if (this.#runningTests.get(testId) === controller) this.#runningTests.delete(testId)
     }
+  }
+
+  /** Keeps a tested token for a Save of the same settings, then checks the API with it unless cancelled. */
+  async #keepForSave(testId: string, url: string | undefined, settings: string, existing: DatasourceRecord | undefined, issued: IssuedToken, signal: AbortSignal): Promise<TestReport> {
+    this.#pendingTokens.set(testId, { fingerprint: settings, revision: existing?.revision ?? null, issued, createdAt: this.#deps.clock.now() })
+    const apiCheck = url && !signal.aborted ? await this.#checkApi(url, issued.accessToken, signal) : null
+    return { testId, token: issued.meta, scopeDiffers: scopeDiffers(issued.meta), apiCheck }
   }
 
   async #secretsForTest(auth: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<Result<{ secrets: ResolvedSecrets; password: Secret }>> {
