@@ -16,6 +16,8 @@ export type CopyFormat = (typeof COPY_FORMATS)[number]
 /** A test run is named by the renderer so that it can cancel it and later save its token. */
 const testIdSchema = z.string().uuid({ error: 'Not a test id' })
 const idPayload = z.object({ id: datasourceIdSchema }).strict()
+/** An export of thousands of datasources is well under this. */
+export const IMPORT_TEXT_LIMIT = 16 * 1024 * 1024
 
 /**
  * What Delete did. The datasource is always gone; `secretsLeft` names the keychain entries the
@@ -51,6 +53,18 @@ export const ipcContract = {
   getTokenDetails: { payload: idPayload },
   /** Forgets the stored token (keychain and metadata); renewal stops until a new one is obtained. */
   clearToken: { payload: idPayload },
+  /**
+   * Imports an export file (its text) all or nothing: the whole file is checked first, then every
+   * datasource is saved in one transaction. `replace` updates datasources of the same name (their
+   * secrets are kept); `keepSecretsForNewOrigin` lets kept secrets go to a new token URL origin.
+   */
+  importDatasources: {
+    payload: z
+      .object({ text: z.string().max(IMPORT_TEXT_LIMIT, { error: 'The file is too large to be an export' }), replace: z.boolean().optional(), keepSecretsForNewOrigin: z.boolean().optional() })
+      .strict(),
+  },
+  /** The export file's text for these datasources (all when `ids` is absent): configuration only, never a secret. */
+  exportDatasources: { payload: z.object({ ids: z.array(datasourceIdSchema).max(10_000).optional() }).strict() },
 } as const
 
 /** The GET request Test connection makes to the datasource URL with the new token. */
@@ -142,6 +156,8 @@ export interface IpcResults {
   copyToken: CopyReceipt
   getTokenDetails: TokenDetails
   clearToken: TokenStatus
+  importDatasources: { readonly imported: ReadonlyArray<DatasourceView> }
+  exportDatasources: { readonly text: string }
 }
 
 /** Events the main process pushes to the window. */

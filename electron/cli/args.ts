@@ -90,8 +90,8 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
   {
     name: 'import',
     args: '[file]',
-    summary: 'Add datasources from an export (a file, or stdin when no file or "-" is given).',
-    options: { replace: { type: 'boolean' }, 'keep-secrets-for-new-origin': { type: 'boolean' } },
+    summary: 'Add datasources from an export (a file, or stdin when no file or "-" is given); all or nothing.',
+    options: { replace: { type: 'boolean' }, 'keep-secrets-for-new-origin': { type: 'boolean' }, 'prompt-secrets': { type: 'boolean' } },
     minPositionals: 0,
     maxPositionals: 1,
   },

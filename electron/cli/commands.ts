@@ -18,21 +18,8 @@ import { keychainAppError, missingSecretError, secretLabels } from '../core/secr
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { UsageError, type OptionValues, type ParsedCommandLine } from './args'
 import { openCliContext, type CliContext } from './context'
-import {
-  changesToken,
-  EXPORT_FORMAT,
-  EXPORT_VERSION,
-  exportedDatasource,
-  inputForAdd,
-  inputForEdit,
-  inputFromExported,
-  inputFromRecord,
-  parseExportFile,
-  presetGaps,
-  presetOf,
-  type ExportFile,
-  type SecretValues,
-} from './datasource-options'
+import { changesToken, inputForAdd, inputForEdit, inputFromRecord, presetGaps, presetOf, type SecretValues } from './datasource-options'
+import { exportFileText, parseImportFile, withConfirmedOrigin as confirmOrigin } from '../core/datasource-import'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { isFresh } from './freshness'
 import { cliHint, formatError, shellWord, shown, statusText, table, type Output } from './output'
@@ -252,8 +239,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
 
   export: async (context, command, { output }) => {
     const records = command.positionals.length === 0 ? context.repo.list() : command.positionals.map((name) => requireDatasource(context, name))
-    const file: ExportFile = { format: EXPORT_FORMAT, version: EXPORT_VERSION, datasources: records.map(exportedDatasource) }
-    output.out(`${JSON.stringify(file, null, 2)}\n`)
+    output.out(exportFileText(records))
   },
 
   import: async (context, command, { output, secretSource }) => {
@@ -264,51 +250,59 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     } catch {
       throw new UsageError(`The file ${source ?? '(stdin)'} could not be read.`)
     }
-    const entries = parseExportFile(text)
-    const replace = command.values.replace === true
-    // Every entry is checked before anything is saved: an import is all or nothing.
-    const inputs = entries.map((entry, index) => {
-      // A `null` or a number in the list is a malformed file, not a bug (issue 11, item 11).
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-        throw new UsageError(`Datasource ${index + 1} in the file is not an object; nothing was imported.`)
-      }
-      const name = typeof (entry as { name?: unknown }).name === 'string' ? (entry as { name: string }).name : ''
-      const existing = name ? context.findByName(name) : undefined
-      if (existing && !replace) {
-        throw new CommandFailure(
-          appError('conflict', 'name-taken', `A datasource named "${existing.name}" already exists.`, { hint: 'Remove it first, or import with --replace to update its configuration (its secrets are kept).' }),
-        )
-      }
-      const parsed = datasourceInputSchema.safeParse(inputFromExported(entry, existing))
-      if (!parsed.success) {
-        const error = validationError(parsed.error)
-        throw new CommandFailure({ ...error, message: `Datasource ${index + 1}${name ? ` ("${name}")` : ''}: ${error.message}` })
-      }
-      return withConfirmedOrigin(parsed.data, command.values)
+    // All or nothing (issue 11, item 11): the whole file is checked first, then secrets are asked
+    // for, then everything is written in one transaction.
+    const parsed = parseImportFile(text, (name) => context.findByName(name), {
+      replace: command.values.replace === true,
+      keepSecretsForNewOrigin: command.values['keep-secrets-for-new-origin'] === true,
     })
-    const names = new Set<string>()
-    for (const input of inputs) {
-      const key = input.name.toLowerCase()
-      if (names.has(key)) throw new UsageError(`The file names "${input.name}" twice.`)
-      names.add(key)
-    }
-    for (const input of inputs) unwrap(await context.handlers.saveDatasource({ input }))
+    if (!parsed.ok) throw new CommandFailure(parsed.error)
+    const inputs = await importSecrets(parsed.value, command.values, secretSource, output)
+    const imported = unwrap(await context.service.importAll(inputs))
+    const withoutSecrets = imported.filter((view) => view.auth.type === 'oauth2-password' && !view.auth.hasPassword).map((view) => view.name)
     output.out(
-      `Imported ${inputs.length} datasource${inputs.length === 1 ? '' : 's'}. Secrets are not part of an export: set them with "datasource-desk edit <name> --client-secret-prompt --password-prompt".\n`,
+      `Imported ${imported.length} datasource${imported.length === 1 ? '' : 's'}.${
+        withoutSecrets.length > 0
+          ? ` Secrets are not part of an export: set them with "datasource-desk edit <name> --client-secret-prompt --password-prompt" (${withoutSecrets.map(shown).join(', ')}).`
+          : ''
+      }\n`,
     )
   },
 }
 
+/**
+ * `import --prompt-secrets` in a terminal: after the whole file was checked, asks for the client
+ * secret and password of each new datasource that uses them (Enter leaves one unset).
+ */
+async function importSecrets(inputs: DatasourceInput[], values: OptionValues, source: SecretSource, output: Output): Promise<DatasourceInput[]> {
+  if (values['prompt-secrets'] !== true) return inputs
+  if (!source.stdinIsTerminal) throw new UsageError('--prompt-secrets needs a terminal to ask on.')
+  const result: DatasourceInput[] = []
+  for (const input of inputs) {
+    const auth = input.auth
+    if (input.id !== undefined || auth.type !== 'oauth2-password') {
+      result.push(input)
+      continue
+    }
+    output.err(`Secrets for "${shown(input.name)}" (Enter to leave one unset):\n`)
+    const clientSecret = auth.clientAuth === 'none' ? '' : await source.promptHidden('  Client secret: ')
+    const password = await source.promptHidden('  Password: ')
+    const checked = datasourceInputSchema.safeParse({
+      ...input,
+      auth: { ...auth, clientSecret: { action: 'set', value: clientSecret }, password: { action: 'set', value: password } },
+    })
+    if (!checked.success) {
+      const error = validationError(checked.error)
+      throw new CommandFailure({ ...error, message: `"${input.name}": ${error.message} Nothing was imported.` })
+    }
+    result.push(checked.data)
+  }
+  return result
+}
+
 /** --keep-secrets-for-new-origin: the user agrees to send the stored secrets to the new token URL's origin. */
 function withConfirmedOrigin(input: DatasourceInput, values: OptionValues): DatasourceInput {
-  if (values['keep-secrets-for-new-origin'] !== true || input.auth.type !== 'oauth2-password') return input
-  let origin: string
-  try {
-    origin = new URL(input.auth.tokenUrl).origin
-  } catch {
-    return input
-  }
-  return { ...input, auth: { ...input.auth, confirmedOrigin: origin } }
+  return values['keep-secrets-for-new-origin'] === true ? confirmOrigin(input) : input
 }
 
 function unwrap<T>(result: Result<T>): T {

@@ -1,7 +1,8 @@
 /**
  * From command-line options to the app's form input (shared/datasource.ts), and the export file
  * format. The core validates the result with the same schema as the app's form; this module only
- * fills in the fields the options name and keeps the others as they are.
+ * fills in the fields the options name and keeps the others as they are. The export file format
+ * lives in the core (datasource-import.ts), shared with the window.
  */
 import { AUTH_TYPES, TOKEN_RELEVANT_FIELDS, type DatasourceInput, type ExtraParam, type OAuth2PasswordInput } from '../../shared/datasource'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
@@ -14,23 +15,7 @@ export interface SecretValues {
   readonly password?: string
 }
 
-export const EXPORT_FORMAT = 'datasource-desk/datasources'
-export const EXPORT_VERSION = 1
-
-/** One datasource in an export: its configuration, never a secret or a token. */
-export type ExportedDatasource =
-  | { readonly name: string; readonly url: string; readonly auth: { readonly type: 'none' } }
-  | {
-      readonly name: string
-      readonly url: string
-      readonly auth: Omit<OAuth2PasswordInput, 'clientSecret' | 'password'>
-    }
-
-export interface ExportFile {
-  readonly format: typeof EXPORT_FORMAT
-  readonly version: typeof EXPORT_VERSION
-  readonly datasources: ReadonlyArray<ExportedDatasource>
-}
+export { EXPORT_FORMAT, EXPORT_VERSION } from '../core/datasource-import'
 
 const string = (values: OptionValues, name: string): string | undefined => {
   const value = values[name]
@@ -185,73 +170,4 @@ export function changesToken(record: DatasourceRecord, input: DatasourceInput): 
   if (before.type === 'none' || after.type === 'none') return false
   if (after.clientSecret.action === 'set' || after.password.action === 'set') return true
   return TOKEN_RELEVANT_FIELDS.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
-}
-
-export function exportedDatasource(record: DatasourceRecord): ExportedDatasource {
-  const { auth } = record
-  if (auth.type === 'none') return { name: record.name, url: record.url, auth: { type: 'none' } }
-  return {
-    name: record.name,
-    url: record.url,
-    auth: {
-      type: 'oauth2-password',
-      tokenUrl: auth.tokenUrl,
-      clientId: auth.clientId,
-      clientAuth: auth.clientAuth,
-      username: auth.username,
-      rememberPassword: auth.rememberPassword,
-      scope: auth.scope,
-      extraParams: auth.extraParams.map((param) => ({ name: param.name, value: param.value })),
-      ...(auth.issuer ? { issuer: auth.issuer } : {}),
-      ...(auth.preset ? { preset: auth.preset } : {}),
-    },
-  }
-}
-
-/**
- * The form input for one entry of an export file. Only known configuration fields are read: a
- * secret someone added to the file by hand is ignored, never stored.
- */
-export function inputFromExported(entry: unknown, existing: DatasourceRecord | undefined): unknown {
-  const source = (entry ?? {}) as Record<string, unknown>
-  const auth = (source.auth ?? {}) as Record<string, unknown>
-  const keepOrEmpty = existing ? { action: 'keep' } : { action: 'set', value: '' }
-  return {
-    ...(existing ? { id: existing.id } : {}),
-    name: source.name,
-    url: source.url ?? '',
-    auth:
-      auth.type === 'none'
-        ? { type: 'none' }
-        : {
-            type: auth.type,
-            tokenUrl: auth.tokenUrl,
-            clientId: auth.clientId,
-            clientSecret: keepOrEmpty,
-            clientAuth: auth.clientAuth,
-            username: auth.username,
-            password: keepOrEmpty,
-            rememberPassword: auth.rememberPassword ?? true,
-            scope: auth.scope ?? '',
-            extraParams: auth.extraParams ?? [],
-            ...(typeof auth.issuer === 'string' && auth.issuer ? { issuer: auth.issuer } : {}),
-            ...(typeof auth.preset === 'string' ? { preset: auth.preset } : {}),
-          },
-  }
-}
-
-/** The entries of an export file; anything else is refused before a single datasource is saved. */
-export function parseExportFile(text: string): ReadonlyArray<unknown> {
-  let file: unknown
-  try {
-    file = JSON.parse(text)
-  } catch {
-    throw new UsageError('The file to import is not JSON. Use a file written by "datasource-desk export".')
-  }
-  const { format, version, datasources } = (file ?? {}) as Partial<Record<keyof ExportFile, unknown>>
-  if (format !== EXPORT_FORMAT || !Array.isArray(datasources)) {
-    throw new UsageError('The file to import is not a Datasource Desk export. Use a file written by "datasource-desk export".')
-  }
-  if (version !== EXPORT_VERSION) throw new UsageError(`The export has version ${String(version)}; this version of Datasource Desk reads version ${EXPORT_VERSION}.`)
-  return datasources as ReadonlyArray<unknown>
 }

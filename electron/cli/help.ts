@@ -29,7 +29,8 @@ const COMMAND_DETAILS: Readonly<Record<string, string>> = {
   remove: '  -y, --yes                  do not ask for confirmation (required when not in a terminal)',
   token: 'Prints only the access token and a newline. Until the earliest point at which the app renews\n(70% of a short token lifetime, 5 min before a long one expires) no request is made; otherwise\nit is renewed first (refresh token, then the stored password), waiting for the app if it is\nrenewing the same token.',
   test: '  --try-other-auth           when the server refuses the client, try each other --client-auth\n                             method once (same token URL) and say which one it accepts',
-  import: '  --replace                  update datasources that already exist (their secrets are kept)',
+  import:
+    'The whole file is checked first; a bad entry imports nothing and names the entry and field.\n  --replace                  update datasources that already exist (their secrets are kept)\n  --keep-secrets-for-new-origin  send kept secrets to a replaced datasource\'s new token URL host\n  --prompt-secrets           ask for each new datasource\'s client secret and password (terminal)',
 }
 
 const ENVIRONMENT = `Options for every command:

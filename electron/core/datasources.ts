@@ -5,6 +5,7 @@ import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestR
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
+import { exportFileText, parseImportFile, type ImportOptions } from './datasource-import'
 import { HistoryLog } from './history-log'
 import { negotiateClientAuth } from './oauth/client-auth-negotiation'
 import { discoverIssuer } from './oauth/discovery'
@@ -25,6 +26,19 @@ interface PendingToken {
   readonly revision: number | null
   readonly issued: IssuedToken
   readonly createdAt: number
+}
+
+/** What a Save (or one entry of an import) writes, planned before anything is written. */
+interface SavePlan {
+  readonly id: string
+  readonly existing: DatasourceRecord | undefined
+  readonly record: DatasourceRecord
+  /** Keychain writes: a value to store, or null to delete. */
+  readonly writes: Map<SecretKind, Secret | null>
+  /** The SQLite writes; run inside the write path's transaction. */
+  readonly writeRecord: () => void
+  readonly tokenToStore: IssuedToken | null
+  readonly dropToken: boolean
 }
 
 /** The token of a test is only stored by a Save within this time. */
@@ -313,7 +327,94 @@ export class DatasourceService {
 
   async save(input: DatasourceInput, testId?: string): Promise<Result<DatasourceView>> {
     this.#dropStalePending()
-    const { repo, clock, logger } = this.#deps
+    const { repo, logger } = this.#deps
+    const planned = await this.#planSave(input, testId)
+    if (!planned.ok) return planned
+    const { id, existing, record, writes, writeRecord, tokenToStore, dropToken } = planned.value
+    const expectedRevision = existing?.revision ?? null
+    try {
+      if (tokenToStore) {
+        const stored = await this.#renewer.storeToken(id, expectedRevision, tokenToStore, { secrets: writes, write: writeRecord })
+        if (!stored.stored) return fail(changedMeanwhile(stored.reason))
+      } else {
+        const written = await this.#renewer.write(id, { expectedRevision, secrets: writes, write: writeRecord })
+        if (!written.written) return fail(changedMeanwhile(written.reason))
+      }
+    } catch (error) {
+      if (error instanceof KeychainError) return fail(keychainAppError(error))
+      logger.error('datasource not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      return fail(storageError('The datasource could not be saved to the database.'))
+    }
+    if (tokenToStore && testId) this.#pendingTokens.delete(testId)
+
+    if (tokenToStore || dropToken || !existing || input.auth.type === 'none') {
+      this.scheduler.setToken(id, repo.token(id))
+    }
+    this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
+    return ok(this.#view(repo.get(id) ?? record))
+  }
+
+  /**
+   * Import (issue 11, item 11): the whole export file is checked first (datasource-import.ts), then
+   * every datasource is written in one transaction, so a bad entry, a refused keychain or a failed
+   * commit changes nothing. Returns the imported datasources in file order.
+   */
+  async importFile(text: string, options: ImportOptions = {}): Promise<Result<DatasourceView[]>> {
+    const parsed = parseImportFile(text, (name) => this.#findByName(name), options)
+    return parsed.ok ? this.importAll(parsed.value) : parsed
+  }
+
+  /** Saves checked form inputs (new or replacing, with or without secrets) all together or not at all. */
+  async importAll(inputs: ReadonlyArray<DatasourceInput>): Promise<Result<DatasourceView[]>> {
+    const { repo, logger } = this.#deps
+    const names = new Set<string>()
+    const plans: SavePlan[] = []
+    for (const [index, input] of inputs.entries()) {
+      const label = `Datasource ${index + 1} ("${input.name}")`
+      if (names.has(input.name.toLowerCase())) return fail(appError('validation', 'import-invalid', `${label}: the name is used twice; nothing was imported.`))
+      names.add(input.name.toLowerCase())
+      const planned = await this.#planSave(input)
+      if (!planned.ok) return fail({ ...planned.error, message: `${label}: ${planned.error.message} Nothing was imported.` })
+      plans.push(planned.value)
+    }
+    try {
+      const written = await this.#renewer.writeAll(
+        plans.map((plan) => ({ id: plan.id, plan: { expectedRevision: plan.existing?.revision ?? null, secrets: plan.writes, write: plan.writeRecord } })),
+      )
+      if (!written.written) {
+        const index = plans.findIndex((plan) => plan.id === written.id)
+        const error = written.reason === 'exists' ? appError('conflict', 'name-taken', 'A datasource with this name was added meanwhile.') : changedMeanwhile(written.reason)
+        return fail({ ...error, message: `Datasource ${index + 1} ("${plans[index]?.record.name ?? ''}"): ${error.message} Nothing was imported.` })
+      }
+    } catch (error) {
+      if (error instanceof KeychainError) return fail({ ...keychainAppError(error), message: `${keychainAppError(error).message} Nothing was imported.` })
+      logger.error('import not stored', { error: error instanceof Error ? error.name : typeof error })
+      return fail(storageError('The import could not be saved to the database; nothing was imported.'))
+    }
+    for (const plan of plans) {
+      if (plan.dropToken || !plan.existing || plan.record.auth.type === 'none') this.scheduler.setToken(plan.id, repo.token(plan.id))
+    }
+    this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: plans.map((plan) => plan.id) } })
+    return ok(plans.map((plan) => this.#view(repo.get(plan.id) ?? plan.record)))
+  }
+
+  /** The export file of these datasources (all when `ids` is absent), in list order. */
+  exportFile(ids?: ReadonlyArray<string>): Result<{ text: string }> {
+    const records = this.#deps.repo.list()
+    if (!ids) return ok({ text: exportFileText(records) })
+    const wanted = records.filter((record) => ids.includes(record.id))
+    if (wanted.length !== new Set(ids).size) return fail(notFound())
+    return ok({ text: exportFileText(wanted) })
+  }
+
+  #findByName(name: string): DatasourceRecord | undefined {
+    const id = this.#deps.repo.idByName(name)
+    return id === undefined ? undefined : this.#deps.repo.get(id)
+  }
+
+  /** What a Save of this input would write: checked against the stored state, nothing written yet. */
+  async #planSave(input: DatasourceInput, testId?: string): Promise<Result<SavePlan>> {
+    const { repo, clock } = this.#deps
     const now = clock.now()
     const existing = input.id ? repo.get(input.id) : undefined
     if (input.id && !existing) return fail(notFound())
@@ -400,27 +501,7 @@ export class DatasourceService {
       }
       if (tokenToStore) this.#history.add(id, { kind: 'obtained', message: 'Token from Test connection saved.', grant: 'password' })
     }
-    const expectedRevision = existing?.revision ?? null
-    try {
-      if (tokenToStore) {
-        const stored = await this.#renewer.storeToken(id, expectedRevision, tokenToStore, { secrets: writes, write: writeRecord })
-        if (!stored.stored) return fail(changedMeanwhile(stored.reason))
-      } else {
-        const written = await this.#renewer.write(id, { expectedRevision, secrets: writes, write: writeRecord })
-        if (!written.written) return fail(changedMeanwhile(written.reason))
-      }
-    } catch (error) {
-      if (error instanceof KeychainError) return fail(keychainAppError(error))
-      logger.error('datasource not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
-      return fail(storageError('The datasource could not be saved to the database.'))
-    }
-    if (tokenToStore && testId) this.#pendingTokens.delete(testId)
-
-    if (tokenToStore || dropToken || !existing || input.auth.type === 'none') {
-      this.scheduler.setToken(id, repo.token(id))
-    }
-    this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
-    return ok(this.#view(repo.get(id) ?? record))
+    return ok({ id, existing, record, writes, writeRecord, tokenToStore, dropToken })
   }
 
   async delete(id: string): Promise<Result<DeleteReport>> {

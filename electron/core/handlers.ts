@@ -49,6 +49,11 @@ export function createHandlers(service: DatasourceService, tokenActions: TokenAc
     copyToken: ({ id, format }) => tokenActions.copy(id, format),
     getTokenDetails: ({ id }) => tokenActions.details(id),
     clearToken: ({ id }) => service.clearToken(id),
+    importDatasources: async ({ text, replace, keepSecretsForNewOrigin }) => {
+      const result = await service.importFile(text, { replace: replace ?? false, keepSecretsForNewOrigin: keepSecretsForNewOrigin ?? false })
+      return result.ok ? ok({ imported: result.value }) : result
+    },
+    exportDatasources: ({ ids }) => service.exportFile(ids),
   }
 
   const table = {} as Record<IpcMethod, (payload: unknown) => Promise<Result<unknown>>>

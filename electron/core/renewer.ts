@@ -87,6 +87,16 @@ export interface StoreTokenOptions {
 
 type OAuthRecord = Extract<AuthView, { type: 'oauth2-password' }>
 
+/** A revision check that failed inside writeAll's transaction: rolls the whole transaction back. */
+class RefusedWrite extends Error {
+  constructor(
+    readonly reason: WriteRefusal,
+    readonly id: string,
+  ) {
+    super(reason)
+  }
+}
+
 /** A keychain read that found nothing where a secret was expected. */
 export class MissingSecretError extends Error {
   constructor(readonly appError: AppError) {
@@ -209,6 +219,58 @@ export class Renewer {
       await vault.discard(staged)
       return { written: false, reason: refusal }
     }
+    await vault.release(released)
+    return { written: true }
+  }
+
+  /**
+   * `write` for several datasources in one transaction (an import): every secret is staged first,
+   * then all revision checks and SQLite writes commit together, or none does and every staged
+   * secret is taken back. The refusal names the first datasource that changed meanwhile.
+   */
+  async writeAll(items: ReadonlyArray<{ readonly id: string; readonly plan: WritePlan }>): Promise<{ readonly written: true } | { readonly written: false; readonly reason: WriteRefusal; readonly id: string }> {
+    const { repo, vault } = this.#deps
+    for (const { id, plan } of items) {
+      const early = this.#refusal(id, plan.expectedRevision)
+      if (early) return { written: false, reason: early, id }
+    }
+    const staged = new Map<string, StagedSecret[]>()
+    const removed = new Map<string, SecretKind[]>()
+    const allStaged = (): StagedSecret[] => [...staged.values()].flat()
+    try {
+      for (const { id, plan } of items) {
+        const mine: StagedSecret[] = []
+        staged.set(id, mine)
+        removed.set(id, [])
+        for (const [kind, value] of plan.secrets) {
+          if (value && !value.isEmpty) mine.push(await vault.stage(id, kind, value))
+          else removed.get(id)!.push(kind)
+        }
+      }
+    } catch (error) {
+      await vault.discard(allStaged())
+      throw error
+    }
+    let refused: { reason: WriteRefusal; id: string } | null = null
+    let released: string[] = []
+    try {
+      released = repo.transaction(() => {
+        const all: string[] = []
+        for (const { id, plan } of items) {
+          const reason = this.#refusal(id, plan.expectedRevision)
+          // Thrown, so that the writes of the entries before it roll back too.
+          if (reason) throw new RefusedWrite(reason, id)
+          plan.write()
+          all.push(...vault.point(id, staged.get(id) ?? [], removed.get(id) ?? []))
+        }
+        return all
+      })
+    } catch (error) {
+      await vault.discard(allStaged())
+      if (!(error instanceof RefusedWrite)) throw error
+      refused = { reason: error.reason, id: error.id }
+    }
+    if (refused) return { written: false, ...refused }
     await vault.release(released)
     return { written: true }
   }

@@ -301,4 +301,18 @@ export class FakeApi implements DatasourceApi {
     this.datasources.set(view.id, { ...view, status })
     return ok(status)
   }
+
+  /** What the next import answers; a test sets it (the real all-or-nothing import is tested on the core). */
+  importResult: Result<IpcResults['importDatasources']> = ok({ imported: [] })
+
+  async importDatasources(payload: { text: string; replace?: boolean | undefined; keepSecretsForNewOrigin?: boolean | undefined }): Promise<Result<IpcResults['importDatasources']>> {
+    return this.enter('importDatasources', payload) ?? this.importResult
+  }
+
+  async exportDatasources(payload: { ids?: string[] | undefined }): Promise<Result<IpcResults['exportDatasources']>> {
+    const refused = this.enter('exportDatasources', payload)
+    if (refused) return refused
+    const views = [...this.datasources.values()].filter((view) => !payload.ids || payload.ids.includes(view.id))
+    return ok({ text: `${JSON.stringify({ format: 'datasource-desk/datasources', version: 1, datasources: views.map(({ name, url }) => ({ name, url, auth: { type: 'none' } })) }, null, 2)}\n` })
+  }
 }

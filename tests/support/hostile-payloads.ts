@@ -95,6 +95,10 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
       return { testId: UUID, input: validInput() }
     case 'saveDatasource':
       return { input: validInput(), testId: UUID }
+    case 'importDatasources':
+      return { text: '{"format":"datasource-desk/datasources","version":1,"datasources":[]}', replace: false, keepSecretsForNewOrigin: false }
+    case 'exportDatasources':
+      return { ids: [UUID] }
   }
 }
 

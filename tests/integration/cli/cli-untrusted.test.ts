@@ -197,6 +197,26 @@ describe('smaller items (item 11)', () => {
     expect((await cli(['status', 'fine'])).code).toBe(EXIT_CODES.unknownDatasource)
   })
 
+  it('import is all or nothing: an entry that fails after good ones imports none of them, and names the entry and field', async () => {
+    expect((await add('staying', server.tokenUrl)).code).toBe(0)
+    const exported = JSON.parse((await cli(['export', 'staying'])).stdout) as { datasources: Array<{ auth: { tokenUrl: string } }> }
+    const moved = { ...exported.datasources[0]!, auth: { ...exported.datasources[0]!.auth, tokenUrl: hostile.url('/ok') } }
+    const file = join(dataDir.dir, 'half-good.json')
+    writeFileSync(file, JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, datasources: [{ name: 'first-of-two', url: '', auth: { type: 'none' } }, moved] }))
+    const refused = await cli(['import', '--replace', file])
+    expect(refused.code, refused.stderr).toBe(EXIT_CODES.usage)
+    expect(refused.stderr).toContain('Datasource 2 ("staying"): Nothing was sent')
+    expect((await cli(['status', 'first-of-two'])).code).toBe(EXIT_CODES.unknownDatasource)
+    expect(hostile.hits('/ok')).toBe(0)
+
+    const broken = { name: 'broken', url: '', auth: { type: 'oauth2-password', tokenUrl: 'ftp://x', clientId: 'c', clientAuth: 'basic', username: 'u' } }
+    writeFileSync(file, JSON.stringify({ format: EXPORT_FORMAT, version: EXPORT_VERSION, datasources: [{ name: 'first-of-two', url: '', auth: { type: 'none' } }, broken] }))
+    const invalid = await cli(['import', file])
+    expect(invalid.code, invalid.stderr).toBe(EXIT_CODES.usage)
+    expect(invalid.stderr).toContain('Datasource 2 ("broken"), field auth.tokenUrl:')
+    expect((await cli(['status', 'first-of-two'])).code).toBe(EXIT_CODES.unknownDatasource)
+  })
+
   it('a data folder that is a file gets a clear message, not "Something went wrong"', async () => {
     const file = join(dataDir.dir, 'not-a-folder')
     writeFileSync(file, 'x')
