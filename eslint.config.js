@@ -1,6 +1,7 @@
-// Lint for the whole repository: typescript-eslint (not type-aware, to stay fast on small
-// machines), eslint-plugin-vue for the renderer, and the layering rules that keep the runtime
-// layers apart (ARCHITECTURE.md: shared <- electron/core <- electron/main; shared <- renderer).
+// Lint for the whole repository: typescript-eslint, eslint-plugin-vue for the renderer, and the
+// layering rules that keep the runtime layers apart (ARCHITECTURE.md: shared <- electron/core <-
+// electron/main and electron/cli; shared <- renderer). Type-aware rules run only where promise
+// discipline decides correctness (the core, main and the CLI), so lint stays fast elsewhere.
 import { builtinModules } from 'node:module'
 import { defineConfig } from 'eslint/config'
 import pluginVue from 'eslint-plugin-vue'
@@ -51,6 +52,14 @@ const layer = (files, { paths = [], patterns = [] }, ignores = []) => ({
   },
 })
 
+/** Node code whose correctness depends on every promise being awaited or handled on purpose. */
+const PROMISE_DISCIPLINE_FILES = ['electron/core/**/*.ts', 'electron/main/**/*.ts', 'electron/cli/**/*.ts']
+const typeAware = {
+  files: PROMISE_DISCIPLINE_FILES,
+  languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+  rules: { '@typescript-eslint/no-floating-promises': 'error' },
+}
+
 const layering = [
   layer(['**/*.{js,mjs,cjs,ts,vue}'], { paths: [keytarBan, electronBan] }),
   layer(['shared/**/*.ts'], {
@@ -65,14 +74,14 @@ const layering = [
       paths: [keytarBan, electronBan, ...vueBan('electron/core')],
       patterns: [
         relativeInto('renderer', 'electron/core may not import the renderer.'),
-        relativeInto('(electron/)?(main|preload)', 'electron/core may not import electron/main or electron/preload: they depend on it, not the reverse.'),
+        relativeInto('(electron/)?(main|preload|cli)', 'electron/core may not import electron/main, electron/preload or electron/cli: they depend on it, not the reverse.'),
       ],
     },
     [KEYTAR_FILE],
   ),
   layer([KEYTAR_FILE], {
     paths: [electronBan, ...vueBan('electron/core')],
-    patterns: [relativeInto('renderer|main|preload', 'electron/core may not import the renderer, electron/main or electron/preload.')],
+    patterns: [relativeInto('renderer|main|preload|cli', 'electron/core may not import the renderer, electron/main, electron/preload or electron/cli.')],
   }),
   layer(
     ['electron/main/**/*.ts'],
@@ -120,5 +129,6 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  typeAware,
   ...layering,
 )

@@ -374,6 +374,7 @@ export class RenewalScheduler {
       entry.heapSeq = 0
       this.#liveItems--
       if (entry.flight) continue
+      // Fire and forget: a flight always settles with an outcome, never a rejection (#start).
       void this.#start(entry, top.at <= this.#resumedAt ? 'resume' : 'timer', true)
     }
     this.#arm()

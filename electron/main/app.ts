@@ -177,6 +177,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     closingCore = true
     const closing = core.close().catch(() => {})
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS))
+    // Neither side rejects (closing is caught), so nothing here can go unhandled.
     void Promise.race([closing, deadline]).then(() => {
       coreClosed = true
       tray?.destroy()

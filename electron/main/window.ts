@@ -72,6 +72,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   hardenSession(window.webContents.session, options.target)
   hardenWebContents(window.webContents)
   window.once('ready-to-show', () => window.show())
+  // Not awaited: the window is returned at once; loadRenderer handles its own failure.
   void loadRenderer(window, options.target)
   return window
 }

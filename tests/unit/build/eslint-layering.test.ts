@@ -1,8 +1,10 @@
 /**
  * The layering rules in eslint.config.js, checked on source text placed at paths in each layer
- * (lintText with a filePath; nothing is written to disk).
+ * (lintText with a filePath; nothing is written to disk), and the type-aware promise rule of the
+ * Node layers.
  */
 import { ESLint } from 'eslint'
+import tseslint from 'typescript-eslint'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 let eslint: ESLint
@@ -33,6 +35,9 @@ const cases: ReadonlyArray<[file: string, code: string, allowed: boolean]> = [
   ['electron/core/db/probe.ts', "import { startApp } from '../../main/app'", false],
   ['electron/core/probe.ts', "import keytar from 'keytar'", false],
   ['electron/core/probe.ts', "export const load = () => import('keytar')", false],
+  ['electron/core/probe.ts', "import { EXIT_CODES } from '../cli/exit-codes'", false],
+  ['electron/core/oauth/probe.ts', "import { EXIT_CODES } from '../../cli/exit-codes'", false],
+  ['electron/core/secrets/keytar-secret-store.ts', "import { EXIT_CODES } from '../../cli/exit-codes'", false],
   ['electron/core/secrets/keytar-secret-store.ts', "export const load = () => import('keytar')", true],
   ['electron/core/secrets/keytar-secret-store.ts', "import { app } from 'electron'", false],
   ['electron/main/probe.ts', "import { app, BrowserWindow } from 'electron'", true],
@@ -63,7 +68,9 @@ const cases: ReadonlyArray<[file: string, code: string, allowed: boolean]> = [
 
 describe('layering lint rules', () => {
   beforeAll(() => {
-    eslint = new ESLint({ cwd: process.cwd() })
+    // The probe files do not exist, so no TypeScript program holds them: the imports are checked
+    // without type information, which the layering rules do not need.
+    eslint = new ESLint({ cwd: process.cwd(), overrideConfig: tseslint.configs.disableTypeChecked })
   })
 
   it.each(cases)('%s: %s -> allowed %s', async (file, code, allowed) => {
@@ -75,5 +82,19 @@ describe('layering lint rules', () => {
   it('layers .vue files of the renderer too', async () => {
     const errors = await layeringErrors('renderer/src/components/Probe.vue', "<script setup lang=\"ts\">\nimport { ipcRenderer } from 'electron'\n</script>\n")
     expect(errors.length).toBeGreaterThan(0)
+  })
+})
+
+describe('promise discipline in the Node layers', () => {
+  // A real file of each layer, so the type-aware rule has its TypeScript program.
+  const typeAware = new ESLint({ cwd: process.cwd() })
+
+  // Building the TypeScript program takes a while on a loaded machine; the rule itself is quick.
+  it.each(['electron/core/deps.ts', 'electron/main/menu.ts', 'electron/cli/output.ts'])('%s: a floating promise is an error', { timeout: 120_000 }, async (filePath) => {
+    const floating = 'export async function probe(): Promise<void> {\n  Promise.resolve(1)\n}\n'
+    const handled = 'export async function probe(): Promise<void> {\n  await Promise.resolve(1)\n  void Promise.resolve(2).catch(() => {})\n}\n'
+    const rules = async (code: string) => ((await typeAware.lintText(code, { filePath }))[0]?.messages ?? []).map((message) => message.ruleId)
+    expect(await rules(floating)).toContain('@typescript-eslint/no-floating-promises')
+    expect(await rules(handled)).not.toContain('@typescript-eslint/no-floating-promises')
   })
 })
