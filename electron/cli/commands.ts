@@ -8,7 +8,8 @@ import { datasourceInputSchema, offersPasswordGrant, preferredClientAuth, type D
 import type { ClientAuthMethod } from '../../shared/client-auth'
 import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
-import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, statusKind, statusLabels, type TokenMeta, type TokenStatus } from '../../shared/token'
+import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
+import { refreshTokenLabels, statusView, type StatusView } from '../../shared/token-status'
 import { DatabaseCorruptError } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
@@ -117,15 +118,17 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const terminal = output.columns !== undefined
     output.out(
       table(
-        ['NAME', 'AUTHENTICATION', 'TOKEN URL', 'STATUS', 'EXPIRES'],
+        ['NAME', 'AUTHENTICATION', 'TOKEN URL', 'TOKEN', 'EXPIRES', 'RENEWAL'],
         records.map((record) => {
           const status = storedStatus(context, record.id, now)
+          const view = storedView(record, status, now)
           return [
             record.name,
             record.auth.type === 'none' ? 'None' : 'OAuth2 - Password',
             record.auth.type === 'none' ? '-' : record.auth.tokenUrl,
-            statusLabels[statusKind(status, now)],
+            view.usabilityWord,
             expiryCell(status.token?.expiresAt ?? null, now, terminal),
+            view.renewalWord,
           ]
         }),
         // The token URL gives way first, then the name: status and expiry are what a glance wants.
@@ -145,7 +148,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     if (name === undefined) {
       if (records.length === 0) return output.out('No datasources yet.\n')
       return output.out(
-        table(['NAME', 'STATUS'], records.map((record) => [record.name, statusText(storedStatus(context, record.id, now), now)]), { width: output.columns, shrink: [1, 0] }),
+        table(['NAME', 'STATUS'], records.map((record) => [record.name, statusText(storedStatus(context, record.id, now), now, record.auth.type !== 'none')]), { width: output.columns, shrink: [1, 0] }),
       )
     }
     output.out(statusDetails(context, records[0]!, now))
@@ -164,7 +167,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const secrets = await gatherSecrets(values, options.secretSource, { promptByDefault: true, form: inputForAdd(name, values, {}) })
     const input = inputForAdd(name, values, secrets)
     const view = await testAndSave(context, input, values, options.output, true)
-    options.output.out(`Added "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
+    options.output.out(`Added "${shown(view.name)}": ${statusText(view.status, context.clock.now(), view.auth.type !== 'none')}\n`)
   },
 
   edit: async (context, command, options) => {
@@ -173,7 +176,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
     const secrets = await gatherSecrets(command.values, options.secretSource, { promptByDefault: false, form: inputForEdit(record, command.values, {}) })
     const input = withConfirmedOrigin(inputForEdit(record, command.values, secrets), command.values)
     const view = await testAndSave(context, input, command.values, options.output, changesToken(record, input))
-    options.output.out(`Saved "${shown(view.name)}": ${statusText(view.status, context.clock.now())}\n`)
+    options.output.out(`Saved "${shown(view.name)}": ${statusText(view.status, context.clock.now(), view.auth.type !== 'none')}\n`)
   },
 
   remove: async (context, command, options) => {
@@ -503,6 +506,11 @@ function storedStatus(context: CliContext, id: string, now: number): TokenStatus
   }
 }
 
+/** The one status mapping, as a command sees it: no scheduler here makes the next attempt. */
+function storedView(record: DatasourceRecord, status: TokenStatus, now: number): StatusView {
+  return statusView({ status, authenticated: record.auth.type !== 'none', viewer: 'command' }, now)
+}
+
 /** An older version could store an expiry of Infinity (a huge expires_in): `--json` must still work. */
 const iso = (at: number | null | undefined): string | null =>
   at === null || at === undefined || !Number.isFinite(at) || Math.abs(at) > 8.64e15 ? null : new Date(at).toISOString()
@@ -510,6 +518,7 @@ const iso = (at: number | null | undefined): string | null =>
 /** What `list --json` and `status --json` print per datasource: configuration and status, no secret. */
 function datasourceJson(context: CliContext, record: DatasourceRecord, now: number) {
   const status = storedStatus(context, record.id, now)
+  const view = storedView(record, status, now)
   const token = status.token
   const error = status.lastError
   return {
@@ -518,9 +527,16 @@ function datasourceJson(context: CliContext, record: DatasourceRecord, now: numb
     url: record.url,
     auth: record.auth,
     status: {
-      kind: statusKind(status, now),
-      text: statusText(status, now),
+      // kind, text and state are what earlier versions printed; usability and renewal are the two dimensions.
+      kind: view.legacyKind,
+      text: shown(view.line),
       state: status.state,
+      usability: { kind: view.usability.kind, text: view.usabilityText },
+      renewal: {
+        kind: view.renewal.kind,
+        ...(view.renewal.kind === 'needs-user' ? { reason: view.renewal.reason } : {}),
+        text: view.renewalText,
+      },
       token: token
         ? {
             tokenType: token.tokenType,
@@ -541,8 +557,11 @@ function datasourceJson(context: CliContext, record: DatasourceRecord, now: numb
 
 function statusDetails(context: CliContext, record: DatasourceRecord, now: number): string {
   const status = storedStatus(context, record.id, now)
+  const view = storedView(record, status, now)
   const token = status.token
-  const rows: Array<[string, string]> = [['Status', statusText(status, now)]]
+  const usable = view.usability.kind === 'valid' || view.usability.kind === 'expired' ? `${view.usabilityText} (${formatRelative(view.usability.expiresAt, now)})` : view.usabilityText
+  const rows: Array<[string, string]> = [['Status', usable]]
+  if (record.auth.type !== 'none') rows.push(['Renewal', capitalized(view.renewalText)])
   if (record.auth.type === 'oauth2-password') {
     rows.push(['Token URL', record.auth.tokenUrl], ['Client ID', record.auth.clientId], ['Username', record.auth.username])
     rows.push(['Client secret', record.auth.hasClientSecret ? 'stored' : 'none'], ['Password', record.auth.hasPassword ? 'stored' : 'not stored'])
@@ -551,7 +570,7 @@ function statusDetails(context: CliContext, record: DatasourceRecord, now: numbe
     rows.push(['Token', `${token.tokenType}, obtained ${formatClock(token.obtainedAt, now)}, ${expiryWithSource(token, now)}`])
     if (token.idToken && token.idToken !== 'none') rows.push(['ID token', idTokenLabels[token.idToken]])
     rows.push(['Granted scope', grantedScopeText(token)])
-    rows.push(['Refresh token', token.hasRefreshToken ? 'Issued: renewal uses it first' : 'Not issued: renewal uses the password grant'])
+    if (view.refreshToken) rows.push(['Refresh token', refreshTokenLabels[view.refreshToken]])
   }
   if (status.lastError && status.state !== 'idle') {
     rows.push(['Last error', status.lastError.message])
@@ -560,6 +579,10 @@ function statusDetails(context: CliContext, record: DatasourceRecord, now: numbe
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2
   return `${shown(record.name)}\n${rows.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${shown(value)}`).join('\n')}\n`
+}
+
+function capitalized(text: string): string {
+  return text ? `${text[0]!.toUpperCase()}${text.slice(1)}` : text
 }
 
 function expiryWithSource(token: TokenMeta, now: number): string {

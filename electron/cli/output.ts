@@ -3,7 +3,8 @@
  * purpose (no zod, no OAuth client): the `token` fast path uses it to report a keychain failure.
  */
 import type { AppError, FieldIssue } from '../../shared/errors'
-import { describeStatus, statusKind, type TokenStatus } from '../../shared/token'
+import type { TokenStatus } from '../../shared/token'
+import { statusView } from '../../shared/token-status'
 import { showUntrusted } from '../../shared/untrusted-text'
 
 /**
@@ -76,13 +77,13 @@ export function shellWord(name: string): string {
   return /^[A-Za-z0-9._@%+=:,/-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
 }
 
-/** The status in the tray's words ("valid, expires 14:32 (in 12 min)"), with the reason when action is needed. */
-export function statusText(status: TokenStatus, now: number): string {
-  const text = shown(describeStatus(status, now))
-  const kind = statusKind(status, now)
-  if (kind === 'sign-in-needed') return `${text}: enter the password to get a new token`
-  if (kind === 'not-connected') return `${text} (no token yet)`
-  return text
+/**
+ * The status in both dimensions, as a command sees it: "Valid until 14:32 - renews from 14:20 on
+ * the next `datasource-desk token` or when the app runs". A command runs no scheduler, so it says
+ * what will happen instead of a next-attempt time nobody keeps.
+ */
+export function statusText(status: TokenStatus, now: number, authenticated = true): string {
+  return shown(statusView({ status, authenticated, viewer: 'command' }, now).line)
 }
 
 export interface TableOptions {

@@ -4,7 +4,8 @@
  * tested without components.
  */
 import type { DatasourceView } from '../../shared/datasource'
-import { statusKind, type StatusKind, type TokenStatus } from '../../shared/token'
+import type { TokenStatus } from '../../shared/token'
+import { statusView } from '../../shared/token-status'
 
 export type ListFilter = 'all' | 'needs-you' | 'working' | 'idle'
 export type ListSort = 'name' | 'state' | 'expiry'
@@ -22,17 +23,14 @@ export const sortLabels: Readonly<Record<ListSort, string>> = {
   expiry: 'Expiry',
 }
 
-/** Kinds where only the user can move things on: renewal has stopped or the token is gone. */
-const NEEDS_YOU: ReadonlySet<StatusKind> = new Set(['action-needed', 'sign-in-needed', 'expired'])
-
 export type ListGroup = Exclude<ListFilter, 'all'>
 
 /** The group of one datasource. Without authentication or never tested it is "idle", never "needs you". */
 export function groupOf(datasource: DatasourceView, status: TokenStatus, now: number): ListGroup {
-  if (datasource.auth.type === 'none') return 'idle'
-  const kind = statusKind(status, now)
-  if (NEEDS_YOU.has(kind)) return 'needs-you'
-  return kind === 'not-connected' ? 'idle' : 'working'
+  const view = statusView({ status, authenticated: datasource.auth.type !== 'none', viewer: 'scheduler' }, now)
+  // Needs you: renewal stopped for the user, or the token is gone and nothing is bringing it back.
+  if (view.needsYou || view.tone === 'error') return 'needs-you'
+  return view.renewal.kind === 'not-started' || view.renewal.kind === 'no-authentication' ? 'idle' : 'working'
 }
 
 /** The host that issues the tokens, the part that tells two datasources of one user apart. */

@@ -1,68 +1,42 @@
 /**
  * How a token status reads on screen: one short line for list rows, richer facts for the detail
- * panel. Pure (the time is passed in) so that it is tested without components.
+ * panel. The words and the colour come from the one status mapping (shared/token-status.ts); this
+ * only picks what a row has room for. Pure (the time is passed in) so that it is tested without
+ * components.
  */
-import { formatExpiry, formatRelative, severityOf, statusKind, statusLabels, type Severity, type StatusKind, type TokenStatus } from '../../shared/token'
+import { formatRelative, notConnected, type StatusKind, type TokenStatus } from '../../shared/token'
+import { statusView, type StatusTone, type StatusView } from '../../shared/token-status'
 
 export interface StatusSummary {
+  /** The one-word kind of earlier versions, kept as data-kind for tests and styling hooks. */
   readonly kind: StatusKind
-  readonly severity: Severity
+  readonly tone: StatusTone
+  /** Usability: "Valid until 14:32", "Expired 08:12", "Not connected". */
   readonly label: string
-  /** The part after the label, e.g. "expires 14:32, in 59 min"; empty when there is nothing to add. */
+  /** Renewal health: "renews 14:20 (in 47 min)", "renewal failing: password rejected". */
   readonly detail: string
+  readonly view: StatusView
 }
 
-export function summarizeStatus(status: TokenStatus | undefined, now: number): StatusSummary {
-  const kind: StatusKind = status ? statusKind(status, now) : 'not-connected'
-  const expiresAt = status?.token?.expiresAt ?? null
-  let detail = ''
-  switch (kind) {
-    case 'valid':
-    case 'expiring-soon':
-    case 'expired':
-      detail = formatExpiry(expiresAt, now)
-      break
-    case 'renewing':
-      detail = status?.token ? `current token ${formatExpiry(expiresAt, now)}` : 'requesting a token'
-      break
-    case 'retrying':
-      detail = status?.nextAttemptAt != null ? `next attempt ${formatRelative(status.nextAttemptAt, now)}` : 'waiting to retry'
-      break
-    case 'action-needed':
-      detail = status?.lastError?.message ?? 'open the datasource for details'
-      break
-    case 'sign-in-needed':
-      detail = 'enter the password to get a new token'
-      break
-    case 'no-expiry':
-      detail = 'the server gave no expiry'
-      break
-    case 'not-connected':
-      detail = 'no token yet'
-      break
-  }
-  return { kind, severity: severityOf(kind), label: statusLabels[kind], detail }
+/** The status as the running app sees it: its scheduler makes every renewal and retry shown. */
+export function summarizeStatus(status: TokenStatus | undefined, now: number, authenticated = true): StatusSummary {
+  const view = statusView({ status: status ?? notConnected('', now), authenticated, viewer: 'scheduler' }, now)
+  return { kind: view.legacyKind, tone: view.tone, label: view.usabilityText, detail: view.renewalText, view }
 }
 
 /**
- * The short form for dense list rows: the label and only what changes by the second ("in 59 min",
- * "next attempt in 4 s", "3 min ago"); the Overview says the rest.
+ * The short form for dense list rows: what is wrong with renewal when something is, otherwise
+ * only what changes by the second ("in 59 min", "3 min ago"); the Overview says the rest.
  */
-export function compactDetail(status: TokenStatus | undefined, summary: StatusSummary, now: number): string {
-  const expiresAt = status?.token?.expiresAt ?? null
-  switch (summary.kind) {
-    case 'valid':
-    case 'expiring-soon':
-    case 'expired':
-      return expiresAt === null ? '' : formatRelative(expiresAt, now)
-    case 'retrying':
-      return summary.detail
-    default:
-      return ''
-  }
+export function compactDetail(summary: StatusSummary, now: number): string {
+  const { usability, renewal } = summary.view
+  if (renewal.kind === 'retrying' || renewal.kind === 'needs-user') return summary.detail
+  if (renewal.kind === 'renewing') return summary.detail
+  if (usability.kind === 'valid' || usability.kind === 'expired') return formatRelative(usability.expiresAt, now)
+  return ''
 }
 
-/** "Valid · expires 14:32, in 59 min": the one-line form of the status. */
+/** "Valid until 14:32 · renews 14:20 (in 47 min)": the one-line form of the status. */
 export function statusLine(summary: StatusSummary): string {
   return summary.detail ? `${summary.label} · ${summary.detail}` : summary.label
 }

@@ -27,7 +27,7 @@ interface JsonDatasource {
   name: string
   url: string
   auth: { type: string; scope?: string; hasClientSecret?: boolean; hasPassword?: boolean }
-  status: { kind: string; state: string; text: string; token: { tokenType: string; grantedScope: string | null; hasRefreshToken: boolean } | null }
+  status: { kind: string; state: string; text: string; usability: { kind: string }; renewal: { kind: string }; token: { tokenType: string; grantedScope: string | null; hasRefreshToken: boolean } | null }
 }
 
 interface ExportedEntry {
@@ -99,7 +99,7 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
     const result = await cli(addArgs('crm'), { input: `${CONFIDENTIAL_CLIENT.secret}\n${TEST_USER.password}\n` })
     expect(result.stderr).toContain('API check: GET')
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^Added "crm": valid, expires /)
+    expect(result.stdout).toMatch(/^Added "crm": Valid until \d{1,2}:\d{2}( [AP]M)? - renews from \d{1,2}:\d{2}( [AP]M)? on the next `datasource-desk token` or when the app runs\n$/)
     // Test connection's token is the one saved: one request in all.
     expect(server.counts.tokenRequests).toBe(1)
     expect(server.counts.passwordGrants).toBe(1)
@@ -111,24 +111,25 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
     const table = await cli(['list'])
     expect(table.code).toBe(0)
     // Not a terminal: nothing shortened, the expiry as ISO 8601 for scripts.
-    expect(table.stdout).toMatch(/^NAME\s+AUTHENTICATION\s+TOKEN URL\s+STATUS\s+EXPIRES\n/)
-    expect(table.stdout).toMatch(/\ncrm\s+OAuth2 - Password\s+http:\/\/127\.0\.0\.1:\d+\/token\s+Valid\s+\d{4}-\d\d-\d\dT[\d:.]+Z\n/)
+    expect(table.stdout).toMatch(/^NAME\s+AUTHENTICATION\s+TOKEN URL\s+TOKEN\s+EXPIRES\s+RENEWAL\n/)
+    expect(table.stdout).toMatch(/\ncrm\s+OAuth2 - Password\s+http:\/\/127\.0\.0\.1:\d+\/token\s+Valid\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+scheduled\n/)
     const json = JSON.parse((await cli(['list', '--json'])).stdout) as JsonDatasource[]
     expect(json).toHaveLength(1)
-    expect(json[0]).toMatchObject({ name: 'crm', auth: { type: 'oauth2-password', hasClientSecret: true, hasPassword: true }, status: { kind: 'valid', state: 'idle' } })
+    expect(json[0]).toMatchObject({ name: 'crm', auth: { type: 'oauth2-password', hasClientSecret: true, hasPassword: true }, status: { kind: 'valid', state: 'idle', usability: { kind: 'valid' }, renewal: { kind: 'scheduled' } } })
     expect(json[0]?.status.token).toMatchObject({ tokenType: 'Bearer', grantedScope: 'read', hasRefreshToken: true })
   })
 
   it('shows the status of all datasources and the details of one', async () => {
     const all = await cli(['status'])
     expect(all.code).toBe(0)
-    expect(all.stdout).toMatch(/crm\s+valid, expires /)
+    expect(all.stdout).toMatch(/crm\s+Valid until \d{1,2}:\d{2}( [AP]M)? - renews from \d{1,2}:\d{2}( [AP]M)? on the next `datasource-desk token` or when the app runs\n/)
     const one = await cli(['status', 'CRM'])
     expect(one.code).toBe(0)
-    expect(one.stdout).toContain('Refresh token:')
+    expect(one.stdout).toMatch(/Refresh token: +Held: renewal uses it first/)
+    expect(one.stdout).toMatch(/Renewal: +Renews from /)
     expect(one.stdout).toMatch(/Client secret: +stored/)
     const json = JSON.parse((await cli(['status', 'crm', '--json'])).stdout) as JsonDatasource
-    expect(json.status.text).toMatch(/^valid, expires /)
+    expect(json.status.text).toMatch(/^Valid until /)
   })
 
   it('token prints only the cached access token, without a request to the server', async () => {
@@ -188,7 +189,7 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
     server.resetCounts()
     const result = await cli(['renew', 'crm'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^Renewed "crm": valid, expires /)
+    expect(result.stdout).toMatch(/^Renewed "crm": Valid until /)
     expect(server.counts.refreshGrants).toBe(1)
     expect(server.counts.passwordGrants).toBe(1)
   })
@@ -197,7 +198,7 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
     server.resetCounts()
     const result = await cli(['edit', 'crm', '--scope', 'read write'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^Saved "crm": valid/)
+    expect(result.stdout).toMatch(/^Saved "crm": Valid until /)
     expect(server.counts.passwordGrants).toBe(1)
     const json = JSON.parse((await cli(['status', 'crm', '--json'])).stdout) as JsonDatasource
     expect(json.auth.scope).toBe('read write')

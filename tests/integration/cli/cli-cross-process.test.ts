@@ -120,7 +120,7 @@ describe('renewal across processes (app core and command)', () => {
     proxy.release()
     const [cliResult, coreResult] = await Promise.all([cli, coreRenewal])
     expect(cliResult.code).toBe(0)
-    expect(cliResult.stdout).toMatch(/^Renewed "CRM": valid, expires /)
+    expect(cliResult.stdout).toMatch(/^Renewed "CRM": Valid until /)
     expect(coreResult.ok).toBe(true)
     await expectOneRefreshAndTheSameValidToken(null)
   })

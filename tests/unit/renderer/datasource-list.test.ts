@@ -63,7 +63,7 @@ describe('the datasource list', () => {
     expect(rows[0]?.text()).toContain('ada @ auth.example.com')
     expect(rows[0]?.text()).not.toContain('OAuth2 - Password')
     expect(rows[1]?.text()).toContain('No authentication')
-    expect(rows[0]?.find('[data-testid="datasource-status"]').text()).toBe('Valid · in 59 min')
+    expect(rows[0]?.find('[data-testid="datasource-status"]').text()).toMatch(/^Valid until \d{1,2}:\d{2}( [AP]M)? · in 59 min$/)
     expect(rows[1]?.find('[data-testid="datasource-status"]').text()).toBe('No authentication')
     expect(rows[1]?.find('[data-testid="renew-now"]').exists()).toBe(false)
     expect(byTestId(w, 'empty-state').exists()).toBe(false)
@@ -218,7 +218,7 @@ describe('TokenStatusBadge countdown', () => {
     const id = '00000000-0000-4000-8000-0000000000aa'
     const { useStatusStore } = await import('../../../renderer/src/stores/status-store')
     useStatusStore().set(tokenStatus(id, { token: tokenMeta({ obtainedAt: now, expiresAt: now + 30_000 }) }))
-    wrapper = mount(TokenStatusBadge, { props: { datasourceId: id, authenticated: true }, global: { plugins: [pinia] } })
+    wrapper = mount(TokenStatusBadge, { props: { datasourceId: id, authenticated: true, compact: true }, global: { plugins: [pinia] } })
     expect(wrapper.text()).toMatch(/in 30 s$/)
     await vi.advanceTimersByTimeAsync(5_000)
     expect(wrapper.text()).toMatch(/in 25 s$/)

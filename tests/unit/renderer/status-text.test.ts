@@ -1,41 +1,60 @@
 import { describe, expect, it } from 'vitest'
-import { statusLine, summarizeStatus } from '../../../renderer/src/status-text'
+import { compactDetail, statusLine, summarizeStatus } from '../../../renderer/src/status-text'
 import { tokenMeta, tokenStatus } from '../../support/fake-api'
 
 const id = '00000000-0000-4000-8000-000000000001'
 const now = new Date(2026, 10, 26, 13, 33, 0).getTime()
+const clock = String.raw`\d{1,2}:\d{2}( [AP]M)?`
 
 describe('summarizeStatus', () => {
-  it('says valid with the expiry clock time and the time left', () => {
-    const status = tokenStatus(id, { token: tokenMeta({ obtainedAt: now - 60_000, expiresAt: now + 59 * 60_000 }) })
+  it('says until when the token is valid and when it renews', () => {
+    const status = tokenStatus(id, { token: tokenMeta({ obtainedAt: now - 60_000, expiresAt: now + 59 * 60_000 }), renewAt: now + 54 * 60_000 })
     const summary = summarizeStatus(status, now)
     expect(summary.kind).toBe('valid')
-    expect(summary.severity).toBe('ok')
-    expect(statusLine(summary)).toMatch(/^Valid · expires \d{1,2}:\d{2}.*, in 59 min$/)
+    expect(summary.tone).toBe('ok')
+    expect(statusLine(summary)).toMatch(new RegExp(`^Valid until ${clock} · renews ${clock} \\(in 54 min\\)$`))
+    expect(compactDetail(summary, now)).toBe('in 59 min')
   })
 
-  it('says when the next retry is due', () => {
-    const status = tokenStatus(id, { state: 'retrying', nextAttemptAt: now + 20_000, attempt: 2 })
-    expect(statusLine(summarizeStatus(status, now))).toBe('Retrying · next attempt in 20 s')
-  })
-
-  it('gives the reason when action is needed', () => {
+  it('says when the next retry is due, with the token it still has', () => {
     const status = tokenStatus(id, {
-      state: 'action-needed',
-      lastError: { kind: 'oauth', code: 'invalid_client', message: 'The client was not accepted.' },
+      state: 'retrying',
+      nextAttemptAt: now + 20_000,
+      attempt: 2,
+      token: tokenMeta({ obtainedAt: now - 60_000, expiresAt: now + 59 * 60_000 }),
+      lastError: { kind: 'network', code: 'refused', message: 'Refused.', transient: true },
     })
     const summary = summarizeStatus(status, now)
-    expect(summary.severity).toBe('error')
-    expect(statusLine(summary)).toBe('Action needed · The client was not accepted.')
+    expect(summary.tone).toBe('attention')
+    expect(compactDetail(summary, now)).toBe('renewal failing: server unreachable, next attempt in 20 s')
+  })
+
+  it('keeps a valid token amber, not red, when renewal needs the user', () => {
+    const status = tokenStatus(id, {
+      state: 'action-needed',
+      token: tokenMeta({ obtainedAt: now - 60_000, expiresAt: now + 59 * 60_000 }),
+      lastError: { kind: 'oauth', code: 'invalid_grant', message: 'The server did not accept the username or password (invalid_grant).' },
+    })
+    const summary = summarizeStatus(status, now)
+    expect(summary.tone).toBe('attention')
+    expect(statusLine(summary)).toMatch(new RegExp(`^Valid until ${clock} · renewal failing: password rejected$`))
+  })
+
+  it('is red once the token is gone and renewal needs the user', () => {
+    const status = tokenStatus(id, { state: 'action-needed', lastError: { kind: 'oauth', code: 'invalid_client', message: 'The client was not accepted.' } })
+    const summary = summarizeStatus(status, now)
+    expect(summary.tone).toBe('error')
+    expect(statusLine(summary)).toBe('No token · renewal failing: client not accepted')
   })
 
   it('treats a missing expiry as unknown, not as never', () => {
     const status = tokenStatus(id, { token: tokenMeta({ expiresAt: null }) })
-    expect(statusLine(summarizeStatus(status, now))).toBe('No expiry · the server gave no expiry')
+    expect(statusLine(summarizeStatus(status, now))).toBe('Valid, no expiry given · not renewed on a timer (no expiry)')
   })
 
   it('is "Not connected" without a status or a token', () => {
     expect(summarizeStatus(undefined, now).label).toBe('Not connected')
     expect(summarizeStatus(tokenStatus(id), now).kind).toBe('not-connected')
+    expect(summarizeStatus(tokenStatus(id), now).tone).toBe('none')
   })
 })
