@@ -17,7 +17,7 @@ const tableFile = process.env.INTEROP_TABLE_FILE ?? join(root, 'docs', 'interop-
 const check = process.argv.includes('--check')
 
 /** Column order: the independent servers first, the suite's own server last. */
-const SERVER_ORDER = ['django-oauth-toolkit', 'jmondi-oauth2-server', 'oauth2-mock-server', 'oauth2-mock-server-realm', 'node-oauth-oauth2-server']
+const SERVER_ORDER = ['django-oauth-toolkit', 'jmondi-oauth2-server', 'oauth2-mock-server', 'oauth2-mock-server-realm', 'oauth2-mock-server-rfc8414', 'node-oauth-oauth2-server']
 
 function readParts() {
   if (!existsSync(partsDir)) return []

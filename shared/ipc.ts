@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView, type DiscoveredServer } from './datasource'
 import type { ClientAuthMethod } from './client-auth'
 import type { AppError, Result } from './errors'
+import type { RevocationReport } from './revocation'
 import type { TokenMeta, TokenStatus } from './token'
 
 export const COPY_FORMATS = ['access-token', 'authorization-header', 'curl'] as const
@@ -26,6 +27,11 @@ export const IMPORT_TEXT_LIMIT = 16 * 1024 * 1024
 export interface DeleteReport {
   readonly id: string
   readonly secretsLeft?: ReadonlyArray<'client-secret' | 'password' | 'access-token' | 'refresh-token'>
+  /**
+   * What revoking the tokens at the server (RFC 7009) did, after the datasource was removed;
+   * absent when the server advertised no revocation endpoint or no token was stored.
+   */
+  readonly revocation?: RevocationReport
 }
 
 export const ipcContract = {

@@ -8,6 +8,7 @@ import { datasourceInputSchema, offersPasswordGrant, preferredClientAuth, type D
 import type { ClientAuthMethod } from '../../shared/client-auth'
 import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
+import { revocationText } from '../../shared/revocation'
 import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { refreshTokenLabels, statusView, type StatusView } from '../../shared/token-status'
 import { DatabaseCorruptError } from '../core/db/connection'
@@ -58,6 +59,8 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   } catch (error) {
     return report(error, options)
   } finally {
+    // A token discarded during the command is being revoked at its server (bounded by its deadline).
+    await context?.service.revocationsSettled()
     context?.close()
   }
   function report(error: unknown, { dataDir }: RunOptions): ExitCode {
@@ -189,7 +192,10 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       }
     }
     const report = unwrap(await context.handlers.deleteDatasource({ id: record.id }))
+    // Said either way: the delete stands whether or not the server revoked the tokens.
+    const revocation = report.revocation ? `${shown(revocationText(report.revocation))}\n` : ''
     if (report.secretsLeft?.length) {
+      if (revocation) output.err(revocation)
       // Never "Removed" while secrets stay behind: say exactly which, and exit 6 (issue 11, item 2).
       const left = report.secretsLeft.map((kind) => secretLabels[kind]).join(', ')
       throw new CommandFailure(
@@ -198,7 +204,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
         }),
       )
     }
-    output.out(`Removed "${shown(record.name)}".\n`)
+    output.out(`Removed "${shown(record.name)}".\n${revocation}`)
   },
 
   test: async (context, command, { output }) => {

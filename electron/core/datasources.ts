@@ -14,6 +14,7 @@ import { newHolderId } from './process-holder'
 import { RenewalScheduler } from './renewal'
 import { MissingSecretError, notFound, oauthConfig, Renewer, storageError, type WriteRefusal } from './renewer'
 import { SecretVault } from './secret-vault'
+import { TokenRevocation } from './token-revocation'
 import { keychainAppError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
@@ -76,6 +77,7 @@ export class DatasourceService {
   readonly #history: HistoryLog
   readonly #vault: SecretVault
   readonly #renewer: Renewer
+  readonly #revocation: TokenRevocation
   /** Discovery results by issuer URL as typed; Save takes the metadata from here. */
   readonly #discoveries = new Map<string, DiscoveredServer>()
   /** Each datasource's `updatedAt` as last seen, so a sync reports edits made elsewhere. */
@@ -86,6 +88,8 @@ export class DatasourceService {
     const holder = newHolderId()
     this.#history = new HistoryLog(deps.repo, deps.clock, deps.logger)
     this.#vault = new SecretVault({ repo: deps.repo, secrets: deps.secrets, clock: deps.clock, logger: deps.logger, holder })
+    const revocation = new TokenRevocation({ vault: this.#vault, fetch: deps.fetch, clock: deps.clock, logger: deps.logger, history: this.#history })
+    this.#revocation = revocation
     this.#renewer = new Renewer({
       repo: deps.repo,
       vault: this.#vault,
@@ -94,6 +98,7 @@ export class DatasourceService {
       logger: deps.logger,
       history: this.#history,
       holder,
+      onTokenDiscarded: (id, token, config) => revocation.discarded(id, token, config),
     })
     this.scheduler = new RenewalScheduler({
       clock: deps.clock,
@@ -506,8 +511,11 @@ export class DatasourceService {
 
   async delete(id: string): Promise<Result<DeleteReport>> {
     const { repo } = this.#deps
-    if (!repo.get(id)) return fail(notFound())
+    const record = repo.get(id)
+    if (!record) return fail(notFound())
     this.scheduler.remove(id)
+    // Read before the entries go; sent after the delete, so the server never holds it up.
+    const revocation = await this.#revocation.prepare(record, repo.token(id) !== null)
     // The row goes with its pointers in one step: a renewal still in flight then finds the
     // datasource gone at its revision check and takes back what it staged (no orphan writes).
     const owned = repo.transaction(() => {
@@ -519,7 +527,8 @@ export class DatasourceService {
     const notDeleted = new Set(await this.#vault.release(owned.values()))
     const secretsLeft = [...owned].filter(([, account]) => notDeleted.has(account)).map(([kind]) => kind)
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
-    return ok(secretsLeft.length > 0 ? { id, secretsLeft } : { id })
+    const revoked = await this.#revocation.revoke(revocation)
+    return ok({ id, ...(secretsLeft.length > 0 ? { secretsLeft } : {}), ...(revoked ? { revocation: revoked } : {}) })
   }
 
   /** Forgets the stored token through the one write path (keychain and SQLite together). */
@@ -573,6 +582,11 @@ export class DatasourceService {
   /** Removes this database's keychain entries that no datasource owns (left by a crash or a killed command). */
   sweepOrphanSecrets(): Promise<number> {
     return this.#vault.sweep()
+  }
+
+  /** Resolves once background revocations (of discarded tokens) have ended; a command waits for it. */
+  revocationsSettled(): Promise<void> {
+    return this.#revocation.settled()
   }
 
   dispose(): void {

@@ -445,5 +445,6 @@ export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecre
       ? { issuer: { issuer: discovery.issuer, ...(discovery.idTokenSigningAlgs ? { idTokenSigningAlgs: discovery.idTokenSigningAlgs } : {}) } }
       : {}),
     ...(vendorHint ? { vendorHint } : {}),
+    ...(discovery && discovery.tokenEndpoint === auth.tokenUrl && discovery.revocationEndpoint ? { revocationEndpoint: discovery.revocationEndpoint } : {}),
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import type { AppError, Result } from '../../shared/errors'
+import type { RevocationReport } from '../../shared/revocation'
 import {
   ipcContract,
   type AppState,
@@ -12,6 +13,7 @@ import {
   type CopyFormat,
   type CopyReceipt,
   type DatasourceApi,
+  type DeleteReport,
   type TokenDetails,
   type HistoryEvent,
   type IpcEventName,
@@ -238,11 +240,14 @@ export class FakeApi implements DatasourceApi {
     return ok(view)
   }
 
-  async deleteDatasource(payload: { id: string }): Promise<Result<{ readonly id: string }>> {
+  /** What the core says it revoked at the server on delete (RFC 7009); null: nothing to revoke. */
+  revocationOnDelete: RevocationReport | null = null
+
+  async deleteDatasource(payload: { id: string }): Promise<Result<DeleteReport>> {
     const refused = this.enter('deleteDatasource', payload)
     if (refused) return refused
     if (!this.datasources.delete(payload.id)) return this.notFound()
-    return ok({ id: payload.id })
+    return ok({ id: payload.id, ...(this.revocationOnDelete ? { revocation: this.revocationOnDelete } : {}) })
   }
 
   async renewNow(payload: { id: string }): Promise<Result<TokenStatus>> {

@@ -17,6 +17,18 @@ export interface HoldingProxy {
   /** Holds requests again from now on, and counts arrivals from zero again. */
   hold(): void
   close(): Promise<void>
+  /** Revocation requests passed on to `revocationUrl` (never held). */
+  readonly revocations: number
+  /** The bodies of the token responses passed back, oldest first (tokens included: a test proxy). */
+  readonly tokenResponses: ReadonlyArray<string>
+}
+
+export interface HoldingProxyOptions {
+  /**
+   * Also stands in for the server's RFC 7009 endpoint at `/revoke` (passed on to this URL) and
+   * serves RFC 8414 metadata for its own origin as the issuer, naming `/token` and `/revoke`.
+   */
+  readonly revocationUrl?: string
 }
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -25,25 +37,46 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-export async function startHoldingProxy(targetTokenUrl: string): Promise<HoldingProxy> {
+export async function startHoldingProxy(targetTokenUrl: string, options: HoldingProxyOptions = {}): Promise<HoldingProxy> {
   let arrived = 0
+  let revocations = 0
+  const tokenResponses: string[] = []
+  let origin = ''
   let releaseAll: (() => void) | null = null
   let gate: Promise<void> = new Promise((resolve) => (releaseAll = resolve))
   const arrivalWaiters = new Set<() => void>()
 
+  const forward = async (req: IncomingMessage, target: string, payload: Buffer) => {
+    const headers: Record<string, string> = {}
+    for (const name of ['authorization', 'content-type', 'accept']) {
+      const value = req.headers[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    return fetch(target, { method: req.method ?? 'POST', headers, body: payload.length > 0 ? payload : null })
+  }
+
   const server = createServer((req, res) => {
     void (async () => {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
+      if (options.revocationUrl && req.method === 'GET' && path === '/.well-known/oauth-authorization-server') {
+        const metadata = { issuer: origin, token_endpoint: `${origin}/token`, revocation_endpoint: `${origin}/revoke` }
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify(metadata))
+        return
+      }
       const payload = await body(req)
+      if (options.revocationUrl && path === '/revoke') {
+        revocations += 1
+        const answer = await forward(req, options.revocationUrl, payload)
+        const text = await answer.text()
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain', connection: 'close' }).end(text)
+        return
+      }
       arrived += 1
       for (const wake of arrivalWaiters) wake()
       await gate
-      const headers: Record<string, string> = {}
-      for (const name of ['authorization', 'content-type', 'accept']) {
-        const value = req.headers[name]
-        if (typeof value === 'string') headers[name] = value
-      }
-      const answer = await fetch(targetTokenUrl, { method: req.method ?? 'POST', headers, body: payload.length > 0 ? payload : null })
+      const answer = await forward(req, targetTokenUrl, payload)
       const text = await answer.text()
+      tokenResponses.push(text)
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-store', connection: 'close' })
       res.end(text)
     })().catch(() => {
@@ -62,8 +95,13 @@ export async function startHoldingProxy(targetTokenUrl: string): Promise<Holding
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
   })
 
+  origin = `http://127.0.0.1:${port}`
   return {
-    tokenUrl: `http://127.0.0.1:${port}/token`,
+    tokenUrl: `${origin}/token`,
+    get revocations() {
+      return revocations
+    },
+    tokenResponses,
     get arrived() {
       return arrived
     },

@@ -47,6 +47,8 @@ export interface OAuthClientConfig {
   readonly issuer?: KnownIssuer | null
   /** A vendor preset's advice, added to the hints for refused clients and grants. */
   readonly vendorHint?: string
+  /** The RFC 7009 endpoint the metadata advertised for this token URL, if any. */
+  readonly revocationEndpoint?: string
 }
 
 export interface KnownIssuer {
@@ -130,7 +132,7 @@ function extraParameters(config: OAuthClientConfig): URLSearchParams {
 }
 
 /** Our checks before anything is sent: a URL, and https unless loopback when a credential goes along. */
-function checkUrl(value: string, label: string, carriesCredentials = true): Result<URL> {
+export function checkUrl(value: string, label: string, carriesCredentials = true): Result<URL> {
   let url: URL
   try {
     url = new URL(value)
@@ -150,7 +152,8 @@ function checkUrl(value: string, label: string, carriesCredentials = true): Resu
   return ok(url)
 }
 
-function clientAuthentication(config: OAuthClientConfig): Result<oauth.ClientAuth> {
+/** The client authentication of token requests; revocation (RFC 7009 2.1) authenticates the same way. */
+export function clientAuthentication(config: OAuthClientConfig): Result<oauth.ClientAuth> {
   const secret = config.clientSecret?.reveal() ?? ''
   if (config.clientAuth === 'none') return ok(oauth.None())
   if (!secret) {

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowReactive } from 'vue'
 import type { DatasourceView } from '../../../shared/datasource'
 import type { AppError, Result } from '../../../shared/errors'
-import type { AppState, CopyFormat, CopyReceipt, TokenDetails } from '../../../shared/ipc'
+import type { AppState, CopyFormat, CopyReceipt, DeleteReport, TokenDetails } from '../../../shared/ipc'
 import type { TokenStatus } from '../../../shared/token'
 import { getApi, ipcFailure } from '../api'
 import { useStatusStore } from './status-store'
@@ -80,7 +80,7 @@ export const useDatasourcesStore = defineStore('datasources', () => {
     statuses.remove(id)
   }
 
-  async function remove(id: string): Promise<Result<{ readonly id: string }>> {
+  async function remove(id: string): Promise<Result<DeleteReport>> {
     const result = await call(() => getApi().deleteDatasource({ id }))
     // "Not found" means it is already gone: the list should say so too.
     if (result.ok || result.error.kind === 'not-found') forget(id)

@@ -13,6 +13,7 @@ import {
 import { hasPlaceholder, type Preset, type PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, TestReport } from '../../../shared/ipc'
+import { revocationText } from '../../../shared/revocation'
 import { getApi } from '../api'
 import { call, useDatasourcesStore } from './datasources-store'
 import { useToastStore } from './toast-store'
@@ -433,7 +434,9 @@ export const useEditorStore = defineStore('editor', () => {
       formError.value = result.error
       return false
     }
-    toasts.show(`Deleted “${name}”`)
+    // Revocation at the server is reported, never a reason to doubt the delete itself.
+    const revocation = result.ok && result.value.revocation ? ` ${revocationText(result.value.revocation)}` : ''
+    toasts.show(`Deleted “${name}”.${revocation}`, 'info', revocation ? 10_000 : 4000)
     reset(null)
     return true
   }

@@ -6,6 +6,8 @@
 import { startDjangoServer } from '../../support/interop/django-server'
 import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
+const DJANGO_METADATA = 'The toolkit revokes (RevokeTokenView) but publishes no RFC 8414 metadata (its OIDC document names no revocation endpoint): the test project serves metadata for an issuer `/deployment` naming it.'
+
 runInteropMatrix({
   start: startDjangoServer,
   expectations: {
@@ -22,6 +24,7 @@ runInteropMatrix({
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
+    'revoke-on-delete': { expect: 'ok', note: DJANGO_METADATA },
     'jwt-exp': { notApplicable: 'its access tokens are opaque' },
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
@@ -31,6 +34,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-remove-revokes': { expect: 'ok', note: DJANGO_METADATA },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

@@ -7,6 +7,8 @@ import { NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
 const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (RFC 6749 2.3.1 says it must): such a secret works only in the body, or in Basic without encoding (`basic-raw`).'
 
+const REVOCATION_BY_GLUE = 'The library revokes (`revoke()`) but publishes no metadata: the test glue serves RFC 8414 metadata for an issuer `/deployment` naming its revocation route.'
+
 runInteropMatrix({
   start: startJmondiServer,
   expectations: {
@@ -23,6 +25,7 @@ runInteropMatrix({
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
+    'revoke-on-delete': { expect: 'ok', note: REVOCATION_BY_GLUE },
     'jwt-exp': { expect: 'ok' },
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
@@ -32,6 +35,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-remove-revokes': { expect: 'ok', note: REVOCATION_BY_GLUE },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

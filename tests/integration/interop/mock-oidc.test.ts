@@ -9,6 +9,8 @@ import { runInteropMatrix, type Expectation, type ScenarioId } from '../../suppo
 
 const ACCEPTS_ANYTHING = 'it accepts any credentials, scope and refresh token'
 
+const REVOKES_NOTHING = 'Its revocation endpoint answers 200 to anything and revokes nothing (it takes any refresh token).'
+
 const common: Readonly<Record<ScenarioId, Expectation>> = {
   basic: { expect: 'ok' },
   body: { expect: 'ok' },
@@ -23,6 +25,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   refresh: { expect: 'ok' },
   'rotated-refresh': { expect: 'ok' },
   'revoked-refresh': { notApplicable: ACCEPTS_ANYTHING },
+  'revoke-on-delete': { expect: 'ok', note: REVOKES_NOTHING },
   'jwt-exp': { expect: 'ok' },
   'wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
@@ -32,6 +35,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'cli-try-other-auth': { notApplicable: ACCEPTS_ANYTHING },
   'cli-wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'cli-wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
+  'cli-remove-revokes': { expect: 'ok' },
   'stopped-server': { expect: { kind: 'network', code: 'refused' } },
 }
 
@@ -42,6 +46,13 @@ describe('issuer at the origin', () => {
 describe('issuer with a path', () => {
   runInteropMatrix({
     start: () => startMockOidcServer({ issuerPath: '/realms/acme' }),
+    expectations: common,
+  })
+})
+
+describe('RFC 8414 metadata only (no OIDC document)', () => {
+  runInteropMatrix({
+    start: () => startMockOidcServer({ issuerPath: '', metadata: 'rfc8414' }),
     expectations: common,
   })
 })

@@ -5,6 +5,8 @@
 import { startNodeOAuthServer } from '../../support/interop/node-oauth-server'
 import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/interop/matrix'
 
+const NO_REVOCATION = 'The library has no revocation endpoint (RFC 7009).'
+
 runInteropMatrix({
   start: startNodeOAuthServer,
   expectations: {
@@ -21,6 +23,7 @@ runInteropMatrix({
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
+    'revoke-on-delete': { notApplicable: NO_REVOCATION },
     'jwt-exp': { notApplicable: 'its access tokens are opaque' },
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
@@ -33,6 +36,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-remove-revokes': { notApplicable: NO_REVOCATION },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

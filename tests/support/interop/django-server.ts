@@ -54,7 +54,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import RefreshToken
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import ProtectedResourceView, TokenView
+from oauth2_provider.views import ProtectedResourceView, RevokeTokenView, TokenView
 
 CONTROL_KEY = os.environ['INTEROP_CONTROL_KEY']
 
@@ -73,8 +73,22 @@ class Api(ProtectedResourceView):
     def get(self, request):
         return JsonResponse({'ok': True})
 
+def metadata(request):
+    # RFC 8414 metadata naming the toolkit's own endpoints: DOT 1.7 publishes none without OIDC,
+    # and its OIDC document names no revocation endpoint.
+    base = request.build_absolute_uri('/')[:-1]
+    return JsonResponse({
+        'issuer': base + '/deployment',
+        'token_endpoint': base + '/o/token/',
+        'revocation_endpoint': base + '/o/revoke_token/',
+        'grant_types_supported': ['password', 'refresh_token'],
+        'token_endpoint_auth_methods_supported': ['client_secret_basic', 'client_secret_post'],
+    })
+
 urlpatterns = [
     path('o/token/', TokenView.as_view()),
+    path('o/revoke_token/', RevokeTokenView.as_view()),
+    path('.well-known/oauth-authorization-server/deployment', metadata),
     path('api/', Api.as_view()),
     path('control/<str:action>', control),
 ]
@@ -191,6 +205,10 @@ export async function startDjangoServer(): Promise<InteropServer> {
     tokenUrl: `${base}/o/token/`,
     apiUrl: `${base}/api/`,
     issuer: null,
+    revocation: {
+      issuer: `${base}/deployment`,
+      revokes: true,
+    },
     setAccessTokenLifetime: (seconds) => control(`lifetime?seconds=${seconds}`),
     revokeRefreshTokens: () => control('revoke-refresh-tokens'),
     async close() {

@@ -32,6 +32,9 @@ const KNOWN_SCOPES = [ALLOWED_SCOPE, 'write', 'openid']
 const MAX_BODY_BYTES = 64 * 1024
 const TOKEN_PATH = '/oauth/token'
 const API_PATH = '/api'
+const REVOKE_PATH = '/oauth/revoke'
+/** The issuer whose RFC 8414 metadata this glue serves (not at the origin: the library publishes none there). */
+const DEPLOYMENT_ISSUER_PATH = '/deployment'
 
 const newId = (): string => randomBytes(16).toString('hex')
 
@@ -41,11 +44,15 @@ export async function startJmondiServer(): Promise<InteropServer> {
     name: client.id,
     secret: client.secret,
     redirectUris: [],
-    allowedGrants: ['password', 'refresh_token'],
+    // client_credentials too: the library answers revocation (RFC 7009) through that grant and
+    // authenticates the client for it; the matrix never asks for such a token.
+    allowedGrants: ['password', 'refresh_token', 'client_credentials'],
     scopes: KNOWN_SCOPES.map((name) => ({ name })),
   }))
   const tokensByRefreshToken = new Map<string, OAuthToken>()
+  const tokensByAccessToken = new Map<string, OAuthToken>()
   const revokedRefreshTokens = new Set<string>()
+  const revokedAccessTokens = new Set<string>()
 
   const clientRepository: OAuthClientRepository = {
     async getByIdentifier(clientId) {
@@ -74,7 +81,9 @@ export async function startJmondiServer(): Promise<InteropServer> {
   const tokenRepository: OAuthTokenRepository = {
     async issueToken(client, scopes, user) {
       // The server replaces the expiry with the grant's configured lifetime.
-      return { accessToken: newId(), accessTokenExpiresAt: new Date(), client, user: user ?? null, scopes }
+      const token: OAuthToken = { accessToken: newId(), accessTokenExpiresAt: new Date(), client, user: user ?? null, scopes }
+      tokensByAccessToken.set(token.accessToken, token)
+      return token
     },
     async issueRefreshToken(token) {
       token.refreshToken = newId()
@@ -84,8 +93,15 @@ export async function startJmondiServer(): Promise<InteropServer> {
     },
     async persist() {},
     async revoke(token) {
-      // Called with the old token when a refresh token is used: that refresh token is spent.
+      // Called with the old token when a refresh token is used (that refresh token is spent), and
+      // by the revocation endpoint (RFC 7009) for either token: both then end, as the RFC allows.
       if (token.refreshToken) revokedRefreshTokens.add(token.refreshToken)
+      revokedAccessTokens.add(token.accessToken)
+    },
+    async getByAccessToken(accessToken) {
+      const token = tokensByAccessToken.get(accessToken)
+      if (!token) throw new Error('unknown access token')
+      return token
     },
     async isRefreshTokenRevoked(token) {
       return !token.refreshToken || revokedRefreshTokens.has(token.refreshToken)
@@ -106,9 +122,11 @@ export async function startJmondiServer(): Promise<InteropServer> {
     authorizationServer.enableGrantType('refresh_token', new DateInterval(`${seconds}s`))
   }
   setLifetime(3600)
+  authorizationServer.enableGrantType('client_credentials')
   const jwt = new JwtService(signingSecret)
   let omitExpiresIn = false
   let lastExp: number | null = null
+  let base = ''
 
   function send(res: ServerResponse, status: number, headers: Readonly<Record<string, unknown>>, body: string): void {
     const plain: Record<string, string> = { connection: 'close' }
@@ -128,12 +146,42 @@ export async function startJmondiServer(): Promise<InteropServer> {
     return Buffer.concat(chunks).toString('utf8')
   }
 
-  async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function oauthRequest(req: IncomingMessage): Promise<OAuthRequest | null> {
     const raw = await readBody(req)
-    if (raw === null) return send(res, 413, {}, '')
+    if (raw === null) return null
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
     const body = contentType === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(raw)) : {}
-    const request = new OAuthRequest({ headers: { ...req.headers }, query: {}, body })
+    return new OAuthRequest({ headers: { ...req.headers }, query: {}, body })
+  }
+
+  async function handleRevoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = await oauthRequest(req)
+    if (!request) return send(res, 413, {}, '')
+    try {
+      const response = await authorizationServer.revoke(request)
+      send(res, response.status, response.headers, response.body && Object.keys(response.body).length > 0 ? JSON.stringify(response.body) : '')
+    } catch (error) {
+      const response = handleVanillaError(error)
+      send(res, response.status, response.headers, JSON.stringify(response.body))
+    }
+  }
+
+  /** RFC 8414 metadata for the routes of this glue: the library itself publishes none. */
+  function handleMetadata(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({
+      issuer: `${base}${DEPLOYMENT_ISSUER_PATH}`,
+      token_endpoint: `${base}${TOKEN_PATH}`,
+      revocation_endpoint: `${base}${REVOKE_PATH}`,
+      grant_types_supported: ['password', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    }))
+    return Promise.resolve()
+  }
+
+  async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = await oauthRequest(req)
+    if (!request) return send(res, 413, {}, '')
     try {
       const response = await authorizationServer.respondToAccessTokenRequest(request)
       const body = { ...(response.body as Record<string, unknown>) }
@@ -152,14 +200,21 @@ export async function startJmondiServer(): Promise<InteropServer> {
   async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')
     const claims = match?.[1] ? await jwt.verify(match[1]).catch(() => null) : null
-    if (!claims) return send(res, 401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }, '{"error":"invalid_token"}')
+    const revoked = typeof claims?.jti === 'string' && revokedAccessTokens.has(claims.jti)
+    if (!claims || revoked) return send(res, 401, { 'www-authenticate': 'Bearer', 'content-type': 'application/json' }, '{"error":"invalid_token"}')
     send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ ok: true, sub: claims.sub ?? null }))
   }
 
   const sockets = new Set<Socket>()
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
-    const handler = req.method === 'POST' && path === TOKEN_PATH ? handleToken : req.method === 'GET' && path === API_PATH ? handleApi : null
+    const routes: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>> = {
+      [`POST ${TOKEN_PATH}`]: handleToken,
+      [`POST ${REVOKE_PATH}`]: handleRevoke,
+      [`GET ${API_PATH}`]: handleApi,
+      [`GET /.well-known/oauth-authorization-server${DEPLOYMENT_ISSUER_PATH}`]: handleMetadata,
+    }
+    const handler = routes[`${req.method ?? ''} ${path}`] ?? null
     // Nothing here: the bare answer of a Node server without a route.
     if (!handler) return send(res, 404, { 'content-type': 'text/plain' }, 'Not Found')
     handler(req, res).catch(() => (res.headersSent ? res.destroy() : send(res, 500, {}, '')))
@@ -174,7 +229,7 @@ export async function startJmondiServer(): Promise<InteropServer> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   let closed = false
 
   return {
@@ -183,6 +238,10 @@ export async function startJmondiServer(): Promise<InteropServer> {
     tokenUrl: `${base}${TOKEN_PATH}`,
     apiUrl: `${base}${API_PATH}`,
     issuer: null,
+    revocation: {
+      issuer: `${base}${DEPLOYMENT_ISSUER_PATH}`,
+      revokes: true,
+    },
     async setAccessTokenLifetime(seconds) {
       setLifetime(seconds)
     },

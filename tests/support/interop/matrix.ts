@@ -51,6 +51,7 @@ export const SCENARIOS = [
   { id: 'refresh', title: 'Short-lived token (2 s) renewed by the scheduler with the refresh token' },
   { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
   { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
+  { id: 'revoke-on-delete', title: 'Delete revokes the refresh token, then the access token (RFC 7009, endpoint from the metadata); the old refresh token is refused afterwards' },
   { id: 'jwt-exp', title: 'No `expires_in`: expiry from the JWT access token\'s `exp`' },
   { id: 'wrong-password', title: 'Wrong password' },
   { id: 'wrong-secret', title: 'Wrong client secret' },
@@ -60,6 +61,7 @@ export const SCENARIOS = [
   { id: 'cli-try-other-auth', title: 'CLI: `add --try-other-auth` with the refused client auth' },
   { id: 'cli-wrong-password', title: 'CLI: `add` with a wrong password' },
   { id: 'cli-wrong-secret', title: 'CLI: `add` with a wrong client secret; the hint names `--client-auth` values' },
+  { id: 'cli-remove-revokes', title: 'CLI: `add --issuer`, then `remove --yes` says what was revoked' },
   { id: 'stopped-server', title: 'Server stopped' },
 ] as const
 
@@ -241,6 +243,20 @@ async function untilRefused(url: string): Promise<void> {
   throw new Error(`${url} still accepts connections after the server was stopped`)
 }
 
+/** Whether the token endpoint still takes this refresh token (a raw refresh grant, client in the body). */
+async function refreshAccepted(server: InteropServer, refreshToken: string | null): Promise<boolean> {
+  if (!refreshToken) return false
+  const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: PLAIN_CLIENT.id, client_secret: PLAIN_CLIENT.secret })
+  const response = await fetch(server.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+  await response.body?.cancel()
+  return response.status === 200
+}
+
+function revocationOf(server: InteropServer): NonNullable<InteropServer['revocation']> {
+  if (!server.revocation) throw new Error(`${server.key} has no revocation endpoint; mark the revocation scenarios as not applicable`)
+  return server.revocation
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function cli(args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -358,6 +374,29 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
     if (!(await apiAccepts(ctx.server, await storedSecret(ctx, saved.id, 'access-token')))) return { ok: false, summary: 'the API refused the renewed token' }
     return { ok: true, summary: 'ok (password grant)' }
   },
+  async 'revoke-on-delete'(ctx) {
+    const revocation = revocationOf(ctx.server)
+    const found = await ctx.app.core.handlers.discoverIssuer({ issuer: revocation.issuer })
+    if (!found.ok) return fromError(found.error)
+    if (!found.value.revocationEndpoint) return { ok: false, summary: 'the metadata names no revocation endpoint' }
+    const saved = await testAndSave(ctx, form(ctx.server, { clientAuth: 'basic', overrides: { issuer: revocation.issuer } }))
+    if (!saved.id) return saved.actual
+    const refreshToken = await storedSecret(ctx, saved.id, 'refresh-token')
+    if (!refreshToken || !(await refreshAccepted(ctx.server, refreshToken))) return { ok: false, summary: 'no usable refresh token before the delete' }
+    // A fresh pair: the check above spent the stored refresh token at servers that rotate it.
+    const renewed = await renewNow(ctx, saved.id)
+    if (renewed.actual) return renewed.actual
+    const stored = await storedSecret(ctx, saved.id, 'refresh-token')
+    const deleted = await ctx.app.core.handlers.deleteDatasource({ id: saved.id })
+    if (!deleted.ok) return fromError(deleted.error)
+    const report = deleted.value.revocation
+    if (!report) return { ok: false, summary: 'deleted, but no revocation was tried' }
+    if (report.error) return fromError(report.error)
+    if (report.revoked.join(' ') !== 'refresh-token access-token') return { ok: false, summary: `revoked ${report.revoked.join(', ') || 'nothing'}` }
+    const stillAccepted = await refreshAccepted(ctx.server, stored)
+    if (revocation.revokes) return stillAccepted ? { ok: false, summary: 'both answered 200, but the server still takes the refresh token' } : { ok: true, summary: 'ok (both revoked; the refresh token is refused)' }
+    return { ok: true, summary: stillAccepted ? 'ok (both answered 200; the server still takes any refresh token)' : 'ok (both revoked; the refresh token is refused)' }
+  },
   async 'jwt-exp'(ctx) {
     const jwt = ctx.server.jwtExpiry
     if (!jwt) throw new Error(`${ctx.server.key} has no JWT access tokens; mark jwt-exp as not applicable`)
@@ -406,6 +445,19 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   'cli-wrong-password': (ctx) => withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\nnot-the-password\n`, env))),
   'cli-wrong-secret': (ctx) =>
     withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server, 'basic'), `not-the-secret\n${PLAIN_USER.password}\n`, env))),
+  'cli-remove-revokes': (ctx) =>
+    withCliHome(async (env) => {
+      const revocation = revocationOf(ctx.server)
+      const args = cliAddArgs(ctx.server).filter((_arg, index, all) => all[index - 1] !== '--token-url' && all[index] !== '--token-url')
+      const added = await cli([...args, '--issuer', revocation.issuer], `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`, env)
+      if (added.code !== 0) return cliActual(added)
+      const removed = await cli(['remove', 'interop', '--yes'], '', env)
+      if (removed.code !== 0) return cliActual(removed)
+      const host = new URL(ctx.server.tokenUrl).host
+      const said = `Revoked the refresh token and the access token at ${host}.`
+      if (!removed.stdout.includes(said)) return { ok: false, summary: `exit 0, but it said: ${removed.stdout.trim().split('\n').slice(1).join(' ') || 'nothing about revocation'}` }
+      return { ok: true, summary: 'exit 0, "Revoked the refresh token and the access token at <host>."' }
+    }),
   async 'stopped-server'(ctx) {
     await ctx.server.close()
     await untilRefused(ctx.server.tokenUrl)

@@ -26,6 +26,12 @@ export interface MockOidcServer extends InteropServer {
 export interface MockOidcOptions {
   /** The issuer's path, e.g. `/realms/acme`; empty for an issuer at the origin. */
   readonly issuerPath: string
+  /**
+   * Where the metadata is published: the OIDC document (the library's default), or only the
+   * RFC 8414 location (`/.well-known/oauth-authorization-server` + the issuer's path), as plain
+   * OAuth 2.0 servers do; the library serves its document at whatever path it is given.
+   */
+  readonly metadata?: 'oidc' | 'rfc8414'
 }
 
 function jwtPayload(token: string): Record<string, unknown> | null {
@@ -42,7 +48,7 @@ function jwtPayload(token: string): Record<string, unknown> | null {
 export async function startMockOidcServer(options: MockOidcOptions): Promise<MockOidcServer> {
   const prefix = options.issuerPath
   const endpoints = {
-    wellKnownDocument: `${prefix}/.well-known/openid-configuration`,
+    wellKnownDocument: options.metadata === 'rfc8414' ? `/.well-known/oauth-authorization-server${prefix}` : `${prefix}/.well-known/openid-configuration`,
     token: `${prefix}/protocol/openid-connect/token`,
     jwks: `${prefix}/protocol/openid-connect/certs`,
     authorize: `${prefix}/protocol/openid-connect/auth`,
@@ -105,14 +111,16 @@ export async function startMockOidcServer(options: MockOidcOptions): Promise<Moc
   })
 
   let closed = false
+  const rfc8414 = options.metadata === 'rfc8414'
   return {
-    key: prefix ? 'oauth2-mock-server-realm' : 'oauth2-mock-server',
-    title: prefix ? `oauth2-mock-server 9.x, issuer ${prefix}` : 'oauth2-mock-server 9.x, issuer at the origin',
+    key: rfc8414 ? 'oauth2-mock-server-rfc8414' : prefix ? 'oauth2-mock-server-realm' : 'oauth2-mock-server',
+    title: rfc8414 ? 'oauth2-mock-server 9.x, RFC 8414 metadata only' : prefix ? `oauth2-mock-server 9.x, issuer ${prefix}` : 'oauth2-mock-server 9.x, issuer at the origin',
     tokenUrl: `${base}${endpoints.token}`,
     apiUrl: `${base}${apiPath}`,
     issuer,
     discoveryUrl: `${base}${endpoints.wellKnownDocument}`,
     tokenRequestAuthorizations,
+    revocation: { issuer, revokes: false },
     async setAccessTokenLifetime(seconds) {
       lifetime = seconds
     },

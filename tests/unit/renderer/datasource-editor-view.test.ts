@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { datasourceView, FakeApi, tokenMeta } from '../../support/fake-api'
 import DatasourceEditorView from '../../../renderer/src/views/DatasourceEditorView.vue'
 import { useViewStore, type DetailTab } from '../../../renderer/src/stores/view-store'
+import { useToastStore } from '../../../renderer/src/stores/toast-store'
 
 let api: FakeApi
 let pinia: Pinia
@@ -352,6 +353,33 @@ describe('deleting', () => {
     expect(api.callsOf('deleteDatasource')).toEqual([{ id: saved.id }])
     expect(api.datasources.size).toBe(0)
     expect(useViewStore().current).toEqual({ name: 'list' })
+  })
+
+  it('says in the dialog that the tokens are revoked at the server, and in the toast what the server did', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    const auth = saved.auth.type === 'oauth2-password' ? saved.auth : null
+    const discovery = { issuer: 'https://auth.example.com', source: 'oauth-authorization-server' as const, tokenEndpoint: auth!.tokenUrl, revocationEndpoint: 'https://auth.example.com/oauth/revoke', discoveredAt: 0 }
+    api.seed({ ...saved, auth: { ...auth!, discovery } })
+    api.revocationOnDelete = { host: 'auth.example.com', revoked: ['refresh-token', 'access-token'] }
+    const w = await mountEditor(saved.id, 'overview')
+    await byTestId(w, 'delete').trigger('click')
+    await flushPromises()
+    expect(byTestId(w, 'delete-revocation-note').text()).toContain('revoked at auth.example.com')
+    await byTestId(w, 'confirm-delete').trigger('click')
+    await flushPromises()
+    expect(useToastStore().toasts.map((toast) => toast.text)).toContain('Deleted “CRM”. Revoked the refresh token and the access token at auth.example.com.')
+  })
+
+  it('does not mention revocation for a server that advertises none', async () => {
+    const saved = datasourceView({ name: 'CRM' })
+    api.seed(saved)
+    const w = await mountEditor(saved.id, 'overview')
+    await byTestId(w, 'delete').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid="delete-revocation-note"]').exists()).toBe(false)
+    await byTestId(w, 'confirm-delete').trigger('click')
+    await flushPromises()
+    expect(useToastStore().toasts.map((toast) => toast.text)).toContain('Deleted “CRM”.')
   })
 
   it('keeps Tab inside the dialog', async () => {
