@@ -53,7 +53,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   const { output } = options
   let context: CliContext | undefined
   try {
-    context = openCliContext({ dataDir: options.dataDir, keychainService: options.keychainService })
+    context = await openCliContext({ dataDir: options.dataDir, keychainService: options.keychainService })
     await COMMAND_RUNNERS[command.command.name]?.(context, command, options)
     return EXIT_CODES.success
   } catch (error) {
@@ -61,7 +61,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   } finally {
     // A token discarded during the command is being revoked at its server (bounded by its deadline).
     await context?.service.revocationsSettled()
-    context?.close()
+    await context?.close()
   }
   function report(error: unknown, { dataDir }: RunOptions): ExitCode {
     if (error instanceof CommandFailure) {
@@ -209,7 +209,6 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
 
   test: async (context, command, { output }) => {
     const record = requireDatasource(context, command.positionals[0]!)
-    context.loadForRenewal(record.id)
     const input = inputFromRecord(record)
     const result = await context.handlers.testConnection({ testId: randomUUID(), input })
     if (!result.ok) {
@@ -239,10 +238,9 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
 
   renew: async (context, command, { output }) => {
     const record = requireOAuthDatasource(context, command.positionals[0]!)
-    context.loadForRenewal(record.id)
-    const outcome = await context.service.scheduler.renew(record.id, 'manual')
-    if (!outcome.ok) throw new CommandFailure(outcome.error, undefined, record.name)
-    const status = context.service.scheduler.status(record.id) ?? storedStatus(context, record.id, context.clock.now())
+    const renewed = await context.service.renew(record.id)
+    if (!renewed.ok) throw new CommandFailure(renewed.error, undefined, record.name)
+    const status = renewed.value
     output.out(`Renewed "${shown(record.name)}": ${statusText(status, context.clock.now())}\n`)
   },
 
@@ -351,9 +349,8 @@ async function validAccessToken(context: CliContext, name: string): Promise<stri
   const record = requireOAuthDatasource(context, name)
   const stored = context.repo.token(record.id)
   if (!stored || !isFresh(stored, context.clock.now()) || !(await readAccessToken(context, record.id, false))) {
-    context.loadForRenewal(record.id)
-    const outcome = await context.service.scheduler.renew(record.id, 'manual')
-    if (!outcome.ok) throw new CommandFailure(outcome.error, undefined, record.name)
+    const renewed = await context.service.renew(record.id)
+    if (!renewed.ok) throw new CommandFailure(renewed.error, undefined, record.name)
   }
   return (await readAccessToken(context, record.id, true))!
 }

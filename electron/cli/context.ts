@@ -1,34 +1,57 @@
 /**
- * The core as the command uses it: the app's database and keychain service, the same service and
- * handler table as the app, but none of the app's start-up work. createCore() would load every
- * datasource into the renewal scheduler (arming its timer) and sweep the keychain; a command works
- * on one datasource and must exit as soon as it is done.
+ * The core as a command uses it: built by the app's createCore on the app's database and keychain
+ * service, with none of the app's start-up work (no datasource loaded into the scheduler, no
+ * following other processes, no orphan sweep, no whole-file database check): a command works on
+ * the datasources it names and exits as soon as it is done.
  */
-import type { HandlerTable } from '../../shared/ipc'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
-import { silentLogger } from '../core/deps'
-import { createHandlers } from '../core/handlers'
-import { TokenActions } from '../core/token-actions'
-import { openRenewalContext, type RenewalContext, type RenewalContextOptions } from './renewal-context'
+import { createCore, type Core, type CoreWithoutHandlers } from '../core/core'
+import { silentLogger, systemClock, type Clock, type CoreDeps, type FetchLike } from '../core/deps'
+import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 
-export type CliContextOptions = RenewalContextOptions
-
-export interface CliContext extends RenewalContext {
-  readonly handlers: HandlerTable
-  findByName(name: string): DatasourceRecord | undefined
+export interface CliContextOptions {
+  readonly dataDir: string
+  readonly keychainService: string
+  readonly fetch?: FetchLike
+  readonly clock?: Clock
 }
 
-export function openCliContext(options: CliContextOptions): CliContext {
-  const context = openRenewalContext(options)
-  const { repo, clock } = context
-  // No clipboard in a terminal: `datasource-desk token` prints the token instead.
-  const tokenActions = new TokenActions({ repo, readAccessToken: (id) => context.service.readSecret(id, 'access-token'), clipboard: null, clock, logger: silentLogger })
+export interface CliContext extends Pick<Core, 'handlers' | 'service' | 'repo'> {
+  readonly clock: Clock
+  findByName(name: string): DatasourceRecord | undefined
+  close(): Promise<void>
+}
+
+function commandDeps(options: CliContextOptions): CoreDeps {
   return {
-    ...context,
-    handlers: createHandlers(context.service, tokenActions, silentLogger),
-    findByName(name) {
-      const id = repo.idByName(name)
-      return id === undefined ? undefined : repo.get(id)
-    },
+    dataDir: options.dataDir,
+    secretStore: createKeytarSecretStore(options.keychainService),
+    fetch: options.fetch ?? globalThis.fetch,
+    clock: options.clock ?? systemClock,
+    logger: silentLogger,
+    // No window and no tray to tell: the command reports outcomes itself.
+    notify: () => {},
   }
+}
+
+/** Every command but the token fast path: the full core with its handler table. */
+export async function openCliContext(options: CliContextOptions): Promise<CliContext> {
+  const deps = commandDeps(options)
+  const core = await createCore(deps, { startup: 'command' })
+  return {
+    handlers: core.handlers,
+    service: core.service,
+    repo: core.repo,
+    clock: deps.clock,
+    findByName(name) {
+      const id = core.repo.idByName(name)
+      return id === undefined ? undefined : core.repo.get(id)
+    },
+    close: () => core.close(),
+  }
+}
+
+/** `token` with a due token: what renewal needs and nothing more (no handler table, so no schemas, no zod). */
+export function openRenewalCore(options: CliContextOptions): Promise<CoreWithoutHandlers> {
+  return createCore(commandDeps(options), { startup: 'command', handlers: false })
 }

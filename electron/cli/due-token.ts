@@ -11,19 +11,21 @@ import { keychainAppError, missingSecretError } from '../core/secrets/keychain-e
 import type { CachedTokenRequest, CachedTokenResult } from './fast-token'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { isFresh } from './freshness'
-import { openRenewalContext, type RenewalContext } from './renewal-context'
+import type { CoreWithoutHandlers } from '../core/core'
+import { systemClock } from '../core/deps'
+import { openRenewalCore } from './context'
 
 const FULL_PATH: CachedTokenResult = { kind: 'full-path' }
 
 export async function readRenewedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
-  let context: RenewalContext
+  let core: CoreWithoutHandlers
   try {
-    context = openRenewalContext({ dataDir: request.dataDir, keychainService: request.keychainService })
+    core = await openRenewalCore({ dataDir: request.dataDir, keychainService: request.keychainService })
   } catch {
     return FULL_PATH
   }
   try {
-    const { repo, service } = context
+    const { repo, service } = core
     const id = repo.idByName(request.name)
     if (id === undefined || repo.get(id)?.auth.type !== 'oauth2-password') return FULL_PATH
     // A stored token that is not printable ASCII (written before tokens were checked) would inject
@@ -34,11 +36,10 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     }
     const stored = repo.token(id)
     // The app (or another command) may have renewed it since the fast path looked.
-    let accessToken = stored && isFresh(stored, context.clock.now()) ? await readAccessToken() : null
+    let accessToken = stored && isFresh(stored, systemClock.now()) ? await readAccessToken() : null
     if (!accessToken) {
-      context.loadForRenewal(id)
-      const outcome = await service.scheduler.renew(id, 'manual')
-      if (!outcome.ok) return { kind: 'error', error: outcome.error }
+      const renewed = await service.renew(id)
+      if (!renewed.ok) return { kind: 'error', error: renewed.error }
       accessToken = await readAccessToken()
       if (!accessToken) return { kind: 'error', error: missingSecretError('access-token') }
     }
@@ -47,6 +48,6 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     if (error instanceof KeychainError) return { kind: 'error', error: keychainAppError(error) }
     return FULL_PATH
   } finally {
-    context.close()
+    await core.close()
   }
 }

@@ -6,7 +6,6 @@ import { openDatabase } from './db/connection'
 import { DatasourceRepository } from './db/datasource-repository'
 import { DatasourceService } from './datasources'
 import { silentLogger, type CoreDeps } from './deps'
-import { createHandlers } from './handlers'
 import { TokenActions } from './token-actions'
 
 export const DATABASE_FILE = 'datasource-desk.sqlite'
@@ -21,6 +20,8 @@ export interface Core {
   /** The IPC handler table: main registers it on ipcMain, the e2e harness binds it into the page. */
   readonly handlers: HandlerTable
   readonly service: DatasourceService
+  /** Stored datasources, for reading (the CLI's list and status); every write goes through the service. */
+  readonly repo: DatasourceRepository
   /** Every datasource with its status, for the tray. */
   snapshot(): ReadonlyArray<CoreSnapshotEntry>
   renewNow(id: string): Promise<unknown>
@@ -29,13 +30,33 @@ export interface Core {
   close(): Promise<void>
 }
 
+export interface CoreOptions {
+  /**
+   * 'app' (the default) does the app's start-up work: the whole-file integrity check, every
+   * datasource loaded into the renewal scheduler (arming its timer), following other processes'
+   * commits, and the orphan sweep. 'command' does none of it, for a CLI command that works on the
+   * datasources it names and exits when done: a datasource joins the scheduler when it is first
+   * renewed or tested, and the database check is left to the app, so a command's start does not
+   * grow with the database.
+   */
+  readonly startup?: 'app' | 'command'
+  /** false: no handler table, so the schemas and zod are never loaded (the CLI's due `token`). */
+  readonly handlers?: boolean
+}
+
+/** A core built with `handlers: false`. */
+export type CoreWithoutHandlers = Omit<Core, 'handlers'>
+
 /**
  * Builds the whole engine from what the host gives it. Throws DatabaseCorruptError or
  * MigrationError when the database cannot be used; the host tells the user (never deletes it).
  */
-export async function createCore(deps: CoreDeps): Promise<Core> {
+export function createCore(deps: CoreDeps, options: CoreOptions & { readonly handlers: false }): Promise<CoreWithoutHandlers>
+export function createCore(deps: CoreDeps, options?: CoreOptions): Promise<Core>
+export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Promise<Core | CoreWithoutHandlers> {
   const logger = deps.logger ?? silentLogger
-  const db = openDatabase(join(deps.dataDir, DATABASE_FILE))
+  const app = (options.startup ?? 'app') === 'app'
+  const db = openDatabase(join(deps.dataDir, DATABASE_FILE), undefined, { integrityCheck: app })
   const repo = new DatasourceRepository(db)
   const service = new DatasourceService({
     repo,
@@ -47,14 +68,16 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     notify: deps.notify,
     dataDir: deps.dataDir,
   })
-  service.start()
+  if (app) service.start()
   // The CLI and other processes write the same file; the window and the scheduler follow them.
-  const follower = followDatabase({
-    clock: deps.clock,
-    readVersion: () => Number(db.pragma('data_version', { simple: true })),
-    sync: () => service.syncFromDatabase(),
-    logger,
-  })
+  const follower = app
+    ? followDatabase({
+        clock: deps.clock,
+        readVersion: () => Number(db.pragma('data_version', { simple: true })),
+        sync: () => service.syncFromDatabase(),
+        logger,
+      })
+    : null
   let closed = false
   // The sweep needs the keychain; an unavailable one must not stop the app from starting.
   const sweep = () => {
@@ -64,25 +87,29 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
       () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
     )
   }
-  const sweepTimer = deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
-  if (sweepTimer === null) sweep()
+  const sweepTimer = app && deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
+  if (app && sweepTimer === null) sweep()
   const tokenActions = new TokenActions({ repo, readAccessToken: (id) => service.readSecret(id, 'access-token'), clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
-  const handlers = createHandlers(service, tokenActions, logger)
 
-  return {
-    handlers,
+  const core: CoreWithoutHandlers = {
     service,
+    repo,
     snapshot: () => service.list().map(({ id, name, status }) => ({ id, name, status })),
     renewNow: (id) => service.renewNow(id),
-    recheck: () => service.scheduler.recheck(),
+    recheck: () => service.recheck(),
     close: async () => {
       if (closed) return
       closed = true
       if (sweepTimer !== null) deps.clock.clearTimeout(sweepTimer)
-      follower.stop()
+      follower?.stop()
       service.dispose()
       tokenActions.dispose()
       db.close()
     },
   }
+  if (options.handlers === false) return core
+  // Loaded here, not imported at the top: the handlers bring the schemas (zod), which the CLI's due
+  // `token` must not load.
+  const { createHandlers } = await import('./handlers')
+  return { ...core, handlers: createHandlers(service, tokenActions, logger) }
 }

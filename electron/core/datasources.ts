@@ -5,7 +5,6 @@ import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestR
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
-import { exportFileText, parseImportFile, type ImportOptions } from './datasource-import'
 import { HistoryLog } from './history-log'
 import { negotiateClientAuth } from './oauth/client-auth-negotiation'
 import { discoverIssuer } from './oauth/discovery'
@@ -82,6 +81,8 @@ export class DatasourceService {
   readonly #discoveries = new Map<string, DiscoveredServer>()
   /** Each datasource's `updatedAt` as last seen, so a sync reports edits made elsewhere. */
   readonly #seenUpdatedAt = new Map<string, number>()
+  /** Whether start() loaded every datasource; otherwise (a CLI command) each joins the scheduler when first needed. */
+  #loadedAll = false
 
   constructor(deps: DatasourceServiceDeps) {
     this.#deps = deps
@@ -129,6 +130,24 @@ export class DatasourceService {
     const now = clock.now()
     this.scheduler.load(repo.ids().map((id) => storedStatus(id, tokens.get(id) ?? null, states.get(id), now)))
     for (const record of repo.list()) this.#seenUpdatedAt.set(record.id, record.updatedAt)
+    this.#loadedAll = true
+  }
+
+  /** Re-evaluates every renewal deadline (after sleep/resume or a clock jump). */
+  recheck(): void {
+    this.scheduler.recheck()
+  }
+
+  /**
+   * Without start() (a CLI command's core), gives the scheduler this one stored datasource, with
+   * its token and renewal state, so that its renewal runs exactly as in the app (single-flight,
+   * cross-process lease, status and history).
+   */
+  #schedule(id: string): void {
+    if (this.#loadedAll || this.scheduler.status(id)) return
+    const { repo, clock } = this.#deps
+    if (!repo.get(id)) return
+    this.scheduler.load([storedStatus(id, repo.token(id), repo.renewalState(id) ?? undefined, clock.now())])
   }
 
   /**
@@ -220,6 +239,7 @@ export class DatasourceService {
 
     if (existing && isUnchanged(existing, input)) {
       // A renewal, but a failing one changes nothing: the user sees it on the form, not as a status.
+      this.#schedule(existing.id)
       const outcome = await this.scheduler.renew(existing.id, 'test', { quiet: true })
       if (!outcome.ok) return fail(outcome.error)
       const accessToken = input.url ? await this.#vault.read(existing.id, 'access-token').catch(() => null) : null
@@ -360,15 +380,11 @@ export class DatasourceService {
   }
 
   /**
-   * Import (issue 11, item 11): the whole export file is checked first (datasource-import.ts), then
-   * every datasource is written in one transaction, so a bad entry, a refused keychain or a failed
-   * commit changes nothing. Returns the imported datasources in file order.
+   * Import (issue 11, item 11): the handler checks the whole export file first (datasource-import.ts,
+   * with the schemas), then this writes every datasource in one transaction, so a bad entry, a
+   * refused keychain or a failed commit changes nothing. Returns the imported datasources in
+   * input order.
    */
-  async importFile(text: string, options: ImportOptions = {}): Promise<Result<DatasourceView[]>> {
-    const parsed = parseImportFile(text, (name) => this.#findByName(name), options)
-    return parsed.ok ? this.importAll(parsed.value) : parsed
-  }
-
   /** Saves checked form inputs (new or replacing, with or without secrets) all together or not at all. */
   async importAll(inputs: ReadonlyArray<DatasourceInput>): Promise<Result<DatasourceView[]>> {
     const { repo, logger } = this.#deps
@@ -403,16 +419,15 @@ export class DatasourceService {
     return ok(plans.map((plan) => this.#view(repo.get(plan.id) ?? plan.record)))
   }
 
-  /** The export file of these datasources (all when `ids` is absent), in list order. */
-  exportFile(ids?: ReadonlyArray<string>): Result<{ text: string }> {
+  /** These datasources (all when `ids` is absent), in list order: what an export writes. */
+  records(ids?: ReadonlyArray<string>): Result<DatasourceRecord[]> {
     const records = this.#deps.repo.list()
-    if (!ids) return ok({ text: exportFileText(records) })
+    if (!ids) return ok(records)
     const wanted = records.filter((record) => ids.includes(record.id))
-    if (wanted.length !== new Set(ids).size) return fail(notFound())
-    return ok({ text: exportFileText(wanted) })
+    return wanted.length === new Set(ids).size ? ok(wanted) : fail(notFound())
   }
 
-  #findByName(name: string): DatasourceRecord | undefined {
+  findByName(name: string): DatasourceRecord | undefined {
     const id = this.#deps.repo.idByName(name)
     return id === undefined ? undefined : this.#deps.repo.get(id)
   }
@@ -554,12 +569,23 @@ export class DatasourceService {
     return ok(this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now()))
   }
 
+  /** The window's Renew now: a failure that leaves a retry scheduled answers with that status. */
   async renewNow(id: string): Promise<Result<TokenStatus>> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
+    this.#schedule(id)
     const outcome = await this.scheduler.renew(id, 'manual')
     const status = this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now())
     if (!outcome.ok && outcome.superseded) return fail(outcome.error)
     return outcome.ok || status.state !== 'idle' ? ok(status) : fail(outcome.error)
+  }
+
+  /** One manual renewal for a command (`renew`, `token`): any failure is the answer, with the renewal's error. */
+  async renew(id: string): Promise<Result<TokenStatus>> {
+    if (!this.#deps.repo.get(id)) return fail(notFound())
+    this.#schedule(id)
+    const outcome = await this.scheduler.renew(id, 'manual')
+    if (!outcome.ok) return fail(outcome.error)
+    return ok(this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now()))
   }
 
   /** Answers "Sign-in needed": gets a token with the password the user typed, keeps it if asked to. */

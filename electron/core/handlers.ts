@@ -1,6 +1,7 @@
 import type { ZodError } from 'zod'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import { ipcContract, type HandlerTable, type IpcMethod, type IpcParsedPayload, type IpcResults } from '../../shared/ipc'
+import { exportFileText, parseImportFile } from './datasource-import'
 import type { DatasourceService } from './datasources'
 import type { Logger } from './deps'
 import type { TokenActions } from './token-actions'
@@ -50,10 +51,16 @@ export function createHandlers(service: DatasourceService, tokenActions: TokenAc
     getTokenDetails: ({ id }) => tokenActions.details(id),
     clearToken: ({ id }) => service.clearToken(id),
     importDatasources: async ({ text, replace, keepSecretsForNewOrigin }) => {
-      const result = await service.importFile(text, { replace: replace ?? false, keepSecretsForNewOrigin: keepSecretsForNewOrigin ?? false })
+      // Parsed here, with the schemas, so the service (and the CLI's due `token`) never loads zod.
+      const parsed = parseImportFile(text, (name) => service.findByName(name), { replace: replace ?? false, keepSecretsForNewOrigin: keepSecretsForNewOrigin ?? false })
+      if (!parsed.ok) return parsed
+      const result = await service.importAll(parsed.value)
       return result.ok ? ok({ imported: result.value }) : result
     },
-    exportDatasources: ({ ids }) => service.exportFile(ids),
+    exportDatasources: ({ ids }) => {
+      const records = service.records(ids)
+      return records.ok ? ok({ text: exportFileText(records.value) }) : records
+    },
   }
 
   const table = {} as Record<IpcMethod, (payload: unknown) => Promise<Result<unknown>>>
