@@ -55,6 +55,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
   try {
     context = await openCliContext({ dataDir: options.dataDir, keychainService: options.keychainService })
     await COMMAND_RUNNERS[command.command.name]?.(context, command, options)
+    if (CLEANS_UP.has(command.command.name)) await cleanUpAbandonedSecrets(context)
     return EXIT_CODES.success
   } catch (error) {
     return report(error, options)
@@ -111,6 +112,22 @@ function expiryCell(expiresAt: number | null, now: number, terminal: boolean): s
 }
 
 type Runner = (context: CliContext, command: Command, options: RunOptions) => Promise<void>
+
+/**
+ * Commands that change datasources also delete the keychain entries earlier processes left behind
+ * in this database (issue 11, item 7): a killed `add`, a `remove` the keychain did not answer. It
+ * reads only what SQLite records as abandoned (never a keychain listing), so it costs nothing when
+ * there is nothing to do; `token` and `header` never run it.
+ */
+const CLEANS_UP: ReadonlySet<string> = new Set(['add', 'edit', 'remove', 'import'])
+
+async function cleanUpAbandonedSecrets(context: CliContext): Promise<void> {
+  try {
+    await context.service.cleanUpAbandonedSecrets()
+  } catch {
+    // The command itself succeeded; what is left stays recorded for the next one.
+  }
+}
 
 const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
   list: async (context, command, { output }) => {
@@ -200,7 +217,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       const left = report.secretsLeft.map((kind) => secretLabels[kind]).join(', ')
       throw new CommandFailure(
         appError('keychain', 'secrets-left', `Removed "${record.name}" from the database, but the OS keychain did not delete: ${left}.`, {
-          hint: `The app's sweep removes them once the keychain answers; or delete them in your keychain manager (service "${options.keychainService}", accounts containing ${record.id}).`,
+          hint: `They are recorded: the next add, edit, remove or import on this data folder (or the app at start-up) deletes them once the keychain answers; or delete them in your keychain manager (service "${options.keychainService}", accounts containing ${record.id}).`,
         }),
       )
     }

@@ -536,6 +536,7 @@ export class DatasourceService {
     const owned = repo.transaction(() => {
       const accounts = repo.secretAccounts(id)
       repo.delete(id)
+      this.#vault.markForRelease(accounts.values())
       return accounts
     })
     // Reported, never silently left: `remove` must not say "Removed" over them (issue 11, item 2).
@@ -613,6 +614,14 @@ export class DatasourceService {
   /** Resolves once background revocations (of discarded tokens) have ended; a command waits for it. */
   revocationsSettled(): Promise<void> {
     return this.#revocation.settled()
+  }
+
+  /**
+   * The cheap part of the sweep, for commands: deletes the entries SQLite records as abandoned
+   * (a killed `add`, a delete the keychain refused) without listing the keychain.
+   */
+  cleanUpAbandonedSecrets(): Promise<number> {
+    return this.#vault.cleanUp()
   }
 
   dispose(): void {

@@ -27,6 +27,13 @@ export interface StagedSecret {
 /** A write in progress older than this is abandoned even if its holder still runs. */
 const ABANDONED_WRITE_MS = 60 * 60_000
 
+/**
+ * The holder of a secret_writes row for an account that nothing points to any more and that is
+ * due for deletion: released by a commit, discarded, or left by a keychain that refused. Any
+ * process may delete it (cleanUp, sweep); no process will ever point to it again.
+ */
+export const TO_DELETE = 'to-delete'
+
 export interface SecretVaultDeps {
   readonly repo: DatasourceRepository
   readonly secrets: SecretStore
@@ -92,7 +99,17 @@ export class SecretVault {
       repo.removeSecretAccount(datasourceId, kind)
       released.push(previous)
     }
+    this.markForRelease(released)
     return released
+  }
+
+  /**
+   * Inside the caller's transaction: records accounts that lose their pointer in it as due for
+   * deletion, so a process killed between the commit and `release` leaves no untraceable orphan.
+   */
+  markForRelease(accounts: Iterable<string>): void {
+    const now = this.#deps.clock.now()
+    for (const account of accounts) this.#deps.repo.markSecretForDeletion(account, TO_DELETE, now)
   }
 
   /** Takes back staged secrets that will never be pointed to (a refused or failed commit). */
@@ -102,8 +119,9 @@ export class SecretVault {
         () => true,
         () => false,
       )
-      // If the keychain refused, the record stays and the sweep retries once this process is gone.
+      // If the keychain refused, the record says so, and any later process retries (cleanUp).
       if (deleted) this.#forgetWrite(entry.account)
+      else this.#markForDeletion(entry.account)
     }
   }
 
@@ -114,6 +132,7 @@ export class SecretVault {
    */
   async release(accounts: Iterable<string>): Promise<string[]> {
     const notDeleted: string[] = []
+    const deleted: string[] = []
     let keychainDown = false
     for (const account of accounts) {
       if (keychainDown) {
@@ -122,13 +141,45 @@ export class SecretVault {
       }
       try {
         await this.#deps.secrets.delete(account)
+        deleted.push(account)
       } catch (error) {
         notDeleted.push(account)
         keychainDown = error instanceof KeychainError && error.code !== 'failed'
-        this.#deps.logger.warn('old keychain entry not deleted; the sweep will retry', { kind: parseSecretAccount(account)?.kind })
+        this.#deps.logger.warn('old keychain entry not deleted; a later command or start-up retries', { kind: parseSecretAccount(account)?.kind })
       }
     }
+    for (const account of notDeleted) this.#markForDeletion(account)
+    if (deleted.length > 0) this.#forgetWrites(deleted)
     return notDeleted
+  }
+
+  /**
+   * Deletes the accounts secret_writes names that nobody will commit any more: due for deletion
+   * (TO_DELETE), or staged by a process that is gone (a killed `add`) or stalled for an hour. Reads
+   * only this database's table and never lists the keychain, so it is cheap enough for every
+   * command that changes datasources. Stops at the first keychain failure; the rest wait for the
+   * next time. Returns how many entries it deleted.
+   */
+  async cleanUp(): Promise<number> {
+    const { repo, secrets, clock } = this.#deps
+    const now = clock.now()
+    const abandoned = repo.secretWrites().filter((write) => !isLiveWrite(write, now))
+    if (abandoned.length === 0) return 0
+    const pointed = repo.allSecretAccounts()
+    let removed = 0
+    const done: string[] = []
+    for (const { account } of abandoned) {
+      if (!pointed.has(account)) {
+        try {
+          if (await secrets.delete(account)) removed++
+        } catch {
+          break
+        }
+      }
+      done.push(account)
+    }
+    this.#forgetWrites(done)
+    return removed
   }
 
   /**
@@ -146,7 +197,7 @@ export class SecretVault {
     const inProgress = new Set(
       repo
         .secretWrites()
-        .filter((write) => !holderGone(write.holder) && now - write.startedAt < ABANDONED_WRITE_MS)
+        .filter((write) => isLiveWrite(write, now))
         .map((write) => write.account),
     )
     let removed = 0
@@ -164,6 +215,24 @@ export class SecretVault {
     return this.#databaseId
   }
 
+  #markForDeletion(account: string): void {
+    try {
+      this.#deps.repo.markSecretForDeletion(account, TO_DELETE, this.#deps.clock.now())
+    } catch (error) {
+      this.#deps.logger.warn('keychain entry to delete not recorded', { error: error instanceof Error ? error.name : typeof error })
+    }
+  }
+
+  #forgetWrites(accounts: ReadonlyArray<string>): void {
+    try {
+      this.#deps.repo.transaction(() => {
+        for (const account of accounts) this.#deps.repo.clearSecretWrite(account)
+      })
+    } catch (error) {
+      this.#deps.logger.warn('pending keychain writes not cleared', { error: error instanceof Error ? error.name : typeof error })
+    }
+  }
+
   #forgetWrite(account: string): void {
     try {
       this.#deps.repo.clearSecretWrite(account)
@@ -171,4 +240,9 @@ export class SecretVault {
       this.#deps.logger.warn('pending keychain write not cleared', { error: error instanceof Error ? error.name : typeof error })
     }
   }
+}
+
+/** A write some live process may still commit: its holder runs and it is not stalled or due for deletion. */
+function isLiveWrite(write: { readonly holder: string; readonly startedAt: number }, now: number): boolean {
+  return write.holder !== TO_DELETE && !holderGone(write.holder) && now - write.startedAt < ABANDONED_WRITE_MS
 }

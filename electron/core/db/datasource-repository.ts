@@ -184,6 +184,9 @@ export class DatasourceRepository {
       removeSecretAccount: db.prepare('DELETE FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
       addSecretWrite: db.prepare('INSERT INTO secret_writes (account, holder, started_at) VALUES (?, ?, ?)'),
       clearSecretWrite: db.prepare('DELETE FROM secret_writes WHERE account = ?'),
+      markSecretForDeletion: db.prepare(
+        'INSERT INTO secret_writes (account, holder, started_at) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET holder = excluded.holder, started_at = excluded.started_at',
+      ),
       secretWrites: db.prepare<[], { account: string; holder: string; started_at: number }>('SELECT account, holder, started_at FROM secret_writes'),
       setHasPassword: db.prepare('UPDATE datasources SET has_password = ?, remember_password = ?, updated_at = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM datasources WHERE id = ?'),
@@ -306,6 +309,15 @@ export class DatasourceRepository {
 
   clearSecretWrite(account: string): void {
     this.#statements.clearSecretWrite.run(account)
+  }
+
+  /**
+   * Records an account nothing points to any more as due for deletion (secret_writes with the
+   * holder `holder`), so that a process killed before deleting it, or a keychain that refused,
+   * leaves a trace any later process can clean up without listing the keychain.
+   */
+  markSecretForDeletion(account: string, holder: string, now: number): void {
+    this.#statements.markSecretForDeletion.run(account, holder, now)
   }
 
   secretWrites(): SecretWriteRecord[] {

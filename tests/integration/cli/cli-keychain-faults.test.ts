@@ -85,6 +85,13 @@ describe('a session bus that accepts and never answers (item 2)', () => {
     // What it said is true: the secrets are still in the (real, answering) keychain.
     const left = (await secrets.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === id)
     expect(left.length).toBeGreaterThanOrEqual(3)
+    expect(result.stderr).toContain('the next add, edit, remove or import on this data folder')
+
+    // Item 7: they were recorded, so the next command that changes datasources here, with the
+    // keychain answering again, deletes them (no keychain listing needed).
+    const next = await cli(['add', 'after-hung-remove', '--auth', 'none', '--no-test'])
+    expect(next.code, next.stderr).toBe(0)
+    expect((await secrets.accounts()).filter((account) => parseSecretAccount(account)?.datasourceId === id)).toEqual([])
   }, 60_000)
 })
 
