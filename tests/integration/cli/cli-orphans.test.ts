@@ -1,13 +1,14 @@
 /**
  * Issue 11, item 7: orphans the CLI used to leave for good, with real processes and the real
  * keyring (with-keyring.sh). The built command is SIGKILLed at each keychain step of `add`
- * (tests/support/keychain-kill-hook.cjs wraps keytar as the command loads it; the product has no
+ * (tests/support/keychain-kill-hook.mjs wraps keytar as the command loads it; the product has no
  * hook); a `remove` runs in another process while a `renew` waits at a holding proxy; a `remove`
  * meets a keychain that never answers. Afterwards the next command that changes datasources on
  * that data folder deletes exactly that folder's leftovers, never another folder's.
  */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXIT_CODES } from '../../../electron/cli/exit-codes'
@@ -25,7 +26,7 @@ const keychain = createKeytarSecretStore(keychainService)
 // Two data folders sharing one keychain service, as a user with --data-dir has.
 const folder = makeTempDir('dsd-cli-orphans-')
 const otherFolder = makeTempDir('dsd-cli-orphans-other-')
-const KILL_HOOK = join(repoRoot, 'tests', 'support', 'keychain-kill-hook.cjs')
+const KILL_HOOK = pathToFileURL(join(repoRoot, 'tests', 'support', 'keychain-kill-hook.mjs')).href
 let server: OAuthTestServer
 
 function cli(args: ReadonlyArray<string>, options: { dir?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
@@ -43,7 +44,7 @@ function add(name: string, options: { dir?: string; env?: NodeJS.ProcessEnv; tok
 }
 
 function killedAt(step: string): NodeJS.ProcessEnv {
-  return { NODE_OPTIONS: `--require ${KILL_HOOK}`, DSD_KILL_AT: step }
+  return { NODE_OPTIONS: `--import ${KILL_HOOK}`, DSD_KILL_AT: step }
 }
 
 /** What SQLite of a data folder says: its database id, the accounts it points to, pending writes. */

@@ -1,12 +1,11 @@
 /**
- * Preloaded into the built CLI (NODE_OPTIONS="--require <this file>"), so that a test can SIGKILL a
+ * Preloaded into the built CLI (NODE_OPTIONS="--import <this file's URL>"), so that a test can SIGKILL a
  * real command at one keychain step without any hook in the product: it wraps keytar as the CLI
  * loads it and kills the process right before or right after the Nth call of one kind.
  * DSD_KILL_AT="<before|after>:<set|delete>:<N>", e.g. "after:set:2" (the second write reached the
  * keychain, nothing after it ran). Every other call passes through unchanged.
  */
-'use strict'
-const Module = require('node:module')
+import Module from 'node:module'
 
 const [when, operation, nth] = (process.env.DSD_KILL_AT ?? '').split(':')
 const method = { set: 'setPassword', delete: 'deletePassword' }[operation]
