@@ -170,6 +170,8 @@ export interface IpcResults {
 export interface IpcEvents {
   statusChanged: TokenStatus
   datasourcesChanged: { readonly ids: ReadonlyArray<string> }
+  /** Open this datasource in the window (a tray item or an OS notification about it was clicked). */
+  openDatasource: { readonly id: string }
 }
 
 export type IpcMethod = keyof typeof ipcContract
@@ -179,7 +181,7 @@ export type IpcParsedPayload<M extends IpcMethod> = z.output<(typeof ipcContract
 export type IpcResult<M extends IpcMethod> = Result<IpcResults[M]>
 
 export const ipcMethods = Object.keys(ipcContract) as ReadonlyArray<IpcMethod>
-export const ipcEventNames: ReadonlyArray<IpcEventName> = ['statusChanged', 'datasourcesChanged']
+export const ipcEventNames: ReadonlyArray<IpcEventName> = ['statusChanged', 'datasourcesChanged', 'openDatasource']
 
 export const channelOf = (method: IpcMethod): string => `api:${method}`
 export const eventChannelOf = (event: IpcEventName): string => `event:${event}`

@@ -13,6 +13,8 @@ export const DATABASE_FILE = 'datasource-desk.sqlite'
 export interface CoreSnapshotEntry {
   readonly id: string
   readonly name: string
+  /** False for a datasource without authentication (no token to keep). */
+  readonly authenticated: boolean
   readonly status: TokenStatus
 }
 
@@ -94,7 +96,7 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
   const core: CoreWithoutHandlers = {
     service,
     repo,
-    snapshot: () => service.list().map(({ id, name, status }) => ({ id, name, status })),
+    snapshot: () => service.list().map(({ id, name, auth, status }) => ({ id, name, authenticated: auth.type !== 'none', status })),
     renewNow: (id) => service.renewNow(id),
     recheck: () => service.recheck(),
     close: async () => {

@@ -14,12 +14,12 @@ import { createFileLogger } from '../core/file-logger'
 import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 import type { SecretStore } from '../core/secrets/secret-store'
-import { buildTrayModel, type TrayModel } from '../core/tray-model'
+import { buildTrayModel, type TrayAction, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers, type RegisterOptions } from './ipc'
 import { createNetFetch } from './net-fetch-adapter'
 import { installApplicationMenu } from './menu'
-import { createTrayView, type TrayView } from './tray'
+import { createTrayView, runTrayAction, type TrayActions, type TrayView } from './tray'
 import { trayIsShown } from './tray-support'
 import { createAppUrlCheck, type RendererTarget } from './app-url'
 import { createMainWindow, hardenWebContents } from './window'
@@ -32,6 +32,8 @@ export const KEYCHAIN_SERVICE = DEFAULT_KEYCHAIN_SERVICE
 export const E2E_ENV = 'DATASOURCE_DESK_E2E'
 /** Where the tray model is exposed under E2E_ENV; tests/e2e/fixtures.ts reads it. */
 export const TRAY_MODEL_GLOBAL = '__datasourceDeskTrayModel'
+/** Where the tray's action runner is exposed under E2E_ENV (tests/e2e/fixtures.ts). */
+export const TRAY_RUN_GLOBAL = '__datasourceDeskTrayRun'
 export const APP_USER_MODEL_ID = 'dev.datasourcedesk.app'
 
 export interface StartOptions {
@@ -52,7 +54,8 @@ export interface StartOptions {
 export interface AppController {
   readonly core: CoreLike
   getWindow(): BrowserWindow | null
-  showWindow(): void
+  /** Shows the window; with a datasource id, opened on that datasource. */
+  showWindow(datasourceId?: string): void
   /** Rebuilds the tray menu from the core's current snapshot. */
   renderTray(): void
   /** Notifications shown and not yet clicked or closed: held so they are not garbage-collected. */
@@ -102,9 +105,27 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     return window && !window.isDestroyed() ? window : null
   }
 
-  function showWindow(): void {
+  // A datasource to open once the window's page has loaded: a message sent before that is lost.
+  let pendingOpen: string | null = null
+
+  function openDatasourceIn(target: BrowserWindow, id: string): void {
+    const contents = target.webContents
+    if (!contents.isLoading()) return pushEvent(contents, 'openDatasource', { id })
+    // The renderer subscribes while its scripts run, which is before did-finish-load.
+    if (pendingOpen === null) {
+      contents.once('did-finish-load', () => {
+        const queued = pendingOpen
+        pendingOpen = null
+        if (queued !== null) pushEvent(contents, 'openDatasource', { id: queued })
+      })
+    }
+    pendingOpen = id
+  }
+
+  function showWindow(datasourceId?: string): void {
     if (!app.isReady() || quitting) return
     let current = getWindow()
+    if (current && datasourceId !== undefined) openDatasourceIn(current, datasourceId)
     if (!current) {
       current = createMainWindow({ preloadPath: paths.preload, target: paths.target, iconPath: paths.appIcon })
       current.on('close', (event) => {
@@ -117,8 +138,10 @@ export async function startApp(options: StartOptions): Promise<AppController | n
       })
       current.on('closed', () => {
         window = null
+        pendingOpen = null
       })
       window = current
+      if (datasourceId !== undefined) openDatasourceIn(current, datasourceId)
       return
     }
     if (current.isMinimized()) current.restore()
@@ -152,7 +175,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     const release = (): boolean => notifications.delete(notification)
     notification.on('click', () => {
       release()
-      showWindow()
+      // The notification is about one datasource: open the window on it.
+      showWindow(event.datasourceId)
     })
     notification.on('close', release)
     notification.on('failed', release)
@@ -227,15 +251,18 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   trayShown = await trayQuery
   if (!trayShown) logger.info('No tray icon host on this desktop: closing the window quits the app')
 
-  tray = createTrayView((severity) => paths.trayIcon(severity), {
+  const trayActions: TrayActions = {
     renew: (id) => void started.renewNow(id).catch(() => {}),
-    open: () => showWindow(),
+    open: (id) => showWindow(id),
     quit: () => app.quit(),
-  })
+  }
+  tray = createTrayView((severity) => paths.trayIcon(severity), trayActions)
   renderTray()
   if (env[E2E_ENV] === '1') {
     // A getter, so the harness always reads the model as the menu would show it right now.
     Object.defineProperty(globalThis, TRAY_MODEL_GLOBAL, { configurable: true, get: () => currentTrayModel(started) })
+    // What a click on a menu item runs: the harness cannot click a native menu.
+    Object.defineProperty(globalThis, TRAY_RUN_GLOBAL, { configurable: true, value: (action: TrayAction) => runTrayAction(action, trayActions) })
   }
   const refresh = setInterval(renderTray, TRAY_REFRESH_MS)
   refresh.unref?.()

@@ -53,14 +53,17 @@ function toMenuItem(item: TrayItem, actions: TrayActions): MenuItemConstructorOp
     case 'separator':
       return { type: 'separator' }
     case 'info':
-    case 'status':
       return { label: menuLabel(item.label), enabled: false }
+    case 'datasource':
+      // A submenu per datasource: its actions carry their own labels without repeating at top level.
+      return { label: menuLabel(item.label), submenu: item.items.map((child) => toMenuItem(child, actions)) }
     case 'action':
-      return { label: menuLabel(item.label), enabled: item.enabled, click: () => run(item.action, actions) }
+      return { label: menuLabel(item.label), enabled: item.enabled, click: () => runTrayAction(item.action, actions) }
   }
 }
 
-function run(action: TrayAction, actions: TrayActions): void {
+/** What a click on a tray item does; also run by the e2e harness, which cannot click a native menu. */
+export function runTrayAction(action: TrayAction, actions: TrayActions): void {
   switch (action.type) {
     case 'renew':
       return actions.renew(action.datasourceId)

@@ -17,7 +17,7 @@ import { systemClock, type CoreEvent } from '../../electron/core/deps'
 import { createKeytarSecretStore } from '../../electron/core/secrets/keytar-secret-store'
 import type { SecretStore } from '../../electron/core/secrets/secret-store'
 import type { ClipboardPort } from '../../electron/core/clipboard'
-import { buildTrayModel, type TrayModel } from '../../electron/core/tray-model'
+import { buildTrayModel, type TrayAction, type TrayModel } from '../../electron/core/tray-model'
 import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
 import { startStaticServer, type StaticServer } from '../support/static-server'
 
@@ -40,6 +40,8 @@ export interface AppHarness {
   restart(): Promise<void>
   /** The tray model the main process would render right now. */
   trayModel(): Promise<TrayModel>
+  /** Runs a tray menu item's action as a click on it would (a native menu cannot be clicked from here). */
+  runTrayAction(action: TrayAction): Promise<void>
   /** The clipboard the core writes to (main passes Electron's); every write is recorded. */
   readonly clipboard: RecordingClipboard
 }
@@ -121,6 +123,11 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
       await expect(page.locator('[data-app-state="ready"]')).toBeVisible()
     },
     trayModel: async () => buildTrayModel(core.snapshot(), Date.now()),
+    // What electron/main/app.ts's tray actions do, with the page as the window.
+    async runTrayAction(action) {
+      if (action.type === 'renew') await core.renewNow(action.datasourceId)
+      else if (action.type === 'open' && action.datasourceId !== undefined) notify({ type: 'ipc', name: 'openDatasource', payload: { id: action.datasourceId } })
+    },
     clipboard,
   }
   return { harness, close: () => core.close() }
@@ -149,6 +156,7 @@ async function electronHarness(dataDir: string, keychainService: string): Promis
       await expect(state.page.locator('[data-app-state="ready"]')).toBeVisible()
     },
     trayModel: () => app.evaluate(() => (globalThis as unknown as { __datasourceDeskTrayModel: TrayModel }).__datasourceDeskTrayModel),
+    runTrayAction: (action) => app.evaluate((_electron, given) => (globalThis as unknown as { __datasourceDeskTrayRun: (action: TrayAction) => void }).__datasourceDeskTrayRun(given), action),
     // The packaged app writes the real system clipboard; specs that read it run in the web target.
     clipboard: recordingClipboard(),
   }

@@ -1,8 +1,28 @@
-import type { TrayModel } from '../../electron/core/tray-model'
+import type { Locator, Page } from '@playwright/test'
+import type { TrayItem, TrayModel } from '../../electron/core/tray-model'
 import { expect, test } from './fixtures'
 import { createDatasource, row, serverForm } from './form'
 
-const statusLines = (model: TrayModel) => model.items.filter((item) => item.kind === 'status').map((item) => item.label)
+type DatasourceItem = Extract<TrayItem, { kind: 'datasource' }>
+const datasourceItems = (model: TrayModel): DatasourceItem[] => model.items.filter((item): item is DatasourceItem => item.kind === 'datasource')
+const clock = String.raw`\d{1,2}:\d{2}( [AP]M)?`
+
+/** The dot's colour next to the theme's amber and red, all as computed rgb() strings. */
+async function dotColours(page: Page, status: Locator): Promise<{ dot: string; attention: string; error: string }> {
+  const dot = await status.locator('.status__dot').evaluate((element) => getComputedStyle(element).backgroundColor)
+  const theme = await page.evaluate(() => {
+    const probe = document.createElement('span')
+    document.body.append(probe)
+    const colourOf = (variable: string) => {
+      probe.style.backgroundColor = `var(${variable})`
+      return getComputedStyle(probe).backgroundColor
+    }
+    const colours = { attention: colourOf('--attention'), error: colourOf('--error') }
+    probe.remove()
+    return colours
+  })
+  return { dot, ...theme }
+}
 
 test('the tray model main would render matches the screen, through a status change', async ({ app, oauthServer }) => {
   const empty = await app.trayModel()
@@ -12,16 +32,51 @@ test('the tray model main would render matches the screen, through a status chan
   await createDatasource(app.page, serverForm(oauthServer))
   await expect(row(app.page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'valid')
   const valid = await app.trayModel()
-  expect(valid.severity).toBe('ok')
-  expect(statusLines(valid)).toEqual([expect.stringMatching(/^CRM - valid, expires \d{1,2}:\d{2}( [AP]M)? \(in (59 min|60 min|1 h)\)$/)])
-  expect(valid.items.some((item) => item.kind === 'action' && item.label === 'Renew now')).toBe(true)
+  expect(valid).toMatchObject({ severity: 'ok', attention: 0 })
+  expect(datasourceItems(valid).map((item) => item.label)).toEqual([expect.stringMatching(new RegExp(`^CRM - Valid until ${clock}$`))])
+  // Renew now lives in the datasource's own submenu: never two identical items at the top level.
+  expect(datasourceItems(valid)[0]?.items.some((item) => item.kind === 'action' && item.label === 'Renew now')).toBe(true)
+  expect(valid.items.some((item) => 'label' in item && item.label === 'Renew now')).toBe(false)
 
-  // Break it: the password changes on the server and the refresh token is revoked.
+  // Break renewal, not the token: the password changes on the server and the refresh token is revoked.
   oauthServer.setUserPassword('ana|b=c+d/e&f g', 'changed on the server')
   oauthServer.revokeRefreshTokens()
   await row(app.page, 'CRM').click()
   await app.page.getByTestId('renew-now').click()
-  await expect(row(app.page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'action-needed')
-  await expect.poll(async () => (await app.trayModel()).severity).toBe('error')
-  expect(statusLines(await app.trayModel())[0]).toMatch(/^CRM - action needed/)
+  const status = row(app.page, 'CRM').getByTestId('datasource-status')
+  await expect(status).toHaveAttribute('data-kind', 'action-needed')
+
+  // The token still works for an hour: the row says both, and it is amber, not red.
+  await expect(status).toHaveAttribute('data-usability', 'valid')
+  await expect(status).toHaveAttribute('data-renewal', 'needs-user')
+  await expect(status).toHaveAttribute('data-tone', 'attention')
+  await expect(status).toHaveText(new RegExp(`^Valid until ${clock} · renewal failing: password rejected$`))
+  const colours = await dotColours(app.page, status)
+  expect(colours.dot).toBe(colours.attention)
+  expect(colours.dot).not.toBe(colours.error)
+
+  // The Overview: usability and renewal apart, and the refused refresh token is not "Held".
+  await expect(app.page.getByTestId('overview-usability')).toHaveAttribute('data-tone', 'attention')
+  await expect(app.page.getByTestId('overview-usability')).toContainText(new RegExp(`Valid until ${clock}`))
+  await expect(app.page.getByTestId('overview-renewal')).toHaveText('Renewal failing: password rejected')
+  await expect(app.page.getByTestId('overview-refresh-token')).toHaveText('Not accepted by the server at the last renewal')
+  await expect(app.page.getByTestId('status-action-needed')).toHaveClass(/callout--attention/)
+
+  await expect.poll(async () => (await app.trayModel()).severity).toBe('attention')
+  const broken = await app.trayModel()
+  expect(broken.attention).toBe(1)
+  expect(broken.tooltip).toBe('Datasource Desk - 1 needs you')
+  const item = datasourceItems(broken)[0]!
+  expect(item.label).toMatch(new RegExp(`^CRM - Valid until ${clock} - renewal failing: password rejected$`))
+
+  // "Sign in..." opens the window on that datasource, wherever the window was.
+  await app.page.keyboard.press('Escape')
+  await expect(app.page.getByTestId('no-selection')).toBeVisible()
+  const signIn = item.items.find((entry) => entry.kind === 'action' && entry.label === 'Sign in...')
+  expect(signIn?.kind === 'action' && signIn.action).toEqual({ type: 'open', datasourceId: item.datasourceId })
+  if (signIn?.kind !== 'action') throw new Error('no Sign in item')
+  await app.runTrayAction(signIn.action)
+  await expect(app.page.getByTestId('overview')).toBeVisible()
+  await expect(app.page.getByTestId('sign-in-password')).toBeVisible()
+  await expect(row(app.page, 'CRM').locator('[aria-current="true"]')).toHaveCount(1)
 })

@@ -56,7 +56,35 @@ export class FakeWebContents extends EventEmitter {
   readonly mainFrame = { processId: 7, routingId: this.id * 10, url: '', parent: null }
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null
   destroyed = false
-  readonly send = vi.fn()
+  /**
+   * Like Electron: a message sent to a page that has not finished loading reaches no listener (the
+   * renderer subscribes while its scripts run). `send` records every call; `delivered` only those
+   * made while the page was loaded.
+   */
+  readonly send = vi.fn((channel: string, ...args: unknown[]) => {
+    if (!this.loading && this.mainFrame.url !== '') this.delivered.push({ channel, args })
+  })
+  readonly delivered: Array<{ channel: string; args: unknown[] }> = []
+  loading = false
+  #loaded: Array<() => void> = []
+  isLoading(): boolean {
+    return this.loading
+  }
+  /** Starts a navigation; loadFile/loadURL resolve when it finishes (did-finish-load), as in Electron. */
+  startLoad(url: string): Promise<void> {
+    this.mainFrame.url = url
+    this.loading = true
+    const done = new Promise<void>((resolve) => this.#loaded.push(resolve))
+    if (!electronState.holdPageLoads) queueMicrotask(() => this.finishLoad())
+    return done
+  }
+  /** Test helper (not Electron API): the page finished loading. */
+  finishLoad(): void {
+    if (!this.loading) return
+    this.loading = false
+    this.emit('did-finish-load')
+    for (const resolve of this.#loaded.splice(0)) resolve()
+  }
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler
   }
@@ -70,8 +98,8 @@ export class FakeBrowserWindow extends EventEmitter {
   visible = false
   destroyed = false
   minimized = false
-  readonly loadFile = vi.fn(async (path: string) => void (this.webContents.mainFrame.url = `file://${path}`))
-  readonly loadURL = vi.fn(async (url: string) => void (this.webContents.mainFrame.url = url))
+  readonly loadFile = vi.fn((path: string) => this.webContents.startLoad(`file://${path}`))
+  readonly loadURL = vi.fn((url: string) => this.webContents.startLoad(url))
   readonly show = vi.fn(() => void (this.visible = true))
   readonly hide = vi.fn(() => void (this.visible = false))
   readonly focus = vi.fn()
@@ -191,6 +219,8 @@ export interface ElectronState {
   powerMonitor: EventEmitter
   /** What Menu.setApplicationMenu was given; 'default' while Electron's default menu stays. */
   applicationMenu: { template: Array<Record<string, unknown>> } | null | 'default'
+  /** True: pages stay loading until a test calls webContents.finishLoad(). */
+  holdPageLoads: boolean
 }
 
 export const electronState: ElectronState = {
@@ -202,6 +232,7 @@ export const electronState: ElectronState = {
   exposed: new Map(),
   powerMonitor: new EventEmitter(),
   applicationMenu: 'default',
+  holdPageLoads: false,
 }
 
 const ipcRendererListeners = new EventEmitter()
@@ -266,6 +297,7 @@ export function resetElectronMock(): void {
   electronState.exposed = new Map()
   electronState.powerMonitor = new EventEmitter()
   electronState.applicationMenu = 'default'
+  electronState.holdPageLoads = false
   ipcRendererListeners.removeAllListeners()
   vi.clearAllMocks()
 }

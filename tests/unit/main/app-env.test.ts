@@ -22,7 +22,7 @@ vi.mock('../../../electron/core/secrets/keytar-secret-store', () => ({
   },
 }))
 
-const { startApp, KEYCHAIN_SERVICE, TRAY_MODEL_GLOBAL } = await import('../../../electron/main/app')
+const { startApp, KEYCHAIN_SERVICE, TRAY_MODEL_GLOBAL, TRAY_RUN_GLOBAL } = await import('../../../electron/main/app')
 
 const now = Date.UTC(2026, 10, 26, 12, 0)
 const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} }
@@ -32,7 +32,7 @@ function status(datasourceId: string, state: TokenStatus['state']): TokenStatus 
 }
 
 function fakeCore() {
-  const entries = [{ id: 'crm', name: 'CRM', status: status('crm', 'idle') }]
+  const entries = [{ id: 'crm', name: 'CRM', authenticated: true, status: status('crm', 'idle') }]
   const created: CoreDeps[] = []
   const core = {
     handlers: Object.fromEntries(ipcMethods.map((method) => [method, async () => ok(method)])) as unknown as HandlerTable,
@@ -59,6 +59,7 @@ describe('startApp environment overrides', () => {
   afterEach(() => {
     vi.useRealTimers()
     delete (globalThis as Record<string, unknown>)[TRAY_MODEL_GLOBAL]
+    delete (globalThis as Record<string, unknown>)[TRAY_RUN_GLOBAL]
   })
 
   it('uses DATASOURCE_DESK_DATA_DIR as userData, set before the single-instance lock', async () => {
@@ -111,7 +112,7 @@ describe('startApp environment overrides', () => {
     await startApp({ createCore, clock, env: { DATASOURCE_DESK_E2E: '1' } })
     expect(readTrayModel()?.items[0]).toMatchObject({ label: expect.stringMatching(/^CRM/) })
     // Read live: a change in the core shows without waiting for the debounced menu render.
-    entries[0] = { id: 'crm', name: 'CRM', status: status('crm', 'sign-in-needed') }
+    entries[0] = { id: 'crm', name: 'CRM', authenticated: true, status: status('crm', 'sign-in-needed') }
     expect(readTrayModel()?.severity).toBe('error')
     expect(structuredClone(readTrayModel())).toEqual(readTrayModel())
   })

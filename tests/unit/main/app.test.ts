@@ -24,7 +24,7 @@ const status = (datasourceId: string, state: TokenStatus['state'] = 'idle'): Tok
 })
 
 function fakeCore() {
-  const entries = [{ id: 'crm', name: 'CRM', status: status('crm') }]
+  const entries = [{ id: 'crm', name: 'CRM', authenticated: true, status: status('crm') }]
   let deps: CoreDeps | undefined
   const core = {
     handlers: Object.fromEntries(ipcMethods.map((method) => [method, vi.fn(async () => ok(method))])) as unknown as HandlerTable,
@@ -153,7 +153,7 @@ describe('startApp', () => {
   it('forwards core events to the window and rebuilds the tray menu once per burst', async () => {
     const { core, window, tray } = await start()
     const menusBefore = tray.menus.length
-    core.entries[0] = { id: 'crm', name: 'CRM', status: status('crm', 'retrying') }
+    core.entries[0] = { id: 'crm', name: 'CRM', authenticated: true, status: status('crm', 'retrying') }
     core.emit({ type: 'ipc', name: 'statusChanged', payload: core.entries[0].status })
     core.emit({ type: 'ipc', name: 'statusChanged', payload: core.entries[0].status })
     expect(window.webContents.send).toHaveBeenCalledWith(eventChannelOf('statusChanged'), core.entries[0].status)
@@ -161,17 +161,21 @@ describe('startApp', () => {
     expect(tray.menus).toHaveLength(menusBefore)
     vi.advanceTimersByTime(TRAY_RENDER_DELAY_MS)
     expect(tray.menus).toHaveLength(menusBefore + 1)
-    expect(tray.lastMenu[0]?.label).toMatch(/^CRM - retrying/)
+    expect(tray.lastMenu[0]?.label).toMatch(/^CRM - Valid until .* - renewal failing/)
     expect(tray.images.at(-1)).toMatch(/attention\.png$/)
   })
 
-  it('renews from the tray', async () => {
+  it('renews from the tray, in the datasource\'s own submenu', async () => {
     const { core, tray } = await start()
-    ;(tray.lastMenu.find((item) => item.label === 'Renew now')?.click as () => void)()
+    const submenu = tray.lastMenu[0]?.submenu as Array<Record<string, unknown>>
+    ;(submenu.find((item) => item.label === 'Renew now')?.click as () => void)()
     expect(core.renewNow).toHaveBeenCalledWith('crm')
+    expect(tray.lastMenu.filter((item) => item.label === 'Renew now')).toHaveLength(0)
   })
 
-  it('shows OS notifications the core asks for', async () => {
+  const openEvents = (window: FakeBrowserWindow) => window.webContents.delivered.filter((message) => message.channel === eventChannelOf('openDatasource'))
+
+  it('shows OS notifications the core asks for; a click opens the window on that datasource', async () => {
     const { core, window } = await start()
     core.emit({ type: 'notification', title: 'CRM needs attention', body: 'The client was rejected', datasourceId: 'crm' })
     const notification = electronState.notifications[0]
@@ -180,6 +184,18 @@ describe('startApp', () => {
     window.hide()
     notification?.emit('click')
     expect(window.visible).toBe(true)
+    expect(openEvents(window)).toEqual([{ channel: eventChannelOf('openDatasource'), args: [{ id: 'crm' }] }])
+  })
+
+  it('"Show in window" from the tray while the page still loads reaches the page once it has loaded', async () => {
+    electronState.holdPageLoads = true
+    const { tray, window } = await start()
+    const submenu = tray.lastMenu[0]?.submenu as Array<Record<string, unknown>>
+    ;(submenu.find((item) => item.label === 'Show in window')?.click as () => void)()
+    // Sent now it would reach no listener: Electron drops messages to a page that is not loaded.
+    expect(openEvents(window)).toEqual([])
+    window.webContents.finishLoad()
+    expect(openEvents(window)).toEqual([{ channel: eventChannelOf('openDatasource'), args: [{ id: 'crm' }] }])
   })
 
   it('brings the window back when a second instance starts', async () => {

@@ -37,15 +37,20 @@ describe('createTrayView', () => {
     const model = buildTrayModel([{ id: 'crm', name: 'CRM', status: valid }], now)
     view.render(model)
     expect(tray.lastMenu.map((item) => item.label ?? item.type)).toEqual(model.items.map((item) => ('label' in item ? item.label : item.kind)))
-    expect(tray.lastMenu[0]).toMatchObject({ enabled: false })
+    // The datasource is a submenu (Menu.buildFromTemplate nests `submenu` templates); its lines are text only.
+    const submenu = tray.lastMenu[0]?.submenu as Array<Record<string, unknown>>
+    expect(submenu[0]).toMatchObject({ enabled: false })
     expect(tray.tooltip).toBe(model.tooltip)
   })
 
   it('wires Renew now, Open and Quit to their actions', () => {
     const { tray, view, actions } = setup()
     view.render(buildTrayModel([{ id: 'crm', name: 'CRM', status: valid }], now))
-    click(tray.lastMenu.find((item) => item.label === 'Renew now'))
+    const submenu = tray.lastMenu[0]?.submenu as Array<Record<string, unknown>>
+    click(submenu.find((item) => item.label === 'Renew now'))
     expect(actions.renew).toHaveBeenCalledWith('crm')
+    click(submenu.find((item) => item.label === 'Show in window'))
+    expect(actions.open).toHaveBeenCalledWith('crm')
     click(tray.lastMenu.find((item) => item.label === OPEN_LABEL))
     expect(actions.open).toHaveBeenCalled()
     click(tray.lastMenu.find((item) => item.label === 'Quit'))
@@ -59,8 +64,9 @@ describe('createTrayView', () => {
     const failed: TokenStatus = { ...valid, state: 'action-needed', lastError: { kind: 'oauth', code: 'invalid_client', message: 'Client rejected' } }
     view.render(buildTrayModel([{ id: 'crm', name: 'CRM', status: failed }], now))
     expect(tray.menus).toHaveLength(2)
-    expect(tray.lastMenu[0]?.label).toBe('CRM - action needed: Client rejected')
-    expect(tray.images).toEqual(['/icons/ok.png', '/icons/error.png'])
+    // The token still works for an hour: amber, and the label says both.
+    expect(tray.lastMenu[0]?.label).toMatch(/^CRM - Valid until \d{1,2}:\d{2}( [AP]M)? - renewal failing: client not accepted$/)
+    expect(tray.images).toEqual(['/icons/ok.png', '/icons/attention.png'])
   })
 
   it('opens the window on a click on the icon', () => {
