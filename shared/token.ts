@@ -58,7 +58,10 @@ export interface TokenStatus {
   readonly updatedAt: number
 }
 
-/** The status as a user reads it; derived from `TokenStatus` and the current time. */
+/**
+ * The one-word kind of earlier versions (data-kind, CLI --json `kind`), kept for scripts. What a
+ * user reads comes from shared/token-status.ts, in two dimensions.
+ */
 export type StatusKind =
   | 'not-connected'
   | 'valid'
@@ -70,6 +73,7 @@ export type StatusKind =
   | 'action-needed'
   | 'sign-in-needed'
 
+/** The tray icon's three states. */
 export type Severity = 'ok' | 'attention' | 'error'
 
 export const RENEWAL = {
@@ -166,44 +170,6 @@ export function statusKind(status: TokenStatus, now: number): StatusKind {
   return token.expiresAt - now <= lifetime * RENEWAL.soonFraction ? 'expiring-soon' : 'valid'
 }
 
-export const statusLabels: Readonly<Record<StatusKind, string>> = {
-  'not-connected': 'Not connected',
-  valid: 'Valid',
-  'expiring-soon': 'Expiring soon',
-  expired: 'Expired',
-  'no-expiry': 'No expiry',
-  renewing: 'Renewing',
-  retrying: 'Retrying',
-  'action-needed': 'Action needed',
-  'sign-in-needed': 'Sign-in needed',
-}
-
-export function severityOf(kind: StatusKind): Severity {
-  switch (kind) {
-    case 'valid':
-    case 'no-expiry':
-    case 'renewing':
-      return 'ok'
-    case 'expiring-soon':
-    case 'retrying':
-    case 'not-connected':
-      return 'attention'
-    case 'expired':
-    case 'action-needed':
-    case 'sign-in-needed':
-      return 'error'
-  }
-}
-
-const severityRank: Readonly<Record<Severity, number>> = { ok: 0, attention: 1, error: 2 }
-
-/** The worst severity of many statuses (the tray icon); "ok" when there are none. */
-export function worstSeverity(severities: Iterable<Severity>): Severity {
-  let worst: Severity = 'ok'
-  for (const severity of severities) if (severityRank[severity] > severityRank[worst]) worst = severity
-  return worst
-}
-
 /** True where the locale reads the clock in 12 hours ("9:41 AM"), false for 24 ("09:41"). */
 function uses12Hours(locale?: string): boolean {
   const cycle = new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle
@@ -260,30 +226,6 @@ export function expirySourceText(token: Pick<TokenMeta, 'expiresFrom'>): string 
       return 'the server gave none, so it is not renewed on a timer: use Renew now when the API refuses it'
     default:
       return ''
-  }
-}
-
-/** One line for lists and the tray, e.g. "valid, expires 14:32 (in 12 min)". */
-export function describeStatus(status: TokenStatus, now: number, locale?: string): string {
-  const kind = statusKind(status, now)
-  const label = statusLabels[kind].toLowerCase()
-  const expiresAt = status.token?.expiresAt ?? null
-  switch (kind) {
-    case 'expired':
-      // The label already says it; "expired, expired 14:32" would repeat it.
-      return expiresAt === null ? label : `${label} ${formatClock(expiresAt, now, locale)} (${formatRelative(expiresAt, now)})`
-    case 'valid':
-    case 'expiring-soon':
-    case 'renewing':
-      return expiresAt === null
-        ? label
-        : `${label}, ${expiresAt > now ? 'expires' : 'expired'} ${formatClock(expiresAt, now, locale)} (${formatRelative(expiresAt, now)})`
-    case 'retrying':
-      return status.nextAttemptAt === null ? label : `${label}, next attempt ${formatRelative(status.nextAttemptAt, now)}`
-    case 'action-needed':
-      return status.lastError ? `${label}: ${status.lastError.message}` : label
-    default:
-      return label
   }
 }
 

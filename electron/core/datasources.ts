@@ -3,6 +3,7 @@ import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, OAuth
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
+import { statusView } from '../../shared/token-status'
 import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
 import { HistoryLog } from './history-log'
@@ -678,11 +679,15 @@ export class DatasourceService {
       message: signInNeeded ? 'Sign-in needed: enter the password.' : `Renewal stopped: ${error.message}`,
       error,
     })
+    // In the one status mapping's words: what is wrong with renewal, and whether the token still works.
+    const now = this.#deps.clock.now()
+    const stored: TokenStatus = { ...notConnected(id, now), token: this.#deps.repo.token(id), state: signInNeeded ? 'sign-in-needed' : 'action-needed', lastError: error }
+    const view = statusView({ status: stored, authenticated: true, viewer: 'scheduler' }, now)
     this.#emit({
       type: 'notification',
       datasourceId: id,
-      title: signInNeeded ? `${record.name}: sign-in needed` : `${record.name}: action needed`,
-      body: error.hint ? `${error.message} ${error.hint}` : error.message,
+      title: `${record.name} - ${view.renewalText}`,
+      body: [`${view.usabilityText}.`, error.message, error.hint].filter(Boolean).join(' '),
     })
   }
 

@@ -113,7 +113,8 @@ describe('automatic renewal', () => {
     // No blind retries, and one notification for the episode.
     expect(server.counts.tokenRequests).toBe(requests)
     expect(notifications()).toHaveLength(1)
-    expect(notifications()[0]).toMatchObject({ datasourceId: view.id, title: expect.stringContaining('action needed') })
+    // Honest about both: renewal fails, the token obtained before still works until it expires.
+    expect(notifications()[0]).toMatchObject({ datasourceId: view.id, title: 'CRM - renewal failing: password rejected', body: expect.stringMatching(/^Valid until /) })
   })
 
   it('asks for sign-in when no password is stored and the refresh token is gone, then signs in', async () => {

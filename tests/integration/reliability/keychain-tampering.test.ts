@@ -53,7 +53,7 @@ describe('a secret deleted behind the app', () => {
     // The datasource shows it, one notification asks for it, and the history says why.
     expect((await view()).status.lastError).toMatchObject({ code: 'secret-missing' })
     expect(app.events.filter((event) => event.type === 'notification')).toEqual([
-      expect.objectContaining({ title: 'CRM: action needed', body: expect.stringContaining(label) }),
+      expect.objectContaining({ title: 'CRM - renewal stopped: a stored secret is missing', body: expect.stringContaining(label) }),
     ])
     expect(unwrap(await app.core.handlers.getHistory({ id: saved.id }))[0]).toMatchObject({ kind: 'action-needed' })
   })

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import type { AppError } from '../../../shared/errors'
 import {
   backoffDelay,
-  describeStatus,
   formatClock,
   formatExpiry,
   formatRelative,
@@ -11,9 +10,7 @@ import {
   parseRetryAfter,
   RENEWAL,
   renewalTime,
-  severityOf,
   statusKind,
-  worstSeverity,
   type TokenMeta,
   type TokenStatus,
 } from '../../../shared/token'
@@ -171,7 +168,7 @@ describe('parseRetryAfter', () => {
   })
 })
 
-describe('statusKind and severity', () => {
+describe('statusKind (the legacy one-word kind)', () => {
   const now = T0 + 30 * MINUTE
   const token = (obtainedAt: number, expiresAt: number | null): TokenMeta => ({
     tokenType: 'Bearer',
@@ -199,44 +196,6 @@ describe('statusKind and severity', () => {
     // 150 min lifetime: 30 min left is exactly 20%.
     expect(statusKind(status({ token: token(now - 120 * MINUTE, now + 30 * MINUTE) }), now)).toBe('expiring-soon')
     expect(statusKind(status({ token: token(now - 120 * MINUTE, now + 31 * MINUTE) }), now)).toBe('valid')
-  })
-
-  it('ranks severities for the tray', () => {
-    expect(severityOf('valid')).toBe('ok')
-    expect(severityOf('retrying')).toBe('attention')
-    expect(severityOf('action-needed')).toBe('error')
-    expect(worstSeverity([])).toBe('ok')
-    expect(worstSeverity(['ok', 'attention', 'ok'])).toBe('attention')
-    expect(worstSeverity(['attention', 'error', 'ok'])).toBe('error')
-  })
-
-  describe('describeStatus', () => {
-    // Local-time dates, so "14:32" holds in any time zone the tests run in.
-    const at = (hours: number, minutes: number, day = 27) => new Date(2025, 10, day, hours, minutes).getTime()
-    const noon = at(14, 20)
-
-    it('names the expiry of a valid token', () => {
-      const s = status({ token: token(at(14, 12), at(14, 32)) })
-      expect(describeStatus(s, noon, 'en-GB')).toBe('valid, expires 14:32 (in 12 min)')
-    })
-
-    it('names the expiry of an expired or renewing token', () => {
-      expect(describeStatus(status({ token: token(at(13, 0), at(14, 17)) }), noon, 'en-GB')).toBe('expired 14:17 (3 min ago)')
-      expect(describeStatus(status({ token: token(at(14, 12), at(14, 32)), state: 'renewing' }), noon, 'en-GB')).toBe(
-        'renewing, expires 14:32 (in 12 min)',
-      )
-    })
-
-    it('tells when the next attempt is, what went wrong, or just the label', () => {
-      expect(describeStatus(status({ state: 'retrying', nextAttemptAt: noon + 30 * SECOND }), noon)).toBe('retrying, next attempt in 30 s')
-      expect(describeStatus(status({ state: 'retrying' }), noon)).toBe('retrying')
-      expect(describeStatus(status({ state: 'action-needed', lastError: error }), noon)).toBe(
-        'action needed: The username or password is wrong.',
-      )
-      expect(describeStatus(status({ state: 'sign-in-needed' }), noon)).toBe('sign-in needed')
-      expect(describeStatus(status({ token: token(at(14, 0), null) }), noon)).toBe('no expiry')
-      expect(describeStatus(status({}), noon)).toBe('not connected')
-    })
   })
 
   describe('formatExpiry and friends', () => {
