@@ -6,6 +6,7 @@ import { openDatabase } from './db/connection'
 import { DatasourceRepository } from './db/datasource-repository'
 import { DatasourceService } from './datasources'
 import { silentLogger, type CoreDeps } from './deps'
+import { scheduleOrphanSweep } from './orphan-sweep'
 import { TokenActions } from './token-actions'
 
 export const DATABASE_FILE = 'datasource-desk.sqlite'
@@ -81,16 +82,7 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
       })
     : null
   let closed = false
-  // The sweep needs the keychain; an unavailable one must not stop the app from starting.
-  const sweep = () => {
-    if (closed) return
-    service.sweepOrphanSecrets().then(
-      (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
-      () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
-    )
-  }
-  const sweepTimer = app && deps.sweepDelayMs ? deps.clock.setTimeout(sweep, deps.sweepDelayMs) : null
-  if (app && sweepTimer === null) sweep()
+  const sweep = app ? scheduleOrphanSweep({ sweep: () => service.sweepOrphanSecrets(), clock: deps.clock, delayMs: deps.sweepDelayMs, logger }) : null
   const tokenActions = new TokenActions({ repo, readAccessToken: (id) => service.readSecret(id, 'access-token'), clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
 
   const core: CoreWithoutHandlers = {
@@ -102,7 +94,7 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
     close: async () => {
       if (closed) return
       closed = true
-      if (sweepTimer !== null) deps.clock.clearTimeout(sweepTimer)
+      sweep?.stop()
       follower?.stop()
       service.dispose()
       tokenActions.dispose()

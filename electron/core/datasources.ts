@@ -1,33 +1,23 @@
-import { createHash, randomUUID } from 'node:crypto'
-import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
+import { randomUUID } from 'node:crypto'
+import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import type { AppState, ClientAuthNegotiation, DeleteReport, HistoryEvent, TestReport } from '../../shared/ipc'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { statusView } from '../../shared/token-status'
 import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
 import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
+import { ConnectionTests, isUnchanged, secretReadError } from './connection-test'
 import { HistoryLog } from './history-log'
-import { negotiateClientAuth } from './oauth/client-auth-negotiation'
-import { discoverIssuer } from './oauth/discovery'
-import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
+import type { IssuedToken } from './oauth/token-client'
 import { newHolderId } from './process-holder'
 import { RenewalScheduler } from './renewal'
-import { MissingSecretError, notFound, oauthConfig, Renewer, storageError, type WriteRefusal } from './renewer'
+import { notFound, Renewer, storageError, type WriteRefusal } from './renewer'
 import { SecretVault } from './secret-vault'
 import { TokenRevocation } from './token-revocation'
 import { keychainAppError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
 import { KeychainError, SECRET_KINDS, type SecretKind, type SecretStore } from './secrets/secret-store'
-
-/** A token fetched by Test connection, kept in memory until Save stores it (or it goes stale). */
-interface PendingToken {
-  readonly fingerprint: string
-  /** The revision of the datasource the test ran against (null: not saved yet). */
-  readonly revision: number | null
-  readonly issued: IssuedToken
-  readonly createdAt: number
-}
 
 /** What a Save (or one entry of an import) writes, planned before anything is written. */
 interface SavePlan {
@@ -42,10 +32,6 @@ interface SavePlan {
   readonly dropToken: boolean
 }
 
-/** The token of a test is only stored by a Save within this time. */
-const PENDING_TOKEN_TTL_MS = 15 * 60_000
-const MAX_PENDING_TOKENS = 50
-
 export interface DatasourceServiceDeps {
   readonly repo: DatasourceRepository
   readonly secrets: SecretStore
@@ -57,12 +43,6 @@ export interface DatasourceServiceDeps {
   readonly dataDir: string
 }
 
-/** Secrets as the user means them after the form: resolved from the input or the keychain. */
-interface ResolvedSecrets {
-  readonly clientSecret: Secret | null
-  readonly password: Secret | null
-}
-
 /**
  * Creating, testing, saving, deleting and renewing datasources. Every write of a secret or token
  * goes through the renewer (renewer.ts): new secrets to new keychain accounts first, then SQLite
@@ -72,14 +52,11 @@ interface ResolvedSecrets {
 export class DatasourceService {
   readonly scheduler: RenewalScheduler
   readonly #deps: DatasourceServiceDeps
-  readonly #pendingTokens = new Map<string, PendingToken>()
-  readonly #runningTests = new Map<string, AbortController>()
+  readonly #tests: ConnectionTests
   readonly #history: HistoryLog
   readonly #vault: SecretVault
   readonly #renewer: Renewer
   readonly #revocation: TokenRevocation
-  /** Discovery results by issuer URL as typed; Save takes the metadata from here. */
-  readonly #discoveries = new Map<string, DiscoveredServer>()
   /** Each datasource's `updatedAt` as last seen, so a sync reports edits made elsewhere. */
   readonly #seenUpdatedAt = new Map<string, number>()
   /** Whether start() loaded every datasource; otherwise (a CLI command) each joins the scheduler when first needed. */
@@ -110,6 +87,17 @@ export class DatasourceService {
       onPermanentFailure: (id, error, signInNeeded) => this.#onPermanentFailure(id, error, signInNeeded),
       onAttemptFailed: (id, error, attempt) =>
         this.#history.add(id, { kind: 'failed', message: `Renewal failed: ${error.message}`, attempt, error }),
+    })
+    this.#tests = new ConnectionTests({
+      repo: deps.repo,
+      fetch: deps.fetch,
+      clock: deps.clock,
+      renewUnchanged: (id) => {
+        this.#schedule(id)
+        return this.scheduler.renew(id, 'test', { quiet: true })
+      },
+      readSecret: (id, kind) => this.#vault.read(id, kind),
+      readRequiredSecret: (id, kind) => this.#renewer.readSecret(id, kind),
     })
   }
 
@@ -222,137 +210,26 @@ export class DatasourceService {
     }
   }
 
-  /**
-   * Test connection: gets a token with what the form holds. For a saved datasource whose settings
-   * and secrets are unchanged this is a renewal, so it joins one already running (single-flight).
-   */
-  async test(testId: string, input: DatasourceInput): Promise<Result<TestReport>> {
-    this.#dropStalePending()
-    const existing = input.id ? this.#deps.repo.get(input.id) : undefined
-    if (input.id && !existing) return fail(notFound())
-    const movedSecrets = storedSecretsToNewOrigin(existing, input)
-    if (movedSecrets) return fail(movedSecrets)
-    if (input.auth.type === 'none') {
-      const apiCheck = input.url ? await this.#checkApi(input.url, null) : null
-      return ok({ testId, token: null, scopeDiffers: false, apiCheck })
-    }
-    const auth = input.auth
-
-    if (existing && isUnchanged(existing, input)) {
-      // A renewal, but a failing one changes nothing: the user sees it on the form, not as a status.
-      this.#schedule(existing.id)
-      const outcome = await this.scheduler.renew(existing.id, 'test', { quiet: true })
-      if (!outcome.ok) return fail(outcome.error)
-      const accessToken = input.url ? await this.#vault.read(existing.id, 'access-token').catch(() => null) : null
-      const apiCheck = input.url && accessToken ? await this.#checkApi(input.url, accessToken) : null
-      return ok({ testId, token: outcome.token, scopeDiffers: scopeDiffers(outcome.token), apiCheck })
-    }
-
-    const resolved = await this.#secretsForTest(auth, existing)
-    if (!resolved.ok) return resolved
-    const { secrets, password } = resolved.value
-
-    return this.#runCancellableTest(testId, async (signal) => {
-      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, {
-        fetch: this.#deps.fetch,
-        now: () => this.#deps.clock.now(),
-        signal,
-      })
-      if (!result.ok) return result
-      return ok(await this.#keepForSave(testId, input.url, fingerprint(auth, secrets), existing, result.value, signal))
-    })
+  /** Test connection (connection-test.ts). */
+  test(testId: string, input: DatasourceInput): Promise<Result<TestReport>> {
+    return this.#tests.test(testId, input)
   }
 
-  /**
-   * After Test connection met invalid_client: one attempt with each other client authentication
-   * method against the same token URL. The accepted method's token is kept for Save under `testId`,
-   * for the form switched to that method.
-   */
-  async tryOtherClientAuth(testId: string, input: DatasourceInput): Promise<Result<ClientAuthNegotiation>> {
-    this.#dropStalePending()
-    const existing = input.id ? this.#deps.repo.get(input.id) : undefined
-    if (input.id && !existing) return fail(notFound())
-    if (input.auth.type === 'none') return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
-    const auth = input.auth
-    const resolved = await this.#secretsForTest(auth, existing)
-    if (!resolved.ok) return resolved
-    const { secrets, password } = resolved.value
-    return this.#runCancellableTest<ClientAuthNegotiation>(testId, async (signal) => {
-      const options = { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal }
-      const found = await negotiateClientAuth(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, options)
-      const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
-      if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
-      const switched = { ...auth, clientAuth: found.accepted }
-      const report = await this.#keepForSave(testId, input.url, fingerprint(switched, secrets), existing, found.issued, signal)
-      return ok({ accepted: found.accepted, attempts, report })
-    })
+  /** After invalid_client: one attempt with each other client authentication method (connection-test.ts). */
+  tryOtherClientAuth(testId: string, input: DatasourceInput): Promise<Result<ClientAuthNegotiation>> {
+    return this.#tests.tryOtherClientAuth(testId, input)
   }
 
-  /** Runs one test request under `testId`, so that cancelTest (or a new test with that id) aborts it. */
-  async #runCancellableTest<T>(testId: string, run: (signal: AbortSignal) => Promise<Result<T>>): Promise<Result<T>> {
-    const controller = new AbortController()
-    this.#runningTests.get(testId)?.abort()
-    this.#runningTests.set(testId, controller)
-    try {
-      return await run(controller.signal)
-    } finally {
-      if (this.#runningTests.get(testId) === controller) this.#runningTests.delete(testId)
-    }
-  }
-
-  /** Keeps a tested token for a Save of the same settings, then checks the API with it unless cancelled. */
-  async #keepForSave(testId: string, url: string | undefined, settings: string, existing: DatasourceRecord | undefined, issued: IssuedToken, signal: AbortSignal): Promise<TestReport> {
-    this.#pendingTokens.set(testId, { fingerprint: settings, revision: existing?.revision ?? null, issued, createdAt: this.#deps.clock.now() })
-    const apiCheck = url && !signal.aborted ? await this.#checkApi(url, issued.accessToken, signal) : null
-    return { testId, token: issued.meta, scopeDiffers: scopeDiffers(issued.meta), apiCheck }
-  }
-
-  async #secretsForTest(auth: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<Result<{ secrets: ResolvedSecrets; password: Secret }>> {
-    let secrets: ResolvedSecrets
-    try {
-      secrets = await this.#resolveSecrets(auth, existing)
-    } catch (error) {
-      return fail(secretReadError(error))
-    }
-    if (!secrets.password || secrets.password.isEmpty) {
-      return fail(appError('validation', 'password-required', 'Enter the password to test the connection.', {
-        fieldIssues: [{ path: 'auth.password', message: 'Password is required' }],
-      }))
-    }
-    return ok({ secrets, password: secrets.password })
-  }
-
-  /** Discovery from an issuer URL (the form's Discover button, `add --issuer`); the result is kept for Save. */
-  async discover(issuer: string): Promise<Result<DiscoveredServer>> {
-    const result = await discoverIssuer(issuer, { fetch: this.#deps.fetch, now: () => this.#deps.clock.now() })
-    if (result.ok) {
-      if (this.#discoveries.size > MAX_PENDING_TOKENS) this.#discoveries.clear()
-      this.#discoveries.set(issuer.trim(), result.value)
-    }
-    return result
-  }
-
-  #cachedDiscovery(issuer: string | undefined): DiscoveredServer | null {
-    return issuer ? (this.#discoveries.get(issuer.trim()) ?? null) : null
-  }
-
-  /** What Save keeps about the issuer: the metadata discovered in this process, else discovered now. */
-  async #discoveryFor(issuer: string): Promise<DiscoveredServer | null> {
-    const cached = this.#cachedDiscovery(issuer)
-    if (cached) return cached
-    const found = await this.discover(issuer)
-    return found.ok ? found.value : null
+  /** Discovery from an issuer URL (connection-test.ts); the result is kept for Save. */
+  discover(issuer: string): Promise<Result<DiscoveredServer>> {
+    return this.#tests.discover(issuer)
   }
 
   cancelTest(testId: string): { cancelled: boolean } {
-    const controller = this.#runningTests.get(testId)
-    controller?.abort()
-    this.#runningTests.delete(testId)
-    return { cancelled: controller !== undefined }
+    return this.#tests.cancel(testId)
   }
 
   async save(input: DatasourceInput, testId?: string): Promise<Result<DatasourceView>> {
-    this.#dropStalePending()
     const { repo, logger } = this.#deps
     const planned = await this.#planSave(input, testId)
     if (!planned.ok) return planned
@@ -371,7 +248,7 @@ export class DatasourceService {
       logger.error('datasource not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
       return fail(storageError('The datasource could not be saved to the database.'))
     }
-    if (tokenToStore && testId) this.#pendingTokens.delete(testId)
+    if (tokenToStore && testId) this.#tests.forget(testId)
 
     if (tokenToStore || dropToken || !existing || input.auth.type === 'none') {
       this.scheduler.setToken(id, repo.token(id))
@@ -481,18 +358,13 @@ export class DatasourceService {
         ...(form.preset && form.preset !== 'other' ? { preset: form.preset } : {}),
       }
       if (form.issuer) {
-        const discovery = (await this.#discoveryFor(form.issuer)) ?? (previousAuth?.issuer === form.issuer ? previousAuth.discovery : null)
+        const discovery = (await this.#tests.discoveryFor(form.issuer)) ?? (previousAuth?.issuer === form.issuer ? previousAuth.discovery : null)
         if (discovery && discovery.tokenEndpoint === form.tokenUrl) auth = { ...auth, discovery }
       }
-      const pending = testId ? this.#pendingTokens.get(testId) : undefined
-      // A token tested against an older revision of this datasource belongs to settings that are gone.
-      if (pending && pending.revision === (existing?.revision ?? null)) {
-        try {
-          const secrets = await this.#resolveSecrets(form, existing)
-          if (pending.fingerprint === fingerprint(form, secrets)) tokenToStore = pending.issued
-        } catch (error) {
-          return fail(secretReadError(error))
-        }
+      try {
+        tokenToStore = testId ? await this.#tests.tokenForSave(testId, form, existing) : null
+      } catch (error) {
+        return fail(secretReadError(error))
       }
     }
 
@@ -626,26 +498,8 @@ export class DatasourceService {
   }
 
   dispose(): void {
-    for (const controller of this.#runningTests.values()) controller.abort()
-    this.#runningTests.clear()
-    this.#pendingTokens.clear()
+    this.#tests.dispose()
     this.scheduler.dispose()
-  }
-
-  async #resolveSecrets(form: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<ResolvedSecrets> {
-    const stored = existing?.auth.type === 'oauth2-password' ? existing.auth : null
-    const resolve = async (input: SecretInput, kind: SecretKind, hasStored: boolean): Promise<Secret | null> => {
-      if (input.action === 'set') return input.value ? new Secret(input.value) : null
-      return existing && hasStored ? this.#renewer.readSecret(existing.id, kind) : null
-    }
-    return {
-      clientSecret: form.clientAuth === 'none' ? null : await resolve(form.clientSecret, 'client-secret', stored?.hasClientSecret ?? false),
-      password: await resolve(form.password, 'password', stored?.hasPassword ?? false),
-    }
-  }
-
-  #checkApi(url: string, accessToken: Secret | null, signal?: AbortSignal) {
-    return checkApi(url, accessToken, { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), ...(signal ? { signal } : {}) })
   }
 
   #view(record: DatasourceRecord): DatasourceView {
@@ -699,12 +553,6 @@ export class DatasourceService {
     }
   }
 
-  #dropStalePending(): void {
-    const now = this.#deps.clock.now()
-    for (const [testId, pending] of this.#pendingTokens) {
-      if (now - pending.createdAt > PENDING_TOKEN_TTL_MS || this.#pendingTokens.size > MAX_PENDING_TOKENS) this.#pendingTokens.delete(testId)
-    }
-  }
 }
 
 /** A stored token's state as the scheduler loads it (start-up, and datasources added elsewhere). */
@@ -741,39 +589,6 @@ function changedMeanwhile(reason: WriteRefusal): AppError {
   })
 }
 
-/** A secret read for a test or a save failed: the keychain refused, or the entry is missing. */
-function secretReadError(error: unknown): AppError {
-  return error instanceof MissingSecretError ? error.appError : keychainAppError(error)
-}
-
-function scopeDiffers(token: TokenMeta): boolean {
-  if (token.grantedScope === null) return false
-  const words = (scope: string) => [...new Set(scope.split(' ').filter(Boolean))].sort().join(' ')
-  return words(token.grantedScope) !== words(token.requestedScope)
-}
-
-/**
- * True when the form changes nothing that the stored token depends on: same token-relevant fields
- * and no newly typed secret (OAUTH-NOTES: invalidate the token when the URL, client, user, scope or
- * a secret changes).
- */
-function isUnchanged(existing: DatasourceRecord, input: DatasourceInput): boolean {
-  const before = existing.auth
-  const after = input.auth
-  if (before.type !== after.type) return false
-  if (before.type === 'none' || after.type === 'none') return true
-  return (
-    before.tokenUrl === after.tokenUrl &&
-    before.clientId === after.clientId &&
-    before.clientAuth === after.clientAuth &&
-    before.username === after.username &&
-    before.scope === after.scope &&
-    JSON.stringify(before.extraParams) === JSON.stringify(after.extraParams) &&
-    after.clientSecret.action === 'keep' &&
-    after.password.action === 'keep'
-  )
-}
-
 /** Decides the keychain write for one secret; returns whether the secret is stored afterwards. */
 function planSecret(writes: Map<SecretKind, Secret | null>, kind: SecretKind, input: SecretInput, storedBefore: boolean): boolean {
   if (input.action === 'keep') return storedBefore
@@ -783,22 +598,4 @@ function planSecret(writes: Map<SecretKind, Secret | null>, kind: SecretKind, in
   }
   if (storedBefore) writes.set(kind, null)
   return false
-}
-
-/** Identifies the exact settings and secrets a test token was obtained with; kept in memory only. */
-function fingerprint(auth: OAuth2PasswordInput, secrets: ResolvedSecrets): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        auth.tokenUrl,
-        auth.clientId,
-        auth.clientAuth,
-        auth.username,
-        auth.scope,
-        auth.extraParams,
-        secrets.clientSecret?.reveal() ?? null,
-        secrets.password?.reveal() ?? null,
-      ]),
-    )
-    .digest('hex')
 }
