@@ -293,7 +293,8 @@ export class DatasourceService {
     for (const plan of plans) {
       if (plan.dropToken || !plan.existing || plan.record.auth.type === 'none') this.scheduler.setToken(plan.id, repo.token(plan.id))
     }
-    this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: plans.map((plan) => plan.id) } })
+    // An empty import changed nothing, so the window has nothing to reload.
+    if (plans.length > 0) this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: plans.map((plan) => plan.id) } })
     return ok(plans.map((plan) => this.#view(repo.get(plan.id) ?? plan.record)))
   }
 
