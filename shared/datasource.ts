@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { CLIENT_AUTH_METHODS, clientAuthLabels, type ClientAuthMethod } from './client-auth'
-import { isLoopbackHost } from './loopback'
+import { isLocalhostSubdomain, isLoopbackHost } from './loopback'
 import type { TokenStatus } from './token'
 import { hasUnsafeCharacters } from './untrusted-text'
 import { PRESET_IDS, type PresetId } from './presets'
@@ -99,7 +99,9 @@ export const tokenUrlSchema = trimmed(LIMITS.url, 'Token URL')
     if (parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
       ctx.addIssue({
         code: 'custom',
-        message: 'Use https:// for the token URL: http:// would send the password unencrypted (allowed only for localhost)',
+        message: isLocalhostSubdomain(parsed.url.hostname)
+          ? `Use http://localhost or http://127.0.0.1 instead of ${parsed.url.hostname}: a name under .localhost is looked up by the system resolver, which may send the password to another host`
+          : 'Use https:// for the token URL: http:// would send the password unencrypted (allowed only for localhost)',
       })
     }
     // RFC 6749 3.2: the token endpoint URI must not include a fragment component.

@@ -532,5 +532,6 @@ function before(a: HeapItem, b: HeapItem): boolean {
 }
 
 function internalError(): AppError {
-  return appError('internal', 'renewal-threw', 'Token renewal failed unexpectedly; it will be retried.', { transient: true })
+  // The scheduler retries; a command (one attempt) says so in its own words.
+  return appError('internal', 'renewal-threw', 'Token renewal failed unexpectedly.', { transient: true, hint: 'The app retries on its own.', cliHint: 'Run the command again.' })
 }

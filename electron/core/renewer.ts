@@ -377,7 +377,7 @@ export class Renewer {
       if (error instanceof KeychainError) return { ok: false, error: { ...keychainAppError(error), transient: true } }
       // Anything else came from SQLite (storing the token metadata); nothing new is pointed to.
       this.#deps.logger.error('token metadata not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
-      return { ok: false, error: storageError('The new token could not be stored in the database; it will be retried.', true) }
+      return { ok: false, error: storageError('The new token could not be stored in the database.', true) }
     }
   }
 
@@ -414,9 +414,16 @@ export function supersededError(reason: WriteRefusal): AppError {
       })
 }
 
+/**
+ * A SQLite write failed (a full disk, a read-only folder). A transient one is retried by the app's
+ * scheduler, so its hint says so; a command is one attempt and never retries, so the CLI's hint
+ * says to run it again (issue 11, item 11).
+ */
 export function storageError(message: string, transient = false): AppError {
+  const check = 'Check that the disk is not full and the data folder is writable'
   return appError('storage', 'write-failed', message, {
-    hint: 'Check that the disk is not full and the data folder is writable, then try again.',
+    hint: transient ? `${check}; the app retries on its own.` : `${check}, then try again.`,
+    cliHint: `${check}, then run the command again.`,
     ...(transient ? { transient } : {}),
   })
 }

@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi'
 import { Buffer } from 'node:buffer'
 import type { ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
-import { isLoopbackHost } from '../../../shared/loopback'
+import { isLocalhostSubdomain, isLoopbackHost } from '../../../shared/loopback'
 import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/ipc'
 import type { ExpirySource, IdTokenCheck, TokenMeta } from '../../../shared/token'
@@ -145,7 +145,9 @@ export function checkUrl(value: string, label: string, carriesCredentials = true
   if (carriesCredentials && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return fail(
       appError('insecure-url', 'http-not-loopback', `Nothing was sent: ${label} uses http://, which would send credentials unencrypted to ${url.host}.`, {
-        hint: 'Use https://. Plain http:// is allowed only for this computer (localhost).',
+        hint: isLocalhostSubdomain(url.hostname)
+          ? `Use http://localhost or http://127.0.0.1 instead: ${url.hostname} is looked up by the system resolver, which may answer with another host.`
+          : 'Use https://. Plain http:// is allowed only for this computer (localhost).',
       }),
     )
   }

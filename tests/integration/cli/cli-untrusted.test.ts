@@ -217,6 +217,28 @@ describe('smaller items (item 11)', () => {
     expect((await cli(['status', 'first-of-two'])).code).toBe(EXIT_CODES.unknownDatasource)
   })
 
+  it('a database write failing at renewal (a full disk) does not promise a retry: the command does not retry', async () => {
+    expect((await add('disk-full', server.tokenUrl)).code).toBe(0)
+    // A real SQLite error on the token write, raised by a trigger (the same path as SQLITE_FULL).
+    const db = database()
+    db.exec(`CREATE TRIGGER full_insert BEFORE INSERT ON tokens BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+             CREATE TRIGGER full_update BEFORE UPDATE ON tokens BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`)
+    db.close()
+    try {
+      const result = await cli(['renew', 'disk-full'])
+      expect(result.code, result.stderr).toBe(EXIT_CODES.failure)
+      expect(result.stderr).toContain('The new token could not be stored in the database.')
+      expect(result.stderr).toContain('Check that the disk is not full and the data folder is writable, then run the command again.')
+      expect(result.stderr).not.toMatch(/retr(y|ied|ies)/i)
+      expect(result.stdout).toBe('')
+    } finally {
+      const cleanup = database()
+      cleanup.exec('DROP TRIGGER full_insert; DROP TRIGGER full_update;')
+      cleanup.close()
+    }
+    expect((await cli(['renew', 'disk-full'])).code).toBe(0)
+  })
+
   it('a data folder that is a file gets a clear message, not "Something went wrong"', async () => {
     const file = join(dataDir.dir, 'not-a-folder')
     writeFileSync(file, 'x')

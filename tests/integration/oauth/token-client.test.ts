@@ -334,6 +334,17 @@ describe.each(FETCH_IMPLEMENTATIONS)('over $name', ({ create }) => {
       expect(spy).not.toHaveBeenCalled()
     })
 
+    it('refuses http:// to a name under .localhost (stored by an older version) without resolving or sending anything', async () => {
+      // Node's fetch would ask the system resolver, and a DNS server may answer with any host.
+      const spy = vi.fn<FetchLike>()
+      const result = await requestPasswordToken(config({ tokenUrl: 'http://keycloak.localhost:8080/token' }), TEST_USER.username, password, { ...options, fetch: spy })
+      expect(failure(result)).toMatchObject({ kind: 'insecure-url', code: 'http-not-loopback' })
+      expect(failure(result).hint).toContain('Use http://localhost or http://127.0.0.1 instead: keycloak.localhost is looked up by the system resolver')
+      const check = await checkApi('http://api.localhost/data', new Secret('token'), { ...options, fetch: spy })
+      expect(check.error).toMatchObject({ kind: 'insecure-url', code: 'http-not-loopback' })
+      expect(spy).not.toHaveBeenCalled()
+    })
+
     it('does not send a request when the caller already cancelled', async () => {
       const controller = new AbortController()
       controller.abort()

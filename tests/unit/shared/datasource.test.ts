@@ -143,10 +143,20 @@ describe('URLs are parsed, not pattern-matched', () => {
     },
   )
 
-  it.each(['http://localhost:8080/token', 'http://127.0.0.1/token', 'http://127.1.2.3:9/token', 'http://[::1]:8443/token', 'http://keycloak.localhost/token', 'http://LOCALHOST/token', 'http://0x7f.1/token', 'http://2130706433/token'])(
+  it.each(['http://localhost:8080/token', 'http://127.0.0.1/token', 'http://127.1.2.3:9/token', 'http://[::1]:8443/token', 'http://LOCALHOST/token', 'http://0x7f.1/token', 'http://2130706433/token'])(
     'accepts http:// to loopback, as the parser reads the host: %s',
     (value) => {
       expect(tokenUrlIssues(value)).toEqual([])
+    },
+  )
+
+  it.each(['http://keycloak.localhost/token', 'http://a.b.LOCALHOST:8080/token'])(
+    'refuses http:// to a name under .localhost (issue 11, item 11: the system resolver may answer with any host): %s',
+    (value) => {
+      const issues = tokenUrlIssues(value)
+      expect(issues).toHaveLength(1)
+      expect(issues[0]).toMatch(/^auth\.tokenUrl: Use http:\/\/localhost or http:\/\/127\.0\.0\.1 instead of [a-z.]+\.localhost: a name under \.localhost is looked up by the system resolver/)
+      expect(tokenUrlIssues(value.replace('http://', 'https://'))).toEqual([])
     },
   )
 
@@ -175,7 +185,7 @@ describe('URLs are parsed, not pattern-matched', () => {
 
   it('treats hosts by name, not by prefix', () => {
     expect(isLoopbackHost('localhost')).toBe(true)
-    expect(isLoopbackHost('a.localhost')).toBe(true)
+    expect(isLoopbackHost('a.localhost')).toBe(false)
     expect(isLoopbackHost('localhost.example.com')).toBe(false)
     expect(isLoopbackHost('127.0.0.1.nip.io')).toBe(false)
   })
