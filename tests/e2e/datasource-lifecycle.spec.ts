@@ -40,7 +40,7 @@ test('restart: the datasource and its token come back; secrets only as "stored",
   expect(await restored.getByTestId('datasource-status').textContent()).toBe(expiryBefore)
 
   await restored.click()
-  await expect(page.getByTestId('overview-usability')).toContainText(/usable until/i)
+  await expect(page.getByTestId('overview-usability')).toContainText(/valid until/i)
   await page.getByTestId('tab-settings').click()
   await expect(page.getByTestId('field-client-secret')).toHaveValue('')
   await expect(page.getByTestId('field-client-secret')).toHaveAttribute('placeholder', /stored/i)

@@ -32,7 +32,7 @@ test('forty datasources at 720x480: counts of what needs you, filters, search, a
   await expect(page.getByTestId('overview')).toBeVisible()
   await expect(page.getByTestId('list-pane')).toBeHidden()
   await expect(page.getByTestId('overview-usability')).toBeInViewport()
-  await expect(page.getByTestId('overview-usability')).toContainText(/usable until/i)
+  await expect(page.getByTestId('overview-usability')).toContainText(/valid until/i)
   await expect(page.getByTestId('renew-now')).toBeInViewport()
   // Nothing is cut off sideways at the minimum width.
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(720)
@@ -52,7 +52,7 @@ test('a rejected password is fixed from the Overview with the inline password bo
   await callout.getByTestId('sign-in-password').fill(TEST_USER.password)
   await callout.getByTestId('sign-in-submit').click()
   await expect(row(page, 'Billing (production)').getByTestId('datasource-status')).toHaveAttribute('data-kind', /valid/)
-  await expect(page.getByTestId('overview-usability')).toContainText(/usable until/i)
+  await expect(page.getByTestId('overview-usability')).toContainText(/valid until/i)
 })
 
 test('copy actions: the clipboard gets the token, the header and a curl command; the window never sees the token', async ({ app, oauthServer }) => {
