@@ -129,6 +129,14 @@ function modelFromView(view: DatasourceView): FormModel {
   return model
 }
 
+function originOf(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin
+  } catch {
+    return null
+  }
+}
+
 /**
  * The create/edit screen: the form model, validation with the shared schema, Test connection
  * (with cancel) and Save. The renderer never holds a stored secret: an untouched secret field is
@@ -170,6 +178,32 @@ export const useEditorStore = defineStore('editor', () => {
     return field === 'clientSecret' ? auth.hasClientSecret : auth.hasPassword
   }
 
+  /**
+   * Credentials follow their server (issue 11, item 5): the token URL now points at another origin
+   * while stored secrets would be kept. They are not sent there unless the user types them again
+   * or ticks "Send the stored ... to <host>" (confirmedOrigin, checked again by the core).
+   */
+  const movedSecrets = computed<{ readonly host: string; readonly origin: string; readonly fields: ReadonlyArray<SecretField> } | null>(() => {
+    const auth = original.value?.auth
+    if (!auth || auth.type !== 'oauth2-password' || model.authType !== 'oauth2-password') return null
+    const before = originOf(auth.tokenUrl)
+    const after = originOf(model.tokenUrl)
+    if (before === null || after === null || before === after) return null
+    const fields: SecretField[] = []
+    if (model.clientAuth !== 'none' && model.clientSecret === '' && hasStored('clientSecret')) fields.push('clientSecret')
+    if (model.password === '' && hasStored('password')) fields.push('password')
+    return fields.length > 0 ? { host: new URL(after).host, origin: after, fields } : null
+  })
+  const confirmedOrigin = ref<string | null>(null)
+  /** The checkbox; off by default, and off again whenever the token URL moves to yet another origin. */
+  const sendStoredToNewOrigin = computed<boolean>({
+    get: () => movedSecrets.value !== null && confirmedOrigin.value === movedSecrets.value.origin,
+    set: (send) => {
+      confirmedOrigin.value = send && movedSecrets.value ? movedSecrets.value.origin : null
+      for (const field of movedSecrets.value?.fields ?? []) edited(fieldPaths[field])
+    },
+  })
+
   function secretInput(field: SecretField): SecretInput {
     const value = model[field]
     if (value !== '') return { action: 'set', value }
@@ -195,6 +229,7 @@ export const useEditorStore = defineStore('editor', () => {
         extraParams: model.extraParams.map((row) => ({ name: row.name, value: row.value })),
         ...(model.issuer.trim() ? { issuer: model.issuer.trim() } : {}),
         ...(model.preset !== 'other' ? { preset: model.preset } : {}),
+        ...(sendStoredToNewOrigin.value && movedSecrets.value ? { confirmedOrigin: movedSecrets.value.origin } : {}),
       },
     }
   })
@@ -208,6 +243,10 @@ export const useEditorStore = defineStore('editor', () => {
         const path = issue.path.map(String).join('.')
         byPath[path] ??= issue.message
       }
+    }
+    const moved = movedSecrets.value
+    if (moved && !sendStoredToNewOrigin.value) {
+      for (const field of moved.fields) byPath[fieldPaths[field]] ??= `Enter it again for ${moved.host}, or allow sending the stored one below the token URL`
     }
     return byPath
   })
@@ -255,6 +294,7 @@ export const useEditorStore = defineStore('editor', () => {
 
   function reset(view: DatasourceView | null): void {
     cancelTest()
+    confirmedOrigin.value = null
     id.value = view?.id ?? null
     original.value = view
     Object.assign(model, view ? modelFromView(view) : blankModel())
@@ -465,6 +505,8 @@ export const useEditorStore = defineStore('editor', () => {
     testStillApplies,
     canTest,
     hasStored,
+    movedSecrets,
+    sendStoredToNewOrigin,
     issueFor,
     touch,
     edited,
