@@ -81,6 +81,12 @@ export interface ApiCheck {
   readonly statusText?: string
   /** Set when the request itself failed (network, TLS, timeout). */
   readonly error?: AppError
+  /**
+   * The API answered 401 to the first token although it looked valid: the app got a new token
+   * once and asked again. `status`/`error` above are then the second answer; `renewError` says
+   * why no new token came (and the request was not repeated).
+   */
+  readonly retriedAfter401?: { readonly renewError?: AppError }
 }
 
 export interface TestReport {

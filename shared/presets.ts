@@ -68,7 +68,7 @@ export const PRESETS: Readonly<Record<PresetId, Preset>> = {
     label: 'Salesforce',
     tokenUrlTemplate: 'https://login.salesforce.com/services/oauth2/token',
     clientAuth: 'body',
-    hint: 'Salesforce: the password is your password followed by your security token; the connected app must allow the username-password flow. No expires_in is sent, so the token is not renewed on a timer: renew it when the API answers 401.',
+    hint: 'Salesforce: the password is your password followed by your security token; the connected app must allow the username-password flow. No expires_in is sent, so the token is not renewed on a timer; when the API answers 401, Test connection renews it once and asks again.',
   },
   servicenow: {
     id: 'servicenow',

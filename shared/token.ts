@@ -223,7 +223,7 @@ export function expirySourceText(token: Pick<TokenMeta, 'expiresFrom'>): string 
     case 'jwt-exp':
       return 'from the access token (JWT exp; the response had no expires_in)'
     case 'none':
-      return 'the server gave none, so it is not renewed on a timer: use Renew now when the API refuses it'
+      return 'the server gave none, so it is not renewed on a timer; when the API answers 401 to it, Test connection renews it once and asks again'
     default:
       return ''
   }

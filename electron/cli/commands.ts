@@ -9,6 +9,7 @@ import type { ClientAuthMethod } from '../../shared/client-auth'
 import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/ipc'
 import { revocationText } from '../../shared/revocation'
+import { apiRetryText } from '../../shared/api-check'
 import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { refreshTokenLabels, statusView, type StatusView } from '../../shared/token-status'
 import { DatabaseCorruptError } from '../core/db/connection'
@@ -463,6 +464,7 @@ async function testAndSave(context: CliContext, input: DatasourceInput, values: 
     }
     const check = tested.value.apiCheck
     if (check) output.err(`API check: ${apiCheckLine(tested.value)}\n`)
+    if (check?.retriedAfter401) output.err(`${shown(apiRetryText(check, 'cli'))}\n`)
   }
   return unwrap(await context.handlers.saveDatasource({ input, ...(testId ? { testId } : {}) }))
 }
@@ -636,6 +638,7 @@ function testReportText(report: TestReport, now: number): string {
   }
   if (report.apiCheck) {
     lines.push(`  API check:      ${apiCheckLine(report)}`)
+    if (report.apiCheck.retriedAfter401) lines.push(`                  ${apiRetryText(report.apiCheck, 'cli')}`)
     const hint = report.apiCheck.error ? cliHint(report.apiCheck.error) : undefined
     if (hint) lines.push(`                  ${hint}`)
   }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { DatasourceInput, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import type { ClientAuthNegotiation, TestReport } from '../../shared/ipc'
+import type { ApiCheck, ClientAuthNegotiation, TestReport } from '../../shared/ipc'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
 import type { Clock, FetchLike } from './deps'
@@ -16,7 +16,7 @@ import { discoverIssuer } from './oauth/discovery'
 import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
 import type { RenewalOutcome } from './renewal'
 import { MissingSecretError, notFound, oauthConfig } from './renewer'
-import { keychainAppError } from './secrets/keychain-errors'
+import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
 import type { SecretKind } from './secrets/secret-store'
@@ -44,8 +44,11 @@ export interface ConnectionTestsDeps {
   readonly repo: DatasourceRepository
   readonly fetch: FetchLike
   readonly clock: Clock
-  /** A quiet renewal of a saved datasource (single-flight with the scheduler's; a failure stores nothing). */
-  readonly renewUnchanged: (id: string) => Promise<RenewalOutcome>
+  /**
+   * A quiet renewal of a saved datasource through the renewer (single-flight with the scheduler's;
+   * a failure stores nothing): for the test itself, and once more after the API answered 401.
+   */
+  readonly renewUnchanged: (id: string, reason: 'test' | 'api-401') => Promise<RenewalOutcome>
   /** A stored secret, or null when there is none. */
   readonly readSecret: (id: string, kind: SecretKind) => Promise<Secret | null>
   /** A stored secret that must be there; rejects with MissingSecretError or KeychainError. */
@@ -81,11 +84,20 @@ export class ConnectionTests {
 
     if (existing && isUnchanged(existing, input)) {
       // A renewal, but a failing one changes nothing: the user sees it on the form, not as a status.
-      const outcome = await this.#deps.renewUnchanged(existing.id)
+      const outcome = await this.#deps.renewUnchanged(existing.id, 'test')
       if (!outcome.ok) return fail(outcome.error)
-      const accessToken = input.url ? await this.#deps.readSecret(existing.id, 'access-token').catch(() => null) : null
-      const apiCheck = input.url && accessToken ? await this.#checkApi(input.url, accessToken) : null
-      return ok({ testId, token: outcome.token, scopeDiffers: scopeDiffers(outcome.token), apiCheck })
+      const storedToken = async (): Promise<Secret | null> => this.#deps.readSecret(existing.id, 'access-token').catch(() => null)
+      const accessToken = input.url ? await storedToken() : null
+      if (!input.url || !accessToken) return ok({ testId, token: outcome.token, scopeDiffers: scopeDiffers(outcome.token), apiCheck: null })
+      // A 401 renews once more through the renewer's write path (so the new token is stored), then asks again.
+      const checked = await this.#checkApiRenewingOn401(input.url, accessToken, async () => {
+        const again = await this.#deps.renewUnchanged(existing.id, 'api-401')
+        if (!again.ok) return fail(again.error)
+        const renewed = await storedToken()
+        return renewed ? ok({ accessToken: renewed, meta: again.token }) : fail(missingSecretError('access-token'))
+      })
+      const token = checked.renewed?.meta ?? outcome.token
+      return ok({ testId, token, scopeDiffers: scopeDiffers(token), apiCheck: checked.apiCheck })
     }
 
     const resolved = await this.#secretsForTest(auth, existing)
@@ -93,13 +105,11 @@ export class ConnectionTests {
     const { secrets, password } = resolved.value
 
     return this.#runCancellableTest(testId, async (signal) => {
-      const result = await requestPasswordToken(oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, {
-        fetch: this.#deps.fetch,
-        now: () => this.#deps.clock.now(),
-        signal,
-      })
+      const config = oauthConfig(auth, secrets.clientSecret, this.#cachedDiscovery(auth.issuer))
+      const obtain = () => requestPasswordToken(config, auth.username, password, { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), signal })
+      const result = await obtain()
       if (!result.ok) return result
-      return ok(await this.#keepForSave(testId, input.url, fingerprint(auth, secrets), existing, result.value, signal))
+      return ok(await this.#keepForSave(testId, input.url, fingerprint(auth, secrets), existing, result.value, signal, obtain))
     })
   }
 
@@ -123,7 +133,8 @@ export class ConnectionTests {
       const attempts = found.attempts.map((attempt) => ({ method: attempt.method, ...(attempt.error ? { error: attempt.error } : {}) }))
       if (!found.accepted || !found.issued) return ok({ accepted: null, attempts, report: null })
       const switched = { ...auth, clientAuth: found.accepted }
-      const report = await this.#keepForSave(testId, input.url, fingerprint(switched, secrets), existing, found.issued, signal)
+      const obtain = () => requestPasswordToken(oauthConfig(switched, secrets.clientSecret, this.#cachedDiscovery(auth.issuer)), auth.username, password, options)
+      const report = await this.#keepForSave(testId, input.url, fingerprint(switched, secrets), existing, found.issued, signal, obtain)
       return ok({ accepted: found.accepted, attempts, report })
     })
   }
@@ -140,11 +151,54 @@ export class ConnectionTests {
     }
   }
 
-  /** Keeps a tested token for a Save of the same settings, then checks the API with it unless cancelled. */
-  async #keepForSave(testId: string, url: string | undefined, settings: string, existing: DatasourceRecord | undefined, issued: IssuedToken, signal: AbortSignal): Promise<TestReport> {
-    this.#pendingTokens.set(testId, { fingerprint: settings, revision: existing?.revision ?? null, issued, createdAt: this.#deps.clock.now() })
-    const apiCheck = url && !signal.aborted ? await this.#checkApi(url, issued.accessToken, signal) : null
-    return { testId, token: issued.meta, scopeDiffers: scopeDiffers(issued.meta), apiCheck }
+  /**
+   * Keeps a tested token for a Save of the same settings, then checks the API with it unless
+   * cancelled. When the API answers 401 and `obtain` is given, one fresh token is requested and
+   * the API asked again; that token is then the one kept for Save.
+   */
+  async #keepForSave(
+    testId: string,
+    url: string | undefined,
+    settings: string,
+    existing: DatasourceRecord | undefined,
+    issued: IssuedToken,
+    signal: AbortSignal,
+    obtain?: () => Promise<Result<IssuedToken>>,
+  ): Promise<TestReport> {
+    const keep = (token: IssuedToken): void => {
+      this.#pendingTokens.set(testId, { fingerprint: settings, revision: existing?.revision ?? null, issued: token, createdAt: this.#deps.clock.now() })
+    }
+    keep(issued)
+    if (!url || signal.aborted) return { testId, token: issued.meta, scopeDiffers: scopeDiffers(issued.meta), apiCheck: null }
+    const renew = obtain
+      ? async (): Promise<Result<{ accessToken: Secret; meta: TokenMeta }>> => {
+          const fresh = await obtain()
+          if (!fresh.ok) return fresh
+          keep(fresh.value)
+          return ok({ accessToken: fresh.value.accessToken, meta: fresh.value.meta })
+        }
+      : null
+    const checked = await this.#checkApiRenewingOn401(url, issued.accessToken, renew, signal)
+    const token = checked.renewed?.meta ?? issued.meta
+    return { testId, token, scopeDiffers: scopeDiffers(token), apiCheck: checked.apiCheck }
+  }
+
+  /**
+   * The API check, and after a 401 (the token looked valid: it was just issued) one new token and
+   * one more request (OAUTH-NOTES: "retry once with a fresh token"). Never a loop.
+   */
+  async #checkApiRenewingOn401(
+    url: string,
+    accessToken: Secret,
+    renew: (() => Promise<Result<{ accessToken: Secret; meta: TokenMeta }>>) | null,
+    signal?: AbortSignal,
+  ): Promise<{ apiCheck: ApiCheck; renewed?: { meta: TokenMeta } }> {
+    const first = await this.#checkApi(url, accessToken, signal)
+    if (first.status !== 401 || !renew || signal?.aborted) return { apiCheck: first }
+    const fresh = await renew()
+    if (!fresh.ok) return { apiCheck: { ...first, retriedAfter401: { renewError: fresh.error } } }
+    const second = signal?.aborted ? first : await this.#checkApi(url, fresh.value.accessToken, signal)
+    return { apiCheck: { ...second, retriedAfter401: {} }, renewed: { meta: fresh.value.meta } }
   }
 
   async #secretsForTest(auth: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<Result<{ secrets: ResolvedSecrets; password: Secret }>> {

@@ -92,9 +92,9 @@ export class DatasourceService {
       repo: deps.repo,
       fetch: deps.fetch,
       clock: deps.clock,
-      renewUnchanged: (id) => {
+      renewUnchanged: (id, reason) => {
         this.#schedule(id)
-        return this.scheduler.renew(id, 'test', { quiet: true })
+        return this.scheduler.renew(id, reason, { quiet: true })
       },
       readSecret: (id, kind) => this.#vault.read(id, kind),
       readRequiredSecret: (id, kind) => this.#renewer.readSecret(id, kind),

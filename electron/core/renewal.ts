@@ -8,7 +8,8 @@ import { appError, type AppError } from '../../shared/errors'
 import { backoffDelay, notConnected, RENEWAL, renewalTime, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { Clock, Logger, TimerHandle } from './deps'
 
-export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume' | 'sign-in'
+/** Why a renewal ran; `api-401`: Test connection's API check refused a token that looked valid. */
+export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume' | 'sign-in' | 'api-401'
 
 /** How one renew() call runs; see renew(). */
 export interface RenewOptions {

@@ -8,6 +8,10 @@ import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/inte
 
 const DJANGO_METADATA = 'The toolkit revokes (RevokeTokenView) but publishes no RFC 8414 metadata (its OIDC document names no revocation endpoint): the test project serves metadata for an issuer `/deployment` naming it.'
 
+const DJANGO_API = 'The API is a view on the toolkit\'s own token check (verify_request) answering 401 as RFC 6750 says; the stock ProtectedResourceView answers 403, on which the app does not renew.'
+
+const DJANGO_REFRESH_500 = 'The toolkit (1.7) answers 500 to the refresh token of an access token that was revoked (it revokes the refresh token\'s deleted access token again); the app reports it and does not retry a 5xx with the password.'
+
 runInteropMatrix({
   start: startDjangoServer,
   expectations: {
@@ -25,6 +29,8 @@ runInteropMatrix({
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
     'revoke-on-delete': { expect: 'ok', note: DJANGO_METADATA },
+    'renew-on-401': { expect: 'ok', note: DJANGO_API },
+    'renew-on-401-saved': { expect: { kind: 'invalid-response', code: 'server-error', httpStatus: 500 }, note: DJANGO_REFRESH_500 },
     'jwt-exp': { notApplicable: 'its access tokens are opaque' },
     'wrong-password': { expect: { kind: 'oauth', code: 'invalid_grant' } },
     'wrong-secret': { expect: { kind: 'oauth', code: 'invalid_client' } },
@@ -34,6 +40,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-test-401': { expect: { kind: 'said', code: 'no-new-token', httpStatus: 500 }, note: DJANGO_REFRESH_500 },
     'cli-remove-revokes': { expect: 'ok', note: DJANGO_METADATA },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },

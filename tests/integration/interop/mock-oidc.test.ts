@@ -26,6 +26,8 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'rotated-refresh': { expect: 'ok' },
   'revoked-refresh': { notApplicable: ACCEPTS_ANYTHING },
   'revoke-on-delete': { expect: 'ok', note: REVOKES_NOTHING },
+  'renew-on-401': { notApplicable: REVOKES_NOTHING },
+  'renew-on-401-saved': { notApplicable: REVOKES_NOTHING },
   'jwt-exp': { expect: 'ok' },
   'wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
@@ -35,6 +37,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'cli-try-other-auth': { notApplicable: ACCEPTS_ANYTHING },
   'cli-wrong-password': { notApplicable: ACCEPTS_ANYTHING },
   'cli-wrong-secret': { notApplicable: ACCEPTS_ANYTHING },
+  'cli-test-401': { notApplicable: REVOKES_NOTHING },
   'cli-remove-revokes': { expect: 'ok' },
   'stopped-server': { expect: { kind: 'network', code: 'refused' } },
 }

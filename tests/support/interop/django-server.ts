@@ -70,7 +70,14 @@ def control(request, action):
     return JsonResponse({'ok': True})
 
 class Api(ProtectedResourceView):
-    def get(self, request):
+    # The toolkit's own token check (verify_request); an invalid token gets 401 with a Bearer
+    # challenge, as RFC 6750 3.1 says (ProtectedResourceView alone answers 403).
+    def dispatch(self, request, *args, **kwargs):
+        valid, _ = self.verify_request(request)
+        if not valid:
+            response = JsonResponse({'error': 'invalid_token'}, status=401)
+            response['WWW-Authenticate'] = 'Bearer error="invalid_token"'
+            return response
         return JsonResponse({'ok': True})
 
 def metadata(request):
@@ -207,6 +214,7 @@ export async function startDjangoServer(): Promise<InteropServer> {
     issuer: null,
     revocation: {
       issuer: `${base}/deployment`,
+      endpoint: `${base}/o/revoke_token/`,
       revokes: true,
     },
     setAccessTokenLifetime: (seconds) => control(`lifetime?seconds=${seconds}`),

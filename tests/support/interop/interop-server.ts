@@ -58,7 +58,7 @@ export interface InteropServer {
    * RFC 7009 revocation, where the server has an endpoint: an issuer URL whose metadata (RFC 8414
    * or OIDC) names it, and whether a revoked refresh token is really refused afterwards.
    */
-  readonly revocation?: { readonly issuer: string; readonly revokes: boolean }
+  readonly revocation?: { readonly issuer: string; readonly endpoint: string; readonly revokes: boolean }
   /** Present when the access tokens are JWTs with `exp`. */
   readonly jwtExpiry?: JwtExpiryControl
   /** Stops listening for good. */

@@ -240,6 +240,7 @@ export async function startJmondiServer(): Promise<InteropServer> {
     issuer: null,
     revocation: {
       issuer: `${base}${DEPLOYMENT_ISSUER_PATH}`,
+      endpoint: `${base}${REVOKE_PATH}`,
       revokes: true,
     },
     async setAccessTokenLifetime(seconds) {

@@ -23,6 +23,7 @@ import { requireKeyringSession } from '../keyring-session'
 import { passwordFormFor } from '../password-form'
 import { storedSecret as readStoredSecret } from '../stored-secrets'
 import { makeTempDir } from '../temp-dir'
+import { startRevokingApi } from './revoking-api'
 import {
   ALLOWED_SCOPE,
   DISALLOWED_SCOPE,
@@ -52,6 +53,8 @@ export const SCENARIOS = [
   { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
   { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
   { id: 'revoke-on-delete', title: 'Delete revokes the refresh token, then the access token (RFC 7009, endpoint from the metadata); the old refresh token is refused afterwards' },
+  { id: 'renew-on-401', title: 'Test connection: the API answers 401 (the token was revoked after it was issued); one new token, asked again, accepted; Save keeps that token' },
+  { id: 'renew-on-401-saved', title: 'The same for a saved datasource: renewed once through the renewer and stored' },
   { id: 'jwt-exp', title: 'No `expires_in`: expiry from the JWT access token\'s `exp`' },
   { id: 'wrong-password', title: 'Wrong password' },
   { id: 'wrong-secret', title: 'Wrong client secret' },
@@ -61,6 +64,7 @@ export const SCENARIOS = [
   { id: 'cli-try-other-auth', title: 'CLI: `add --try-other-auth` with the refused client auth' },
   { id: 'cli-wrong-password', title: 'CLI: `add` with a wrong password' },
   { id: 'cli-wrong-secret', title: 'CLI: `add` with a wrong client secret; the hint names `--client-auth` values' },
+  { id: 'cli-test-401', title: 'CLI: `test` when the API answers 401 once says a new token was obtained and accepted' },
   { id: 'cli-remove-revokes', title: 'CLI: `add --issuer`, then `remove --yes` says what was revoked' },
   { id: 'stopped-server', title: 'Server stopped' },
 ] as const
@@ -397,6 +401,52 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
     if (revocation.revokes) return stillAccepted ? { ok: false, summary: 'both answered 200, but the server still takes the refresh token' } : { ok: true, summary: 'ok (both revoked; the refresh token is refused)' }
     return { ok: true, summary: stillAccepted ? 'ok (both answered 200; the server still takes any refresh token)' : 'ok (both revoked; the refresh token is refused)' }
   },
+  async 'renew-on-401'(ctx) {
+    const api = await startRevokingApi(ctx.server)
+    try {
+      api.revokeNext()
+      const input: DatasourceInput = { ...form(ctx.server), url: api.url }
+      const testId = randomUUID()
+      const tested = await ctx.app.core.handlers.testConnection({ testId, input })
+      if (!tested.ok) return fromError(tested.error)
+      const check = tested.value.apiCheck
+      if (check?.retriedAfter401?.renewError) return fromError(check.retriedAfter401.renewError)
+      if (api.statuses.join(' ') !== '401 200' || !check?.retriedAfter401 || check.status !== 200) {
+        return { ok: false, summary: `the API answered ${api.statuses.join(', ') || 'nothing'}; retried: ${check?.retriedAfter401 ? 'yes' : 'no'}` }
+      }
+      const saved = await ctx.app.core.handlers.saveDatasource({ input, testId })
+      if (!saved.ok) return fromError(saved.error)
+      const stored = await storedSecret(ctx, saved.value.id, 'access-token')
+      if (stored !== api.tokensSeen[1]) return { ok: false, summary: 'accepted after a new token, but Save kept another token' }
+      return { ok: true, summary: 'ok (401, new token, 200; Save keeps it)' }
+    } finally {
+      await api.close()
+    }
+  },
+  async 'renew-on-401-saved'(ctx) {
+    const api = await startRevokingApi(ctx.server)
+    try {
+      const input: DatasourceInput = { ...form(ctx.server), url: api.url }
+      const saved = await testAndSave(ctx, input)
+      if (!saved.id) return saved.actual
+      api.revokeNext()
+      const kept = { ...input, id: saved.id, auth: { ...(input.auth as OAuth2PasswordInput), clientSecret: { action: 'keep' as const }, password: { action: 'keep' as const } } }
+      const tested = await ctx.app.core.handlers.testConnection({ testId: randomUUID(), input: kept })
+      if (!tested.ok) return fromError(tested.error)
+      const check = tested.value.apiCheck
+      if (check?.retriedAfter401?.renewError) return fromError(check.retriedAfter401.renewError)
+      if (api.statuses.slice(1).join(' ') !== '401 200' || !check?.retriedAfter401 || check.status !== 200) {
+        return { ok: false, summary: `the API answered ${api.statuses.slice(1).join(', ') || 'nothing'}; retried: ${check?.retriedAfter401 ? 'yes' : 'no'}` }
+      }
+      const history = await ctx.app.core.handlers.getHistory({ id: saved.id })
+      const renewal = history.ok ? history.value.find((event) => event.kind === 'renewed')?.message : undefined
+      if (!renewal?.includes('(api-401)')) return { ok: false, summary: 'accepted, but no renewal for the 401 in the history' }
+      if ((await storedSecret(ctx, saved.id, 'access-token')) !== api.tokensSeen.at(-1)) return { ok: false, summary: 'accepted, but another token is stored' }
+      return { ok: true, summary: `ok (401, ${/refresh token/.test(renewal) ? 'refresh_token' : 'password'} renewal stored, 200)` }
+    } finally {
+      await api.close()
+    }
+  },
   async 'jwt-exp'(ctx) {
     const jwt = ctx.server.jwtExpiry
     if (!jwt) throw new Error(`${ctx.server.key} has no JWT access tokens; mark jwt-exp as not applicable`)
@@ -445,6 +495,25 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   'cli-wrong-password': (ctx) => withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\nnot-the-password\n`, env))),
   'cli-wrong-secret': (ctx) =>
     withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server, 'basic'), `not-the-secret\n${PLAIN_USER.password}\n`, env))),
+  'cli-test-401': (ctx) =>
+    withCliHome(async (env) => {
+      const api = await startRevokingApi(ctx.server)
+      try {
+        const args = cliAddArgs(ctx.server).map((arg) => (arg === ctx.server.apiUrl ? api.url : arg))
+        const added = await cli(args, `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`, env)
+        if (added.code !== 0) return cliActual(added)
+        api.revokeNext()
+        const tested = await cli(['test', 'interop'], '', env)
+        if (tested.code !== 0) return cliActual(tested)
+        const said = 'The API refused the token (401); a new token was obtained and the API accepted it.'
+        const noNewToken = /The API refused the token \(401\), and no new token could be obtained: .*HTTP (\d+)/.exec(tested.stdout)
+        if (noNewToken) return { ok: false, summary: `exit 0, "no new token could be obtained" (HTTP ${noNewToken[1]})`, error: { kind: 'said', code: 'no-new-token', httpStatus: Number(noNewToken[1]) } }
+        if (!tested.stdout.includes(said)) return { ok: false, summary: `exit 0, but it said: ${tested.stdout.trim().split('\n').at(-1) ?? ''}` }
+        return { ok: true, summary: `exit 0, "${said}"` }
+      } finally {
+        await api.close()
+      }
+    }),
   'cli-remove-revokes': (ctx) =>
     withCliHome(async (env) => {
       const revocation = revocationOf(ctx.server)

@@ -120,7 +120,7 @@ export async function startMockOidcServer(options: MockOidcOptions): Promise<Moc
     issuer,
     discoveryUrl: `${base}${endpoints.wellKnownDocument}`,
     tokenRequestAuthorizations,
-    revocation: { issuer, revokes: false },
+    revocation: { issuer, endpoint: `${base}${endpoints.revoke}`, revokes: false },
     async setAccessTokenLifetime(seconds) {
       lifetime = seconds
     },

@@ -155,6 +155,32 @@ describe('Test connection', () => {
     expect(byTestId(w, 'api-check').text()).toBe('GET https://api.example.com/v1 → 200 OK')
   })
 
+  it('says when the API refused the token with 401 and accepted a new one', async () => {
+    api.testBehaviour = {
+      kind: 'success',
+      report: { apiCheck: { method: 'GET', url: 'https://api.example.com/v1', status: 200, statusText: 'OK', retriedAfter401: {} } },
+    }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    expect(byTestId(w, 'api-check-retry').text()).toBe('The API refused the token (401); a new token was obtained and the API accepted it.')
+    expect(byTestId(w, 'api-check').classes()).toContain('text-ok')
+  })
+
+  it('says when the API refused a new token with 401 too, with the hint, and not the plain 401 hint', async () => {
+    api.testBehaviour = {
+      kind: 'success',
+      report: { apiCheck: { method: 'GET', url: 'https://api.example.com/v1', status: 401, statusText: 'Unauthorized', retriedAfter401: {} } },
+    }
+    const w = await mountEditor()
+    await fillValid(w)
+    await byTestId(w, 'test-connection').trigger('click')
+    await flushPromises()
+    expect(byTestId(w, 'api-check-retry').text()).toMatch(/^The API refused the token \(401\) and a new one as well: it may expect another scope or audience \(see Scope and Extra parameters\)/)
+    expect(w.find('[data-testid="api-check-hint"]').exists()).toBe(false)
+  })
+
   it('says the expiry is not given when the server sent none', async () => {
     api.testBehaviour = { kind: 'success', report: { token: tokenMeta({ expiresAt: null }) } }
     const w = await mountEditor()
