@@ -71,6 +71,12 @@ export const ipcContract = {
   },
   /** The export file's text for these datasources (all when `ids` is absent): configuration only, never a secret. */
   exportDatasources: { payload: z.object({ ids: z.array(datasourceIdSchema).max(10_000).optional() }).strict() },
+  /** The window's Export: main asks where (its save dialog) and the core writes the file; the page never names a path. */
+  exportToFile: { payload: z.object({ ids: z.array(datasourceIdSchema).min(1).max(10_000).optional() }).strict() },
+  /** The window's Import: main asks which file (its open dialog); the core checks all of it and answers with what Import would do. */
+  previewImport: { payload: z.object({}).strict() },
+  /** Imports what a preview showed, all or nothing; existing datasources are replaced only when asked. */
+  applyImport: { payload: z.object({ importId: z.string().uuid({ error: 'Not an import id' }), replaceExisting: z.boolean() }).strict() },
 } as const
 
 /** The GET request Test connection makes to the datasource URL with the new token. */
@@ -145,6 +151,37 @@ export interface TokenDetails {
   readonly jwt: JwtDetails | null
 }
 
+/** What Export did: nothing when the user cancelled the save dialog. */
+export type ExportReceipt = { readonly saved: false } | { readonly saved: true; readonly path: string; readonly count: number }
+
+export interface ImportPreviewEntry {
+  readonly name: string
+  /** add: a new datasource; replace: its settings overwrite the existing one of that name; unchanged: the same settings are stored already. */
+  readonly action: 'add' | 'replace' | 'unchanged'
+  readonly existingId?: string
+  /** The token URL's host ('' for a datasource without authentication). */
+  readonly tokenHost: string
+  readonly username: string
+  /** The datasource will have no client secret or password to sign in with: the user enters them after import. */
+  readonly needsSecrets: boolean
+  /** Replacing moves the token URL to another origin: the stored client secret and password are dropped, not sent there. */
+  readonly secretsDropped: boolean
+}
+
+/** What Import would do with the chosen file; nothing is stored until applyImport. */
+export type ImportPreview =
+  | { readonly chosen: false }
+  | { readonly chosen: true; readonly importId: string; readonly fileName: string; readonly entries: ReadonlyArray<ImportPreviewEntry> }
+
+export interface ImportReport {
+  readonly added: ReadonlyArray<{ readonly id: string; readonly name: string }>
+  readonly replaced: ReadonlyArray<{ readonly id: string; readonly name: string }>
+  /** Existing datasources left as they were: the same settings, or the user chose not to replace them. */
+  readonly skipped: ReadonlyArray<string>
+  /** Imported datasources that need their client secret and/or password entered in Settings. */
+  readonly needSecrets: ReadonlyArray<{ readonly id: string; readonly name: string }>
+}
+
 export interface AppState {
   /** False when the OS keychain cannot be reached; the UI shows a banner and refuses to save secrets. */
   readonly keychainAvailable: boolean
@@ -170,6 +207,9 @@ export interface IpcResults {
   clearToken: TokenStatus
   importDatasources: { readonly imported: ReadonlyArray<DatasourceView> }
   exportDatasources: { readonly text: string }
+  exportToFile: ExportReceipt
+  previewImport: ImportPreview
+  applyImport: ImportReport
 }
 
 /** Events the main process pushes to the window. */

@@ -104,6 +104,14 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
   if (options.handlers === false) return core
   // Loaded here, not imported at the top: the handlers bring the schemas (zod), which the CLI's due
   // `token` must not load.
-  const { createHandlers } = await import('./handlers')
-  return { ...core, handlers: createHandlers(service, tokenActions, logger) }
+  const [{ createHandlers }, { DatasourceTransfer }] = await Promise.all([import('./handlers'), import('./datasource-transfer')])
+  const transfer = new DatasourceTransfer({
+    records: (ids) => service.records(ids),
+    findByName: (name) => service.findByName(name),
+    importAll: (inputs) => service.importAll(inputs),
+    dialogs: deps.fileDialogs ?? null,
+    clock: deps.clock,
+    logger,
+  })
+  return { ...core, handlers: createHandlers(service, tokenActions, transfer, logger) }
 }

@@ -1,5 +1,6 @@
 import type { IpcEventName, IpcEvents } from '../../shared/ipc'
 import type { ClipboardPort } from './clipboard'
+import type { FileDialogPort } from './datasource-transfer'
 import type { SecretStore } from './secrets/secret-store'
 
 export type TimerHandle = unknown
@@ -58,6 +59,8 @@ export interface CoreDeps {
   readonly sweepDelayMs?: number
   /** The system clipboard for the window's copy actions (Electron's in the app); absent in the CLI. */
   readonly clipboard?: ClipboardPort
+  /** Where Export writes and Import reads (Electron's save and open dialogs in the app); absent in the CLI. */
+  readonly fileDialogs?: FileDialogPort
 }
 
 /** How long after start the app sweeps keychain entries no datasource owns (CoreDeps.sweepDelayMs). */

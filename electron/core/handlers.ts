@@ -2,6 +2,7 @@ import type { ZodError } from 'zod'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import { ipcContract, type HandlerTable, type IpcMethod, type IpcParsedPayload, type IpcResults } from '../../shared/ipc'
 import { exportFileText, parseImportFile } from './datasource-import'
+import type { DatasourceTransfer } from './datasource-transfer'
 import type { DatasourceService } from './datasources'
 import type { Logger } from './deps'
 import type { TokenActions } from './token-actions'
@@ -33,7 +34,7 @@ export function validationError(error: ZodError): AppError {
  * One function per IPC channel. Each parses its payload with the shared schema first (the renderer
  * is not trusted), never throws, and answers with a typed Result.
  */
-export function createHandlers(service: DatasourceService, tokenActions: TokenActions, logger: Logger): HandlerTable {
+export function createHandlers(service: DatasourceService, tokenActions: TokenActions, transfer: DatasourceTransfer, logger: Logger): HandlerTable {
   const implementations: Implementations = {
     listDatasources: () => ok(service.list()),
     getDatasource: ({ id }) => service.get(id),
@@ -61,6 +62,9 @@ export function createHandlers(service: DatasourceService, tokenActions: TokenAc
       const records = service.records(ids)
       return records.ok ? ok({ text: exportFileText(records.value) }) : records
     },
+    exportToFile: ({ ids }) => transfer.exportToFile(ids),
+    previewImport: () => transfer.previewImport(),
+    applyImport: ({ importId, replaceExisting }) => transfer.applyImport(importId, replaceExisting),
   }
 
   const table = {} as Record<IpcMethod, (payload: unknown) => Promise<Result<unknown>>>

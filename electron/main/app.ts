@@ -17,6 +17,7 @@ import type { SecretStore } from '../core/secrets/secret-store'
 import { buildTrayModel, type TrayAction, type TrayModel } from '../core/tray-model'
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers, type RegisterOptions } from './ipc'
+import { createFileDialogs } from './file-dialogs'
 import { createNetFetch } from './net-fetch-adapter'
 import { installApplicationMenu } from './menu'
 import { createTrayView, runTrayAction, type TrayActions, type TrayView } from './tray'
@@ -227,6 +228,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
     sweepDelayMs: APP_SWEEP_DELAY_MS,
     // The window's copy actions: main writes the token to the clipboard, the renderer never holds it.
     clipboard: { writeText: (text) => clipboard.writeText(text), readText: () => clipboard.readText() },
+    // Export and Import: main asks where, the core reads and writes the file.
+    fileDialogs: createFileDialogs(getWindow, () => app.getPath('documents')),
   }
   try {
     core = await options.createCore(coreDeps).catch(async (error: unknown) => {

@@ -17,6 +17,7 @@ import { systemClock, type CoreEvent } from '../../electron/core/deps'
 import { createKeytarSecretStore } from '../../electron/core/secrets/keytar-secret-store'
 import type { SecretStore } from '../../electron/core/secrets/secret-store'
 import type { ClipboardPort } from '../../electron/core/clipboard'
+import type { FileDialogPort } from '../../electron/core/datasource-transfer'
 import { buildTrayModel, type TrayAction, type TrayModel } from '../../electron/core/tray-model'
 import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../support/oauth-server'
 import { startStaticServer, type StaticServer } from '../support/static-server'
@@ -44,6 +45,14 @@ export interface AppHarness {
   runTrayAction(action: TrayAction): Promise<void>
   /** The clipboard the core writes to (main passes Electron's); every write is recorded. */
   readonly clipboard: RecordingClipboard
+  /**
+   * Answers the next save (Export) or open (Import) dialog with this path, or cancels it (null).
+   * Chromium cannot show the OS file dialog main shows: in the web target the core's FileDialogPort
+   * gets the answer; in the electron target Electron's dialog function answers so until the next call of this.
+   */
+  answerFileDialog(kind: 'save' | 'open', path: string | null): Promise<void>
+  /** What each dialog was opened with, in order (web target). */
+  readonly dialogsShown: Array<{ readonly kind: 'save' | 'open'; readonly suggestedName?: string }>
 }
 
 /** The system clipboard as the core's port sees it, recording what was written, in order. */
@@ -96,7 +105,23 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
     })
   }
   const clipboard = recordingClipboard()
-  const startCore = () => createCore({ dataDir, secretStore, fetch: globalThis.fetch, clock: systemClock, notify, clipboard })
+  const answers: { save: string | null; open: string | null } = { save: null, open: null }
+  const dialogsShown: AppHarness['dialogsShown'] = []
+  const fileDialogs: FileDialogPort = {
+    async chooseExportPath(suggestedName) {
+      dialogsShown.push({ kind: 'save', suggestedName })
+      const path = answers.save
+      answers.save = null
+      return path
+    },
+    async chooseImportPath() {
+      dialogsShown.push({ kind: 'open' })
+      const path = answers.open
+      answers.open = null
+      return path
+    },
+  }
+  const startCore = () => createCore({ dataDir, secretStore, fetch: globalThis.fetch, clock: systemClock, notify, clipboard, fileDialogs })
   let core: Core = await startCore()
 
   await page.exposeBinding('__dsdInvoke', async (_source, method: IpcMethod, payload: unknown) => {
@@ -129,6 +154,10 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
       else if (action.type === 'open' && action.datasourceId !== undefined) notify({ type: 'ipc', name: 'openDatasource', payload: { id: action.datasourceId } })
     },
     clipboard,
+    async answerFileDialog(kind, path) {
+      answers[kind] = path
+    },
+    dialogsShown,
   }
   return { harness, close: () => core.close() }
 }
@@ -159,6 +188,16 @@ async function electronHarness(dataDir: string, keychainService: string): Promis
     runTrayAction: (action) => app.evaluate((_electron, given) => (globalThis as unknown as { __datasourceDeskTrayRun: (action: TrayAction) => void }).__datasourceDeskTrayRun(given), action),
     // The packaged app writes the real system clipboard; specs that read it run in the web target.
     clipboard: recordingClipboard(),
+    async answerFileDialog(kind, path) {
+      await app.evaluate(
+        ({ dialog }, [which, chosen]) => {
+          if (which === 'save') dialog.showSaveDialog = (async () => ({ canceled: chosen === null, filePath: chosen ?? '' })) as typeof dialog.showSaveDialog
+          else dialog.showOpenDialog = (async () => ({ canceled: chosen === null, filePaths: chosen === null ? [] : [chosen] })) as typeof dialog.showOpenDialog
+        },
+        [kind, path] as const,
+      )
+    },
+    dialogsShown: [],
   }
   return { harness, close: () => app.close() }
 }

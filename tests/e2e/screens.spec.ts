@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
-import { AxeBuilder } from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
+import { expectAccessible } from './a11y'
 import { expect, test } from './fixtures'
 import { createDatasource, fillOAuthForm, row, serverForm, testConnection } from './form'
 import { seedDesk } from './seed'
@@ -10,18 +10,6 @@ test.describe.configure({ timeout: 180_000 })
 const resultsDir = 'test-results/screenshots'
 /** The README's pictures, retaken by this suite on every run. */
 const docsDir = 'docs/screenshots'
-
-/** Fails on serious or critical accessibility violations, naming each rule and where it fired. */
-async function expectAccessible(page: Page, screen: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme })
-    const results = await new AxeBuilder({ page }).analyze()
-    const blocking = results.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    const described = blocking.map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
-    expect(described, `accessibility violations on ${screen} (${colorScheme})`).toEqual([])
-  }
-  await page.emulateMedia({ colorScheme: 'light' })
-}
 
 async function shoot(page: Page, name: string, options: { docs?: boolean } = {}): Promise<void> {
   mkdirSync(resultsDir, { recursive: true })

@@ -263,8 +263,15 @@ export const electronModule = {
     setApplicationMenu: vi.fn((menu: { template: Array<Record<string, unknown>> } | null) => void (electronState.applicationMenu = menu)),
   },
   shell: { openExternal: vi.fn(async () => {}) },
-  // showMessageBox answers "Quit" (button 1) unless a test sets mockResolvedValueOnce.
-  dialog: { showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })) },
+  // showMessageBox answers "Quit" (button 1) unless a test sets mockResolvedValueOnce. The file
+  // dialogs answer as a user who cancels does (electron.d.ts: filePath '' and filePaths []); a test
+  // picks a file with mockResolvedValueOnce. Like Electron, each takes (window, options) or (options).
+  dialog: {
+    showErrorBox: vi.fn(),
+    showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })),
+    showSaveDialog: vi.fn(async (..._args: unknown[]) => ({ canceled: true, filePath: '' })),
+    showOpenDialog: vi.fn(async (..._args: unknown[]) => ({ canceled: true, filePaths: [] as string[] })),
+  },
   // net.request runs on the Electron net double (real sockets, Electron's behaviour; no DNS).
   net: { request: vi.fn((options: DoubleRequestOptions) => netDouble().request(options)) },
   clipboard: fakeClipboard(),

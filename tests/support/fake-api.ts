@@ -7,6 +7,9 @@ import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, Secre
 import type { AppError, Result } from '../../shared/errors'
 import type { RevocationReport } from '../../shared/revocation'
 import {
+  type ExportReceipt,
+  type ImportPreview,
+  type ImportReport,
   ipcContract,
   type AppState,
   type ClientAuthNegotiation,
@@ -319,5 +322,22 @@ export class FakeApi implements DatasourceApi {
     if (refused) return refused
     const views = [...this.datasources.values()].filter((view) => !payload.ids || payload.ids.includes(view.id))
     return ok({ text: `${JSON.stringify({ format: 'datasource-desk/datasources', version: 1, datasources: views.map(({ name, url }) => ({ name, url, auth: { type: 'none' } })) }, null, 2)}\n` })
+  }
+
+  /** The next export, preview and import answers (the renderer's unit tests steer them). */
+  exportReceipt: ExportReceipt = { saved: false }
+  importPreview: ImportPreview = { chosen: false }
+  importReport: ImportReport = { added: [], replaced: [], skipped: [], needSecrets: [] }
+
+  async exportToFile(payload: { ids?: string[] }): Promise<Result<ExportReceipt>> {
+    return this.enter('exportToFile', payload) ?? ok(this.exportReceipt)
+  }
+
+  async previewImport(payload: Record<string, never>): Promise<Result<ImportPreview>> {
+    return this.enter('previewImport', payload) ?? ok(this.importPreview)
+  }
+
+  async applyImport(payload: { importId: string; replaceExisting: boolean }): Promise<Result<ImportReport>> {
+    return this.enter('applyImport', payload) ?? ok(this.importReport)
   }
 }

@@ -74,7 +74,12 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
   switch (method) {
     case 'listDatasources':
     case 'getAppState':
+    case 'previewImport':
       return {}
+    case 'exportToFile':
+      return { ids: [UUID] }
+    case 'applyImport':
+      return { importId: UUID, replaceExisting: false }
     case 'getDatasource':
     case 'deleteDatasource':
     case 'renewNow':
