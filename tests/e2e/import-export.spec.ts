@@ -110,7 +110,7 @@ test('import is all or nothing, and replacing asks first; a token URL on another
   await page.getByTestId('cancel-dialog').click()
   await expect(page.getByTestId('import-preview')).toHaveCount(0)
   await row(page, 'CRM').click()
-  await expect(page.getByTestId('overview-usability')).toContainText(/usable until/i)
+  await expect(page.getByTestId('overview-usability')).toContainText(/valid until/i)
 
   await app.answerFileDialog('open', file)
   await page.getByTestId('import').click()
