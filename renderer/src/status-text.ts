@@ -25,13 +25,17 @@ export function summarizeStatus(status: TokenStatus | undefined, now: number, au
 }
 
 /**
- * The short form for dense list rows: what is wrong with renewal when something is, otherwise
- * only what changes by the second ("in 59 min", "3 min ago"); the Overview says the rest.
+ * The short form for dense list rows, after the one-word usability ("Valid", "No token"): what is
+ * wrong with renewal when something is ("password rejected", "retrying in 12 s"), otherwise only
+ * what changes by the second ("in 59 min", "3 min ago"). The row's title and the Overview carry
+ * the whole sentence.
  */
 export function compactDetail(summary: StatusSummary, now: number): string {
   const { usability, renewal } = summary.view
-  if (renewal.kind === 'retrying' || renewal.kind === 'needs-user') return summary.detail
-  if (renewal.kind === 'renewing') return summary.detail
+  if (renewal.kind === 'retrying') {
+    return renewal.nextAttemptAt !== null && renewal.nextAttemptAt > now ? `retrying ${formatRelative(renewal.nextAttemptAt, now)}` : 'retrying now'
+  }
+  if (renewal.kind === 'needs-user' || renewal.kind === 'renewing') return summary.view.renewalWord
   if (usability.kind === 'valid' || usability.kind === 'expired') return formatRelative(usability.expiresAt, now)
   return ''
 }

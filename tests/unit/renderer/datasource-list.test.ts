@@ -63,7 +63,9 @@ describe('the datasource list', () => {
     expect(rows[0]?.text()).toContain('ada @ auth.example.com')
     expect(rows[0]?.text()).not.toContain('OAuth2 - Password')
     expect(rows[1]?.text()).toContain('No authentication')
-    expect(rows[0]?.find('[data-testid="datasource-status"]').text()).toMatch(/^Valid until \d{1,2}:\d{2}( [AP]M)? · in 59 min$/)
+    expect(rows[0]?.find('[data-testid="datasource-status"]').text()).toBe('Valid · in 59 min')
+    // The whole sentence, both dimensions, is the row's title.
+    expect(rows[0]?.find('[data-testid="datasource-status"]').attributes('title')).toMatch(/^Valid until \d{1,2}:\d{2}( [AP]M)? - renew/)
     expect(rows[1]?.find('[data-testid="datasource-status"]').text()).toBe('No authentication')
     expect(rows[1]?.find('[data-testid="renew-now"]').exists()).toBe(false)
     expect(byTestId(w, 'empty-state').exists()).toBe(false)
@@ -78,6 +80,19 @@ describe('the datasource list', () => {
     api.emit('statusChanged', tokenStatus(crm.id, { state: 'renewing', updatedAt: Date.now() + 1 }))
     await flushPromises()
     expect(byTestId(w, 'datasource-status').attributes('data-kind')).toBe('renewing')
+  })
+
+  it('opens the datasource a tray item or notification asks for, on its Overview', async () => {
+    const crm = datasourceView({ name: 'CRM' })
+    const erp = datasourceView({ name: 'ERP' })
+    api.seed(crm, erp)
+    const w = mountApp()
+    await flushPromises()
+    expect(useViewStore().current).toEqual({ name: 'list' })
+    api.emit('openDatasource', { id: erp.id })
+    await flushPromises()
+    expect(useViewStore().current).toEqual({ name: 'editor', id: erp.id, tab: 'overview' })
+    expect(byTestId(w, 'overview').exists()).toBe(true)
   })
 
   it('opens a datasource on click', async () => {

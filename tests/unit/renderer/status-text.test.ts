@@ -26,7 +26,8 @@ describe('summarizeStatus', () => {
     })
     const summary = summarizeStatus(status, now)
     expect(summary.tone).toBe('attention')
-    expect(compactDetail(summary, now)).toBe('renewal failing: server unreachable, next attempt in 20 s')
+    expect(compactDetail(summary, now)).toBe('retrying in 20 s')
+    expect(statusLine(summary)).toMatch(/· renewal failing: server unreachable, next attempt in 20 s$/)
   })
 
   it('keeps a valid token amber, not red, when renewal needs the user', () => {
@@ -38,6 +39,7 @@ describe('summarizeStatus', () => {
     const summary = summarizeStatus(status, now)
     expect(summary.tone).toBe('attention')
     expect(statusLine(summary)).toMatch(new RegExp(`^Valid until ${clock} · renewal failing: password rejected$`))
+    expect(compactDetail(summary, now)).toBe('password rejected')
   })
 
   it('is red once the token is gone and renewal needs the user', () => {
