@@ -137,6 +137,9 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
       return items.delete(account)
     },
     async accounts() {
+      // Never list a locked collection: libsecret dereferences a NULL secret and the process dies
+      // (SIGSEGV). The probe write refuses it first, with a KeychainError 'locked'.
+      await assertUnlocked()
       return (await items.list()).filter((account) => account !== LOCK_PROBE_ACCOUNT)
     },
     async probe() {

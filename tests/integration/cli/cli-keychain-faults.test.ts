@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXIT_CODES } from '../../../electron/cli/exit-codes'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { parseSecretAccount } from '../../../electron/core/secrets/secret-store'
+import { buildChildScript } from '../../support/child-build'
 import { cliEntry, ensureCliBuilt, repoRoot, runCli, type CliResult } from '../../support/cli-runner'
 import { requireKeyringSession } from '../../support/keyring-session'
 import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -153,6 +154,24 @@ describe('a locked keyring (item 8)', () => {
       expect(status.status.lastError?.code ?? 'locked').toBe('locked')
     } finally {
       lockedDir.cleanup()
+    }
+  }, 120_000)
+
+  it("listing a locked collection (the start-up sweep) says locked instead of crashing inside libsecret", async () => {
+    const child = await buildChildScript('keychain-list-child')
+    try {
+      const script = `
+        set -u
+        DSD_ADD_ENTRY=orphan/client-secret node "$CHILD"; echo "unlocked=$?"
+        gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \\
+          --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+        node "$CHILD"; echo "locked=$?"
+      `
+      const result = await inOwnKeyring(script, { CHILD: child.file, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` })
+      expect(result.stdout, result.stderr).toContain('{"accounts":1}\nunlocked=0')
+      expect(result.stdout, result.stderr).toContain('{"error":"locked"}\nlocked=0')
+    } finally {
+      child.cleanup()
     }
   }, 120_000)
 })
