@@ -12,6 +12,8 @@ const DJANGO_API = 'The API is a view on the toolkit\'s own token check (verify_
 
 const DJANGO_REFRESH_500 = 'The toolkit (1.7) answers 500 to the refresh token of an access token that was revoked (it revokes the refresh token\'s deleted access token again); the app reports it and does not retry a 5xx with the password.'
 
+const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
+
 runInteropMatrix({
   start: startDjangoServer,
   expectations: {
@@ -25,6 +27,7 @@ runInteropMatrix({
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: 'ok', note: 'OIDC is off in this project: `openid` is a plain scope and no id_token comes back.' },
     discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
+    'preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
@@ -40,6 +43,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { expect: { kind: 'said', code: 'no-new-token', httpStatus: 500 }, note: DJANGO_REFRESH_500 },
     'cli-remove-revokes': { expect: 'ok', note: DJANGO_METADATA },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },

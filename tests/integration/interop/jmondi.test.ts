@@ -9,6 +9,8 @@ const BASIC_NOT_DECODED = 'This server does not form-decode Basic credentials (R
 
 const REVOCATION_BY_GLUE = 'The library revokes (`revoke()`) but publishes no metadata: the test glue serves RFC 8414 metadata for an issuer `/deployment` naming its revocation route.'
 
+const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
+
 runInteropMatrix({
   start: startJmondiServer,
   expectations: {
@@ -22,6 +24,7 @@ runInteropMatrix({
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: 'ok' },
     discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
+    'preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
@@ -37,6 +40,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { expect: 'ok' },
     'cli-remove-revokes': { expect: 'ok', note: REVOCATION_BY_GLUE },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },

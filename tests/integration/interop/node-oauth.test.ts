@@ -7,6 +7,8 @@ import { DECODES_BASIC, NO_METADATA, runInteropMatrix } from '../../support/inte
 
 const NO_REVOCATION = 'The library has no revocation endpoint (RFC 7009).'
 
+const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
+
 runInteropMatrix({
   start: startNodeOAuthServer,
   expectations: {
@@ -20,6 +22,7 @@ runInteropMatrix({
     'scope-plain': { expect: 'ok' },
     'scope-openid': { expect: { kind: 'oauth', code: 'invalid_scope' }, note: 'This server does not know the scope `openid`.' },
     discovery: { expect: { kind: 'invalid-response', code: 'no-metadata' }, note: NO_METADATA },
+    'preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     refresh: { expect: 'ok' },
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
@@ -38,6 +41,7 @@ runInteropMatrix({
     'cli-try-other-auth': { expect: 'ok' },
     'cli-wrong-password': { expect: { kind: 'exit', code: '3' } },
     'cli-wrong-secret': { expect: { kind: 'exit', code: '3', hint: /--client-auth body/ } },
+    'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { notApplicable: NO_REVOCATION },
     'cli-remove-revokes': { notApplicable: NO_REVOCATION },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },

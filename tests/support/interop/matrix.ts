@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import type { ClientAuthMethod, DatasourceInput, OAuth2PasswordInput } from '../../../shared/datasource'
 import type { AppError } from '../../../shared/errors'
+import { PRESETS } from '../../../shared/presets'
 import type { TokenStatus } from '../../../shared/token'
 import { ensureCliBuilt, repoRoot, runCli, type CliResult } from '../cli-runner'
 import { startCoreHarness, type CoreHarness } from '../core-harness'
@@ -49,6 +50,7 @@ export const SCENARIOS = [
   { id: 'scope-plain', title: 'Scope without `openid`' },
   { id: 'scope-openid', title: 'Scope with `openid`' },
   { id: 'discovery', title: 'Discovery from the issuer URL, then `openid` with the id_token validated against it' },
+  { id: 'preset-keycloak', title: 'Keycloak preset: its token URL and issuer templates, filled in, are the server\'s; discovery, test and save' },
   { id: 'refresh', title: 'Short-lived token (2 s) renewed by the scheduler with the refresh token' },
   { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
   { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
@@ -64,6 +66,7 @@ export const SCENARIOS = [
   { id: 'cli-try-other-auth', title: 'CLI: `add --try-other-auth` with the refused client auth' },
   { id: 'cli-wrong-password', title: 'CLI: `add` with a wrong password' },
   { id: 'cli-wrong-secret', title: 'CLI: `add` with a wrong client secret; the hint names `--client-auth` values' },
+  { id: 'cli-preset-keycloak', title: 'CLI: `add --preset keycloak --issuer <realm URL>`' },
   { id: 'cli-test-401', title: 'CLI: `test` when the API answers 401 once says a new token was obtained and accepted' },
   { id: 'cli-remove-revokes', title: 'CLI: `add --issuer`, then `remove --yes` says what was revoked' },
   { id: 'stopped-server', title: 'Server stopped' },
@@ -256,6 +259,15 @@ async function refreshAccepted(server: InteropServer, refreshToken: string | nul
   return response.status === 200
 }
 
+/** Fills a preset's URL template for a Keycloak-like server: its scheme, host and realm. */
+function keycloakTemplates(server: InteropServer): { tokenUrl: string; issuer: string } {
+  const match = server.issuer ? /^(https?):\/\/([^/]+)\/realms\/([^/]+)$/.exec(server.issuer) : null
+  if (!match) throw new Error(`${server.key} is not laid out like Keycloak; mark the preset scenarios as not applicable`)
+  const [, scheme, host, realm] = match
+  const fill = (template: string) => template.replace(/^https:/, `${scheme}:`).replace('{host}', host!).replace('{realm}', realm!)
+  return { tokenUrl: fill(PRESETS.keycloak.tokenUrlTemplate), issuer: fill(PRESETS.keycloak.issuerTemplate ?? '') }
+}
+
 function revocationOf(server: InteropServer): NonNullable<InteropServer['revocation']> {
   if (!server.revocation) throw new Error(`${server.key} has no revocation endpoint; mark the revocation scenarios as not applicable`)
   return server.revocation
@@ -331,6 +343,16 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
     const saved = await testAndSave(ctx, form(ctx.server, { overrides: { scope: `openid ${ALLOWED_SCOPE}`, issuer } }))
     if (saved.actual.ok && saved.idToken !== 'validated') return { ok: false, summary: `token obtained, id_token ${saved.idToken ?? 'absent'}` }
     return saved.actual.ok ? { ok: true, summary: `ok (${found.value.source}, id_token validated)` } : saved.actual
+  },
+  async 'preset-keycloak'(ctx) {
+    const { tokenUrl, issuer } = keycloakTemplates(ctx.server)
+    if (tokenUrl !== ctx.server.tokenUrl) return { ok: false, summary: `the token URL template gives ${tokenUrl}` }
+    const found = await ctx.app.core.handlers.discoverIssuer({ issuer })
+    if (!found.ok) return fromError(found.error)
+    if (found.value.tokenEndpoint !== tokenUrl) return { ok: false, summary: 'discovery named another token URL than the template' }
+    const preset = PRESETS.keycloak
+    const saved = await testAndSave(ctx, form(ctx.server, { clientAuth: preset.clientAuth, overrides: { tokenUrl, issuer, preset: 'keycloak', ...(preset.scope ? { scope: preset.scope } : {}) } }))
+    return saved.actual.ok ? { ok: true, summary: 'ok (templates match; discovered, tested, saved)' } : saved.actual
   },
   async refresh(ctx) {
     await ctx.server.setAccessTokenLifetime(2)
@@ -495,6 +517,16 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
   'cli-wrong-password': (ctx) => withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server), `${PLAIN_CLIENT.secret}\nnot-the-password\n`, env))),
   'cli-wrong-secret': (ctx) =>
     withCliHome(async (env) => cliActual(await cli(cliAddArgs(ctx.server, 'basic'), `not-the-secret\n${PLAIN_USER.password}\n`, env))),
+  'cli-preset-keycloak': (ctx) =>
+    withCliHome(async (env) => {
+      const { issuer } = keycloakTemplates(ctx.server)
+      const args = cliAddArgs(ctx.server).filter((_arg, index, all) => all[index - 1] !== '--token-url' && all[index] !== '--token-url' && all[index - 1] !== '--client-auth' && all[index] !== '--client-auth')
+      const added = await cli([...args, '--preset', 'keycloak', '--issuer', issuer], `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`, env)
+      if (added.code !== 0) return cliActual(added)
+      const token = await cli(['token', 'interop'], '', env)
+      if (token.code !== 0 || !(await apiAccepts(ctx.server, token.stdout.trim()))) return { ok: false, summary: `exit ${token.code}, no token the API accepts` }
+      return { ok: true, summary: 'exit 0, token accepted' }
+    }),
   'cli-test-401': (ctx) =>
     withCliHome(async (env) => {
       const api = await startRevokingApi(ctx.server)
