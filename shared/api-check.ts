@@ -2,7 +2,7 @@
  * What the window and the command line say when Test connection's API check met a 401 and the app
  * renewed the token once and asked again. No zod here: the CLI's shared chunk stays light.
  */
-import type { ApiCheck } from './ipc'
+import type { ApiCheck } from './connection-test'
 
 /** One sentence about the retry after a 401; '' when there was none. */
 export function apiRetryText(check: ApiCheck, surface: 'app' | 'cli' = 'app'): string {

@@ -6,33 +6,20 @@
  */
 import { z } from 'zod'
 import { datasourceIdSchema, datasourceInputSchema, LIMITS, secretValueSchema, type DatasourceView, type DiscoveredServer } from './datasource'
-import type { ClientAuthMethod } from './client-auth'
-import type { AppError, Result } from './errors'
-import type { RevocationReport } from './revocation'
-import type { TokenMeta, TokenStatus } from './token'
-
-export const COPY_FORMATS = ['access-token', 'authorization-header', 'curl'] as const
-export type CopyFormat = (typeof COPY_FORMATS)[number]
+import type { AppState } from './app-state'
+import type { ClientAuthNegotiation, TestReport } from './connection-test'
+import type { DeleteReport } from './delete-report'
+import type { Result } from './errors'
+import type { HistoryEvent } from './history'
+import type { ExportReceipt, ImportPreview, ImportReport } from './import-export'
+import { COPY_FORMATS, type CopyReceipt, type TokenDetails } from './token-actions'
+import type { TokenStatus } from './token'
 
 /** A test run is named by the renderer so that it can cancel it and later save its token. */
 const testIdSchema = z.string().uuid({ error: 'Not a test id' })
 const idPayload = z.object({ id: datasourceIdSchema }).strict()
 /** An export of thousands of datasources is well under this. */
 export const IMPORT_TEXT_LIMIT = 16 * 1024 * 1024
-
-/**
- * What Delete did. The datasource is always gone; `secretsLeft` names the keychain entries the
- * keychain did not delete (it was locked, gone or silent): the start-up sweep retries them.
- */
-export interface DeleteReport {
-  readonly id: string
-  readonly secretsLeft?: ReadonlyArray<'client-secret' | 'password' | 'access-token' | 'refresh-token'>
-  /**
-   * What revoking the tokens at the server (RFC 7009) did, after the datasource was removed;
-   * absent when the server advertised no revocation endpoint or no token was stored.
-   */
-  readonly revocation?: RevocationReport
-}
 
 export const ipcContract = {
   listDatasources: { payload: z.object({}).strict() },
@@ -78,116 +65,6 @@ export const ipcContract = {
   /** Imports what a preview showed, all or nothing; existing datasources are replaced only when asked. */
   applyImport: { payload: z.object({ importId: z.string().uuid({ error: 'Not an import id' }), replaceExisting: z.boolean() }).strict() },
 } as const
-
-/** The GET request Test connection makes to the datasource URL with the new token. */
-export interface ApiCheck {
-  readonly method: 'GET'
-  readonly url: string
-  readonly status?: number
-  readonly statusText?: string
-  /** Set when the request itself failed (network, TLS, timeout). */
-  readonly error?: AppError
-  /**
-   * The API answered 401 to the first token although it looked valid: the app got a new token
-   * once and asked again. `status`/`error` above are then the second answer; `renewError` says
-   * why no new token came (and the request was not repeated).
-   */
-  readonly retriedAfter401?: { readonly renewError?: AppError }
-}
-
-export interface TestReport {
-  readonly testId: string
-  /** Metadata of the token obtained (null for a datasource without authentication); the token
-   * itself stays in the main process until Save. */
-  readonly token: TokenMeta | null
-  /** True when the server granted a different scope than was requested. */
-  readonly scopeDiffers: boolean
-  readonly apiCheck: ApiCheck | null
-}
-
-/** What trying the other client authentication methods found. */
-export interface ClientAuthNegotiation {
-  /** The method the server issued a token for; null when it accepted none. */
-  readonly accepted: ClientAuthMethod | null
-  /** Each method tried, in order, with the error for the refused ones. */
-  readonly attempts: ReadonlyArray<{ readonly method: ClientAuthMethod; readonly error?: AppError }>
-  /** Test connection's report for the accepted method: its token is kept for Save under the same test id. */
-  readonly report: TestReport | null
-}
-
-export type HistoryKind = 'obtained' | 'renewed' | 'failed' | 'config-changed' | 'sign-in-needed' | 'action-needed'
-
-export interface HistoryEvent {
-  readonly id: number
-  readonly datasourceId: string
-  readonly at: number
-  readonly kind: HistoryKind
-  /** One readable line, never a secret. */
-  readonly message: string
-  readonly grant?: 'password' | 'refresh_token'
-  readonly attempt?: number
-  readonly error?: AppError
-}
-
-export interface CopyReceipt {
-  readonly format: CopyFormat
-  /** When the clipboard is cleared, unless something else was copied meanwhile. */
-  readonly clearsAt: number
-  /** The copied token's expiry, so the window can say how long the copy is good for. */
-  readonly expiresAt: number | null
-}
-
-export type JwtClaimValue = string | number | boolean | ReadonlyArray<string>
-
-export interface JwtDetails {
-  /** alg, typ, kid: as the token says, cleaned of control characters. */
-  readonly header: Readonly<Record<string, JwtClaimValue>>
-  /** iss, sub, aud, scope/scp, exp, iat, nbf, client_id, where present. */
-  readonly claims: Readonly<Record<string, JwtClaimValue>>
-}
-
-export interface TokenDetails {
-  /** null: the token is opaque (not a JWT), which is common and fine. */
-  readonly jwt: JwtDetails | null
-}
-
-/** What Export did: nothing when the user cancelled the save dialog. */
-export type ExportReceipt = { readonly saved: false } | { readonly saved: true; readonly path: string; readonly count: number }
-
-export interface ImportPreviewEntry {
-  readonly name: string
-  /** add: a new datasource; replace: its settings overwrite the existing one of that name; unchanged: the same settings are stored already. */
-  readonly action: 'add' | 'replace' | 'unchanged'
-  readonly existingId?: string
-  /** The token URL's host ('' for a datasource without authentication). */
-  readonly tokenHost: string
-  readonly username: string
-  /** The datasource will have no client secret or password to sign in with: the user enters them after import. */
-  readonly needsSecrets: boolean
-  /** Replacing moves the token URL to another origin: the stored client secret and password are dropped, not sent there. */
-  readonly secretsDropped: boolean
-}
-
-/** What Import would do with the chosen file; nothing is stored until applyImport. */
-export type ImportPreview =
-  | { readonly chosen: false }
-  | { readonly chosen: true; readonly importId: string; readonly fileName: string; readonly entries: ReadonlyArray<ImportPreviewEntry> }
-
-export interface ImportReport {
-  readonly added: ReadonlyArray<{ readonly id: string; readonly name: string }>
-  readonly replaced: ReadonlyArray<{ readonly id: string; readonly name: string }>
-  /** Existing datasources left as they were: the same settings, or the user chose not to replace them. */
-  readonly skipped: ReadonlyArray<string>
-  /** Imported datasources that need their client secret and/or password entered in Settings. */
-  readonly needSecrets: ReadonlyArray<{ readonly id: string; readonly name: string }>
-}
-
-export interface AppState {
-  /** False when the OS keychain cannot be reached; the UI shows a banner and refuses to save secrets. */
-  readonly keychainAvailable: boolean
-  readonly keychainMessage?: string
-  readonly dataDir: string
-}
 
 export interface IpcResults {
   listDatasources: ReadonlyArray<DatasourceView>

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { DatasourceInput, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
-import type { ApiCheck, ClientAuthNegotiation, TestReport } from '../../shared/ipc'
+import type { ApiCheck, ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
 import type { Clock, FetchLike } from './deps'

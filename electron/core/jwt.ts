@@ -3,7 +3,7 @@
  * facts leave the main process: never the signature, never the token text. The signature is not
  * checked (the app is not the token's audience); the window says so.
  */
-import type { JwtDetails, JwtClaimValue } from '../../shared/ipc'
+import type { JwtDetails, JwtClaimValue } from '../../shared/token-actions'
 
 /** The claims shown; others may carry personal data that has no business on screen. */
 const SHOWN_CLAIMS = ['iss', 'sub', 'aud', 'scope', 'scp', 'exp', 'iat', 'nbf', 'client_id'] as const

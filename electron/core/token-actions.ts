@@ -5,7 +5,7 @@
  * a minute unless something else was copied meanwhile.
  */
 import { appError, fail, ok, type Result } from '../../shared/errors'
-import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/ipc'
+import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/token-actions'
 import type { ClipboardPort } from './clipboard'
 import type { DatasourceRepository } from './db/datasource-repository'
 import type { Clock, Logger, TimerHandle } from './deps'

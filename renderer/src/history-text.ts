@@ -2,7 +2,7 @@
  * The history as read on screen: one sentence per event, never the same sentence twice. A failed
  * attempt that ended renewal is one event ("Action needed"), not three lines saying the same.
  */
-import type { HistoryEvent } from '../../shared/ipc'
+import type { HistoryEvent } from '../../shared/history'
 
 export interface HistoryLine {
   readonly event: HistoryEvent

@@ -2,7 +2,7 @@
  * The facts the Overview states about a stored token, in words. Pure (the time is passed in) so
  * that every wording is unit tested without components.
  */
-import type { HistoryEvent } from '../../shared/ipc'
+import type { HistoryEvent } from '../../shared/history'
 import type { TokenMeta } from '../../shared/token'
 
 /** "42:07" or "1:02:03" until expiry; "expired" once it passed. */

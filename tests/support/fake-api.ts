@@ -6,25 +6,13 @@
 import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import type { AppError, Result } from '../../shared/errors'
 import type { RevocationReport } from '../../shared/revocation'
-import {
-  type ExportReceipt,
-  type ImportPreview,
-  type ImportReport,
-  ipcContract,
-  type AppState,
-  type ClientAuthNegotiation,
-  type CopyFormat,
-  type CopyReceipt,
-  type DatasourceApi,
-  type DeleteReport,
-  type TokenDetails,
-  type HistoryEvent,
-  type IpcEventName,
-  type IpcEvents,
-  type IpcMethod,
-  type IpcResults,
-  type TestReport,
-} from '../../shared/ipc'
+import { ipcContract, type DatasourceApi, type IpcEventName, type IpcEvents, type IpcMethod, type IpcResults } from '../../shared/ipc'
+import type { ExportReceipt, ImportPreview, ImportReport } from '../../shared/import-export'
+import type { AppState } from '../../shared/app-state'
+import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
+import type { DeleteReport } from '../../shared/delete-report'
+import type { HistoryEvent } from '../../shared/history'
+import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/token-actions'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 
 export interface RecordedCall {

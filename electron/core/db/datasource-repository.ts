@@ -1,7 +1,7 @@
 import type { AuthView, ClientAuthMethod, DiscoveredServer, ExtraParam } from '../../../shared/datasource'
 import type { PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
-import type { HistoryEvent, HistoryKind } from '../../../shared/ipc'
+import type { HistoryEvent, HistoryKind } from '../../../shared/history'
 import type { ExpirySource, IdTokenCheck, RenewalState, TokenMeta } from '../../../shared/token'
 import type { SecretKind } from '../secrets/secret-store'
 import type { Db } from './connection'

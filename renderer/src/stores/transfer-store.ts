@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { ImportPreview, ImportReport } from '../../../shared/ipc'
+import type { ImportPreview, ImportReport } from '../../../shared/import-export'
 import { getApi } from '../api'
 import { call, useDatasourcesStore } from './datasources-store'
 import { useToastStore } from './toast-store'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { HistoryEvent } from '../../../shared/ipc'
+import type { HistoryEvent } from '../../../shared/history'
 import { historyLines } from '../../../renderer/src/history-text'
 
 const ID = '00000000-0000-4000-8000-000000000001'
