@@ -87,6 +87,9 @@ it('revokes a token the renewer discarded (the settings changed while it was req
   expect(history.map((event) => event.message)).toContain(
     `A token obtained for the previous settings was discarded. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
   )
+  // What the history and the log say is about the token, never the token.
+  const bytes = app.databaseBytes()
+  for (const secret of [discarded.refresh_token!, PLAIN_CLIENT.secret]) expect(bytes.includes(Buffer.from(secret))).toBe(false)
 })
 
 it('deletes at once when the server is gone, and says the tokens could not be revoked', async () => {
