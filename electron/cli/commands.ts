@@ -318,7 +318,7 @@ async function importSecrets(inputs: DatasourceInput[], values: OptionValues, so
     })
     if (!checked.success) {
       const error = validationError(checked.error)
-      throw new CommandFailure({ ...error, message: `"${input.name}": ${error.message} Nothing was imported.` })
+      throw new CommandFailure({ ...error, code: 'import-invalid', message: `The secrets for "${input.name}" are not valid; nothing was imported:` })
     }
     result.push(checked.data)
   }

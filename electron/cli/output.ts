@@ -2,7 +2,7 @@
  * What the command prints: errors (stderr, in the app's words), status lines and tables. Light on
  * purpose (no zod, no OAuth client): the `token` fast path uses it to report a keychain failure.
  */
-import type { AppError, FieldIssue } from '../../shared/errors'
+import { testFailureTitle, type AppError, type FieldIssue } from '../../shared/errors'
 import type { TokenStatus } from '../../shared/token'
 import { statusView } from '../../shared/token-status'
 import { showUntrusted } from '../../shared/untrusted-text'
@@ -53,13 +53,27 @@ export function fieldLabel(path: string): string {
  * and description. Messages and hints come from the core, which never puts a secret in them.
  */
 export function formatError(error: AppError, title?: string, datasourceName?: string): string {
-  const lines = [title ? `datasource-desk: ${title}: ${shown(error.message)}` : `datasource-desk: ${shown(error.message)}`]
+  const message = cliMessage(error)
+  // The app's heading for a refused form speaks of fields; a command has values.
+  const heading = title === VALIDATION_TITLE ? 'Some values need attention' : title
+  const lines = [heading ? `datasource-desk: ${heading}: ${shown(message)}` : `datasource-desk: ${shown(message)}`]
   for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${shown(fieldLabel(issue.path))}: ${shown(issue.message)}`)
   const hint = cliHint(error, datasourceName)
   if (hint) lines.push(`hint: ${shown(hint)}`)
   if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${shown(error.code)}`)
   if (error.errorDescription) lines.push(`Server description: ${shown(error.errorDescription)}`)
   return `${lines.join('\n')}\n`
+}
+
+const VALIDATION_TITLE = testFailureTitle({ kind: 'validation', code: 'invalid-input', message: '' })
+
+/**
+ * The message in terminal words: the core's schema errors read "Check the form: ..." in the app;
+ * here the values are named on the lines below, by option.
+ */
+export function cliMessage(error: AppError): string {
+  if (error.code !== 'invalid-input' || !error.fieldIssues?.length) return error.message
+  return error.fieldIssues.length === 1 ? 'This value is not valid:' : 'These values are not valid:'
 }
 
 /**

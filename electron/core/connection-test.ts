@@ -210,6 +210,7 @@ export class ConnectionTests {
     }
     if (!secrets.password || secrets.password.isEmpty) {
       return fail(appError('validation', 'password-required', 'Enter the password to test the connection.', {
+        cliHint: 'Pass the password with --password-stdin (in a script) or --password-prompt (on a terminal).',
         fieldIssues: [{ path: 'auth.password', message: 'Password is required' }],
       }))
     }

@@ -26,6 +26,7 @@ export function validationError(error: ZodError): AppError {
   const first = fieldIssues[0]
   return appError('validation', 'invalid-input', first ? `Check the form: ${first.message}.` : 'The request was not valid.', {
     hint: 'Correct the marked fields and try again.',
+    cliHint: 'Correct the values named above and run the command again.',
     fieldIssues,
   })
 }

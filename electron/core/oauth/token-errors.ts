@@ -64,10 +64,13 @@ function clientAuthHint(context: TokenErrorContext): WordedHint {
 function oauthHint(code: string, context: TokenErrorContext): WordedHint | undefined {
   if (code === 'invalid_client') return clientAuthHint(context)
   if (code === 'invalid_grant' && context.grant === 'refresh_token') {
-    return { hint: 'Sign in again with the password to get a new token.' }
+    return { hint: 'Sign in again with the password to get a new token.', cliHint: 'Enter the password again to get a new token: run "datasource-desk edit <name> --password-prompt" (or --password-stdin).' }
   }
   if (code === 'unauthorized_client' && context.grant === 'refresh_token') {
-    return { hint: 'Enable the refresh token grant for this client, or sign in again with the password when the token expires.' }
+    return {
+      hint: 'Enable the refresh token grant for this client, or sign in again with the password when the token expires.',
+      cliHint: 'Enable the refresh token grant for this client, or store the password ("datasource-desk edit <name> --password-prompt") so that renewal can use it.',
+    }
   }
   const base = oauthErrorHints[code]
   if (!base) return undefined

@@ -1,48 +1,52 @@
 /**
- * The command speaks in terminal words: how to pass a secret a script forgot, and "did you mean"
- * for a mistyped datasource name, naming the command to run. Runs the built command.
+ * Messages that come from the core in the app's words ("Check the form", "Correct the marked
+ * fields", "Enter the password" without a command) reach the terminal in CLI words: the option is
+ * named and so is the command to run. The built command, the real keyring and a real OAuth server.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EXIT_CODES } from '../../../electron/cli/exit-codes'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
-import { requireKeyringSession } from '../../support/keyring-session'
+import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
+import { requireKeyringSession } from '../../support/keyring-session'
 
 const keychainService = `datasource-desk-test-cli-wording-${randomUUID()}`
+const secrets = createKeytarSecretStore(keychainService)
 const dataDir = makeTempDir('dsd-cli-wording-')
+let server: OAuthTestServer
 
-function cli(args: ReadonlyArray<string>, input?: string): Promise<CliResult> {
-  return runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
-}
+const cli = (args: ReadonlyArray<string>, input?: string): Promise<CliResult> =>
+  runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
+
+const APP_WORDS = /the form|marked fields|fields need|Sign in\b|Test connection/
 
 beforeAll(async () => {
   requireKeyringSession()
   await ensureCliBuilt()
-})
+  server = await startOAuthServer()
+}, 120_000)
 
 afterAll(async () => {
-  const secrets = createKeytarSecretStore(keychainService)
+  await server?.close()
   for (const account of await secrets.accounts().catch(() => [])) await secrets.delete(account).catch(() => false)
   dataDir.cleanup()
 })
 
-describe('CLI wording', () => {
-  it('add in a script without --password-stdin says how to pass the secrets, instead of "Password is required"', async () => {
-    const result = await cli(['add', 'crm', '--token-url', 'https://auth.example.com/token', '--client-id', 'desk', '--username', 'ada'], '')
-    expect(result.code).toBe(EXIT_CODES.usage)
-    expect(result.stderr).toContain('--client-secret-stdin --password-stdin')
-    expect(result.stderr).toContain('no terminal to ask on')
-    expect(result.stderr).not.toContain('Password is required')
+describe('the CLI words core messages for a terminal', () => {
+  it('an invalid option value: the option is named, and the hint says to run the command again', async () => {
+    const result = await cli(['add', 'crm', '--token-url', 'not a url', '--client-id', 'desk', '--username', 'ana', '--client-secret-stdin', '--password-stdin', '--no-test'], 's\np\n')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--token-url: Enter a full URL')
+    expect(result.stderr).toContain('hint: Correct the values named above and run the command again.')
+    expect(result.stderr).not.toMatch(APP_WORDS)
   })
 
-  it('a mistyped datasource name gets "did you mean" and the command to list them', async () => {
-    const saved = await cli(['add', 'billing-staging', '--auth', 'none', '--url', 'https://api.example.com', '--no-test'])
-    expect(saved.code).toBe(EXIT_CODES.success)
-    const result = await cli(['status', 'biling-staging'])
-    expect(result.code).toBe(EXIT_CODES.unknownDatasource)
-    expect(result.stderr).toContain('Did you mean "billing-staging"?')
-    expect(result.stderr).toContain('datasource-desk list')
+  it('add with an empty password names the options that pass one', async () => {
+    const result = await cli(['add', 'empty password', '--token-url', server.tokenUrl, '--client-id', CONFIDENTIAL_CLIENT.id, '--username', TEST_USER.username, '--client-secret-stdin', '--password-stdin'], `${CONFIDENTIAL_CLIENT.secret}\n\n`)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^datasource-desk: Some values need attention: Enter the password to test the connection\.\n {2}password: Password is required\n/)
+    expect(result.stderr).toContain('hint: Pass the password with --password-stdin (in a script) or --password-prompt (on a terminal).')
+    expect(result.stderr).not.toMatch(APP_WORDS)
   })
 })
