@@ -116,11 +116,12 @@ type Runner = (context: CliContext, command: Command, options: RunOptions) => Pr
 
 /**
  * Commands that change datasources also delete the keychain entries earlier processes left behind
- * in this database (issue 11, item 7): a killed `add`, a `remove` the keychain did not answer. It
- * reads only what SQLite records as abandoned (never a keychain listing), so it costs nothing when
- * there is nothing to do; `token` and `header` never run it.
+ * in this database (issue 11, item 7): a killed `add`, a `remove` the keychain did not answer, the
+ * old versions a renewal released (a command's renewal does not wait for their deletes). It reads
+ * only what SQLite records as abandoned (never a keychain listing), so it costs nothing when there
+ * is nothing to do; `token` and `header` never run it.
  */
-const CLEANS_UP: ReadonlySet<string> = new Set(['add', 'edit', 'remove', 'import'])
+const CLEANS_UP: ReadonlySet<string> = new Set(['add', 'edit', 'remove', 'import', 'renew'])
 
 async function cleanUpAbandonedSecrets(context: CliContext): Promise<void> {
   try {

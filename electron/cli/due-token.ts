@@ -38,9 +38,11 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     // The app (or another command) may have renewed it since the fast path looked.
     let accessToken = stored && isFresh(stored, systemClock.now()) ? await readAccessToken() : null
     if (!accessToken) {
-      const renewed = await service.renew(id)
+      const renewed = await service.renewForToken(id)
       if (!renewed.ok) return { kind: 'error', error: renewed.error }
-      accessToken = await readAccessToken()
+      // The token this command just stored needs no read-back; one another process stored does.
+      const stored = renewed.value?.reveal()
+      accessToken = stored && ACCESS_TOKEN_CHARS.test(stored) ? stored : await readAccessToken()
       if (!accessToken) return { kind: 'error', error: missingSecretError('access-token') }
     }
     return { kind: 'token', accessToken }

@@ -70,6 +70,9 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
     logger,
     notify: deps.notify,
     dataDir: deps.dataDir,
+    // A command exits at once: the old versions its writes release stay marked, for the app's
+    // next drain (after any write) or sweep, or the next add/edit/remove/import/renew.
+    drainReleased: app,
   })
   if (app) service.start()
   // The CLI and other processes write the same file; the window and the scheduler follow them.

@@ -44,6 +44,8 @@ export interface DatasourceServiceDeps {
   readonly logger: Logger
   readonly notify: (event: CoreEvent) => void
   readonly dataDir: string
+  /** Old keychain versions are deleted in the background (the app, default); a command leaves them marked. */
+  readonly drainReleased?: boolean
 }
 
 /**
@@ -69,7 +71,14 @@ export class DatasourceService {
     this.#deps = deps
     const holder = newHolderId()
     this.#history = new HistoryLog(deps.repo, deps.clock, deps.logger)
-    this.#vault = new SecretVault({ repo: deps.repo, secrets: deps.secrets, clock: deps.clock, logger: deps.logger, holder })
+    this.#vault = new SecretVault({
+      repo: deps.repo,
+      secrets: deps.secrets,
+      clock: deps.clock,
+      logger: deps.logger,
+      holder,
+      ...(deps.drainReleased === undefined ? {} : { drainReleased: deps.drainReleased }),
+    })
     const revocation = new TokenRevocation({ vault: this.#vault, fetch: deps.fetch, clock: deps.clock, logger: deps.logger, history: this.#history })
     this.#revocation = revocation
     this.#renewer = new Renewer({
@@ -466,6 +475,18 @@ export class DatasourceService {
     return ok(this.scheduler.status(id) ?? notConnected(id, this.#deps.clock.now()))
   }
 
+  /**
+   * `renew` for `token` and `header`: the access token this renewal stored, so the command prints
+   * it without reading it back from the keychain; null when another process renewed meanwhile.
+   */
+  async renewForToken(id: string): Promise<Result<Secret | null>> {
+    if (!this.#deps.repo.get(id)) return fail(notFound())
+    this.#schedule(id)
+    const outcome = await this.scheduler.renew(id, 'manual')
+    if (!outcome.ok) return fail(outcome.error)
+    return ok(outcome.accessToken ?? null)
+  }
+
   /** Answers "Sign-in needed": gets a token with the password the user typed, keeps it if asked to. */
   async signIn(id: string, password: string, remember: boolean): Promise<Result<TokenStatus>> {
     const { repo, clock } = this.#deps
@@ -501,9 +522,16 @@ export class DatasourceService {
     return this.#vault.cleanUp()
   }
 
+  /** Deletes the keychain versions that writes (here or in other processes) released, in the background. */
+  drainReleasedSecrets(): Promise<void> {
+    return this.#vault.drain()
+  }
+
   dispose(): void {
     this.#tests.dispose()
     this.scheduler.dispose()
+    // A delete in flight may still settle; whatever is left stays marked for the next drain.
+    this.#vault.stop()
   }
 
   #view(record: DatasourceRecord): DatasourceView {

@@ -7,6 +7,7 @@
 import { appError, type AppError } from '../../shared/errors'
 import { backoffDelay, notConnected, RENEWAL, renewalTime, type TokenMeta, type TokenStatus } from '../../shared/token'
 import type { Clock, Logger, TimerHandle } from './deps'
+import type { Secret } from './secrets/secret'
 
 /** Why a renewal ran; `api-401`: Test connection's API check refused a token that looked valid. */
 export type RenewalReason = 'timer' | 'manual' | 'test' | 'resume' | 'sign-in' | 'api-401'
@@ -23,7 +24,11 @@ export interface RenewOptions {
 }
 
 export type RenewalOutcome =
-  | { readonly ok: true; readonly token: TokenMeta }
+  /**
+   * `accessToken` is the token just stored, when this process obtained it: the command that asked
+   * prints it without reading it back from the keychain. Never part of a status.
+   */
+  | { readonly ok: true; readonly token: TokenMeta; readonly accessToken?: Secret }
   | { readonly ok: false; readonly error: AppError; readonly signInNeeded?: boolean; readonly superseded?: false }
   /**
    * The token was discarded because the datasource changed (or went away) while it was requested;

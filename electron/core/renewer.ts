@@ -71,7 +71,7 @@ export type WriteRefusal = 'config-changed' | 'deleted' | 'exists'
 export type WriteResult = { readonly written: true } | { readonly written: false; readonly reason: WriteRefusal }
 
 export type StoreResult =
-  | { readonly stored: true; readonly token: TokenMeta }
+  | { readonly stored: true; readonly token: TokenMeta; readonly accessToken: Secret }
   | { readonly stored: false; readonly reason: WriteRefusal; readonly current: TokenMeta | null }
 
 export interface StoreTokenOptions {
@@ -164,8 +164,10 @@ export class Renewer {
     secrets.set('access-token', issued.accessToken)
     // RFC 6749 6: a refresh response without a new refresh token means the old one stays valid.
     const previousRefreshToken = options.previousRefreshToken ?? null
-    if (issued.refreshToken) secrets.set('refresh-token', issued.refreshToken)
-    else if (!previousRefreshToken) secrets.set('refresh-token', null)
+    // Only what changed is written: a server that sends the same refresh token back costs no write.
+    const rotated = issued.refreshToken !== null && issued.refreshToken.reveal() !== previousRefreshToken?.reveal()
+    if (issued.refreshToken && rotated) secrets.set('refresh-token', issued.refreshToken)
+    else if (!issued.refreshToken && !previousRefreshToken) secrets.set('refresh-token', null)
     const meta: TokenMeta = { ...issued.meta, hasRefreshToken: issued.refreshToken !== null || previousRefreshToken !== null }
     const result = await this.write(id, {
       expectedRevision,
@@ -175,7 +177,7 @@ export class Renewer {
         repo.saveToken(id, meta)
       },
     })
-    if (result.written) return { stored: true, token: meta }
+    if (result.written) return { stored: true, token: meta, accessToken: issued.accessToken }
     this.#deps.logger.info('token discarded: the datasource changed while it was requested', { datasourceId: id, reason: result.reason })
     if (options.config) this.#discarded(id, issued, options.config)
     return { stored: false, reason: result.reason, current: repo.token(id) }
@@ -219,7 +221,8 @@ export class Renewer {
       await vault.discard(staged)
       return { written: false, reason: refusal }
     }
-    await vault.release(released)
+    // The old versions are marked in the commit and deleted off this path.
+    if (released.length > 0) vault.drainLater()
     return { written: true }
   }
 
@@ -271,7 +274,8 @@ export class Renewer {
       refused = { reason: error.reason, id: error.id }
     }
     if (refused) return { written: false, ...refused }
-    await vault.release(released)
+    // The old versions are marked in the commit and deleted off this path.
+    if (released.length > 0) vault.drainLater()
     return { written: true }
   }
 
@@ -391,7 +395,7 @@ export class Renewer {
 }
 
 function outcomeOf(stored: StoreResult): RenewalOutcome {
-  if (stored.stored) return { ok: true, token: stored.token }
+  if (stored.stored) return { ok: true, token: stored.token, accessToken: stored.accessToken }
   return { ok: false, superseded: true, token: stored.current, error: supersededError(stored.reason) }
 }
 

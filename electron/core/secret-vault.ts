@@ -41,11 +41,20 @@ export interface SecretVaultDeps {
   readonly logger: Logger
   /** This process's name in secret_writes (see process-holder.ts). */
   readonly holder: string
+  /**
+   * Whether accounts a write released are deleted in the background right after it (the app,
+   * default), or left marked for a process that runs longer (a command that must exit at once).
+   */
+  readonly drainReleased?: boolean
 }
 
 export class SecretVault {
   readonly #deps: SecretVaultDeps
   #databaseId: string | null = null
+  #draining: Promise<void> | null = null
+  #maintenance: Promise<void> = Promise.resolve()
+  #drainAgain = false
+  #stopped = false
 
   constructor(deps: SecretVaultDeps) {
     this.#deps = deps
@@ -160,7 +169,7 @@ export class SecretVault {
    * command that changes datasources. Stops at the first keychain failure; the rest wait for the
    * next time. Returns how many entries it deleted.
    */
-  async cleanUp(): Promise<number> {
+  async cleanUp(stopped: () => boolean = () => false): Promise<number> {
     const { repo, secrets, clock } = this.#deps
     const now = clock.now()
     const abandoned = repo.secretWrites().filter((write) => !isLiveWrite(write, now))
@@ -169,6 +178,7 @@ export class SecretVault {
     let removed = 0
     const done: string[] = []
     for (const { account } of abandoned) {
+      if (stopped()) break
       if (!pointed.has(account)) {
         try {
           if (await secrets.delete(account)) removed++
@@ -183,11 +193,67 @@ export class SecretVault {
   }
 
   /**
+   * After a write that released accounts (marked in its commit): deletes them in the background,
+   * so that the write does not wait for them. One drain runs at a time, deleting one account at a
+   * time, so renewals keep the keychain's other slots; releases during a drain join the next round.
+   */
+  drainLater(): void {
+    if (this.#deps.drainReleased === false || this.#stopped) return
+    void this.drain()
+  }
+
+  /** Runs `cleanUp` until nothing marked is left, the keychain refuses, or `stop` was called. */
+  drain(): Promise<void> {
+    if (this.#draining) {
+      this.#drainAgain = true
+      return this.#draining
+    }
+    this.#draining = this.#oneAtATime(() => this.#drainRounds()).finally(() => {
+      this.#draining = null
+    })
+    return this.#draining
+  }
+
+  /** Stops the background drain after its call in flight; what is left stays marked. */
+  stop(): void {
+    this.#stopped = true
+  }
+
+  /**
+   * The sweep and the drain never run at once: both delete what nothing points to, and a delete of
+   * an item the other just deleted fails in libsecret ("No such secret item") and stops the run.
+   */
+  #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#maintenance.then(work)
+    this.#maintenance = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  async #drainRounds(): Promise<void> {
+    do {
+      this.#drainAgain = false
+      try {
+        await this.cleanUp(() => this.#stopped)
+      } catch (error) {
+        this.#deps.logger.warn('released keychain entries not deleted yet', { error: error instanceof Error ? error.name : typeof error })
+        return
+      }
+    } while (this.#drainAgain && !this.#stopped)
+  }
+
+  /**
    * Removes this database's keychain entries that no datasource points to and no live write is
    * about to: left by a crash, a killed command, or a keychain that refused a delete. Entries of
    * other databases and entries named before accounts were versioned are never touched.
    */
-  async sweep(): Promise<number> {
+  sweep(): Promise<number> {
+    return this.#oneAtATime(() => this.#sweep())
+  }
+
+  async #sweep(): Promise<number> {
     const { repo, secrets, clock } = this.#deps
     const databaseId = this.databaseId()
     // Listed first, SQLite read after: a write that commits in between is in one of the two sets.

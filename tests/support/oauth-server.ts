@@ -65,6 +65,11 @@ export interface OAuthServerOptions {
   readonly tokenLifetime?: number | null
   /** Issue a new refresh token on every refresh (default true). */
   readonly rotateRefreshTokens?: boolean
+  /**
+   * Without rotation, the refresh response repeats the refresh token it was given (as Okta and
+   * Auth0 do) instead of leaving it out (the library's way).
+   */
+  readonly echoRefreshToken?: boolean
   /** Grant types the server offers at all; leaving out "password" gives unsupported_grant_type. */
   readonly grantTypes?: ReadonlyArray<'password' | 'refresh_token'>
   /** Issued tokens start with `<prefix>access-` and `<prefix>refresh-`, so a test can search for them
@@ -323,6 +328,7 @@ export async function startOAuthServer(options: OAuthServerOptions = {}): Promis
       // a 1 s lifetime into 0 and drops it; the configured lifetime is what the server grants.
       if (tokenLifetime === null) delete body.expires_in
       else body.expires_in = tokenLifetime
+      if (options.echoRefreshToken && !rotate && params.grant_type === 'refresh_token' && body.refresh_token === undefined) body.refresh_token = params.refresh_token
       send(res, response.status ?? 200, response.headers as Record<string, string>, body)
     } catch (error) {
       if (error instanceof OAuthError) sendOAuthError(res, error, response.headers as Record<string, string>)

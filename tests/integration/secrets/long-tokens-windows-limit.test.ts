@@ -69,6 +69,8 @@ describe('16 KB tokens under a 2560-byte credential limit, real keyring', () => 
     expect(renewed.startsWith(longPrefix)).toBe(true)
     expect(renewed).not.toBe(firstToken)
     expect(server.counts.refreshGrants).toBe(1)
+    // The old versions (and their parts) are deleted off the renewal's path.
+    await core.service.drainReleasedSecrets()
     expect((await itemsOf(id)).length).toBe(before)
     // One current entry per kind: the renewal's old versions are gone.
     const kinds = (await store.accounts()).map((account) => parseSecretAccount(account)).filter((parsed) => parsed?.datasourceId === id)
