@@ -222,7 +222,7 @@ export class Renewer {
       return { written: false, reason: refusal }
     }
     // The old versions are marked in the commit and deleted off this path.
-    if (released.length > 0) vault.drainLater()
+    if (released.length > 0) vault.drainLater(released)
     return { written: true }
   }
 
@@ -275,7 +275,7 @@ export class Renewer {
     }
     if (refused) return { written: false, ...refused }
     // The old versions are marked in the commit and deleted off this path.
-    if (released.length > 0) vault.drainLater()
+    if (released.length > 0) vault.drainLater(released)
     return { written: true }
   }
 

@@ -194,12 +194,12 @@ export class SecretVault {
 
   /**
    * After a write that released accounts (marked in its commit): deletes them in the background,
-   * so that the write does not wait for them. One drain runs at a time, deleting one account at a
-   * time, so renewals keep the keychain's other slots; releases during a drain join the next round.
+   * so that the write does not wait for them, one account at a time and never during a sweep or a
+   * drain. What is not deleted stays marked for the next drain, sweep or command.
    */
-  drainLater(): void {
+  drainLater(released: ReadonlyArray<string>): void {
     if (this.#deps.drainReleased === false || this.#stopped) return
-    void this.drain()
+    void this.#oneAtATime(() => this.release(released))
   }
 
   /** Runs `cleanUp` until nothing marked is left, the keychain refuses, or `stop` was called. */
