@@ -65,13 +65,13 @@ test('copy actions: the clipboard gets the token, the header and a curl command;
 
   await page.getByTestId('copy-access-token').click()
   await expect(page.getByTestId('copy-status')).toContainText(/access token copied.*cleared at/i)
-  expect(app.clipboard.text).toBe(token)
+  expect(await app.clipboard.readSystem()).toBe(token)
   await page.getByTestId('copy-authorization-header').click()
   await expect(page.getByTestId('copy-status')).toContainText(/authorization header copied/i)
-  expect(app.clipboard.text).toBe(`Authorization: Bearer ${token}`)
+  expect(await app.clipboard.readSystem()).toBe(`Authorization: Bearer ${token}`)
   await page.getByTestId('copy-curl').click()
   await expect(page.getByTestId('copy-status')).toContainText(/curl command copied/i)
-  expect(app.clipboard.text).toBe(`curl -H 'Authorization: Bearer ${token}' '${oauthServer.apiUrl}'`)
+  expect(await app.clipboard.readSystem()).toBe(`curl -H 'Authorization: Bearer ${token}' '${oauthServer.apiUrl}'`)
 
   // Token details are decoded in the main process: the test server's tokens are opaque.
   await page.getByTestId('token-details').locator('summary').click()

@@ -59,9 +59,11 @@ export interface AppHarness {
 export interface RecordingClipboard extends ClipboardPort {
   readonly writes: string[]
   text: string
+  /** What the browser's (web) or Electron's (electron) real clipboard holds now. */
+  readSystem(): Promise<string>
 }
 
-function recordingClipboard(): RecordingClipboard {
+function recordingClipboard(readSystem: () => Promise<string>): RecordingClipboard {
   const clipboard: RecordingClipboard = {
     writes: [],
     text: '',
@@ -70,8 +72,45 @@ function recordingClipboard(): RecordingClipboard {
       clipboard.text = text
     },
     readText: () => clipboard.text,
+    readSystem,
   }
   return clipboard
+}
+
+/** A routed origin (never on the network) for the page that holds Chromium's clipboard. */
+const CLIPBOARD_ORIGIN = 'http://127.0.0.1:9'
+
+/**
+ * Chromium's real clipboard as the core's port: main's Electron clipboard in the app, here a
+ * separate, blank page of the same browser writes and reads it (navigator.clipboard with the
+ * clipboard-read/-write permissions). The app's page never runs that code nor sees the text;
+ * the system clipboard it writes is the one every page of the browser reads.
+ */
+async function chromiumClipboard(page: Page): Promise<RecordingClipboard> {
+  const context = page.context()
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: CLIPBOARD_ORIGIN })
+  const holder = await context.newPage()
+  await holder.route(`${CLIPBOARD_ORIGIN}/**`, (route) => route.fulfill({ body: '<!doctype html><title>clipboard</title>', contentType: 'text/html' }))
+  await holder.goto(`${CLIPBOARD_ORIGIN}/clipboard`)
+  const read = () => holder.evaluate(() => navigator.clipboard.readText())
+  const clipboard = recordingClipboard(read)
+  return {
+    ...clipboard,
+    get writes() {
+      return clipboard.writes
+    },
+    get text() {
+      return clipboard.text
+    },
+    set text(value) {
+      clipboard.text = value
+    },
+    async writeText(text) {
+      clipboard.writeText(text)
+      await holder.evaluate((value) => navigator.clipboard.writeText(value), text)
+    },
+    readText: read,
+  }
 }
 
 const rendererDir = resolve('out/renderer')
@@ -104,7 +143,7 @@ async function webHarness(page: Page, rendererUrl: string, dataDir: string, keyc
       // The page may be reloading or closed; the next list load catches up.
     })
   }
-  const clipboard = recordingClipboard()
+  const clipboard = await chromiumClipboard(page)
   const answers: { save: string | null; open: string | null } = { save: null, open: null }
   const dialogsShown: AppHarness['dialogsShown'] = []
   const fileDialogs: FileDialogPort = {
@@ -186,8 +225,8 @@ async function electronHarness(dataDir: string, keychainService: string): Promis
     },
     trayModel: () => app.evaluate(() => (globalThis as unknown as { __datasourceDeskTrayModel: TrayModel }).__datasourceDeskTrayModel),
     runTrayAction: (action) => app.evaluate((_electron, given) => (globalThis as unknown as { __datasourceDeskTrayRun: (action: TrayAction) => void }).__datasourceDeskTrayRun(given), action),
-    // The packaged app writes the real system clipboard; specs that read it run in the web target.
-    clipboard: recordingClipboard(),
+    // The packaged app writes Electron's clipboard itself; only reading it is possible from here.
+    clipboard: recordingClipboard(() => app.evaluate(({ clipboard }) => clipboard.readText())),
     async answerFileDialog(kind, path) {
       await app.evaluate(
         ({ dialog }, [which, chosen]) => {
