@@ -52,6 +52,30 @@ export function appError(kind: AppErrorKind, code: string, message: string, extr
   return { kind, code, message, ...extra }
 }
 
+// Named constructors: the same condition always with the same kind, code and words.
+
+/**
+ * A SQLite write failed (a full disk, a read-only folder). A transient one is retried by the app's
+ * scheduler, so its hint says so; a command is one attempt and never retries, so the CLI's hint
+ * says to run it again (issue 11, item 11).
+ */
+export function storageError(message: string, transient = false): AppError {
+  const check = 'Check that the disk is not full and the data folder is writable'
+  return appError('storage', 'write-failed', message, {
+    hint: transient ? `${check}; the app retries on its own.` : `${check}, then try again.`,
+    cliHint: `${check}, then run the command again.`,
+    ...(transient ? { transient } : {}),
+  })
+}
+
+export function notFound(): AppError {
+  return appError('not-found', 'datasource-not-found', 'This datasource no longer exists.', { hint: 'Go back to the list; it may have been deleted.' })
+}
+
+export function noOAuth(): AppError {
+  return appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.')
+}
+
 /** Hints per RFC 6749 5.2 error code, shown under the server's own description. */
 export const oauthErrorHints: Readonly<Record<string, string>> = {
   invalid_request:

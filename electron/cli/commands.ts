@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { datasourceInputSchema, offersPasswordGrant, preferredClientAuth, type DatasourceInput, type DatasourceView, type DiscoveredServer } from '../../shared/datasource'
 import type { ClientAuthMethod } from '../../shared/client-auth'
-import { appError, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
+import { appError, noOAuth, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/connection-test'
 import { revocationText } from '../../shared/revocation'
 import { apiRetryText } from '../../shared/api-check'
@@ -355,7 +355,7 @@ function requireDatasource(context: CliContext, name: string): DatasourceRecord 
 function requireOAuthDatasource(context: CliContext, name: string): DatasourceRecord {
   const record = requireDatasource(context, name)
   if (record.auth.type !== 'oauth2-password') {
-    throw new CommandFailure(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.', { hint: 'It has no token; set its authentication with "datasource-desk edit --auth oauth2-password ...".' }))
+    throw new CommandFailure({ ...noOAuth(), hint: 'It has no token; set its authentication with "datasource-desk edit --auth oauth2-password ...".' })
   }
   return record
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { DatasourceInput, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
-import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
+import { appError, fail, noOAuth, notFound, ok, type AppError, type Result } from '../../shared/errors'
 import type { ApiCheck, ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
@@ -15,7 +15,7 @@ import { negotiateClientAuth } from './oauth/client-auth-negotiation'
 import { discoverIssuer } from './oauth/discovery'
 import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
 import type { RenewalOutcome } from './renewal'
-import { MissingSecretError, notFound, oauthConfig } from './renewer'
+import { MissingSecretError, oauthConfig } from './renewer'
 import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
@@ -122,7 +122,7 @@ export class ConnectionTests {
     this.#dropStale()
     const existing = input.id ? this.#deps.repo.get(input.id) : undefined
     if (input.id && !existing) return fail(notFound())
-    if (input.auth.type === 'none') return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
+    if (input.auth.type === 'none') return fail(noOAuth())
     const auth = input.auth
     const resolved = await this.#secretsForTest(auth, existing)
     if (!resolved.ok) return resolved

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
-import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
+import { appError, fail, noOAuth, notFound, ok, storageError, type AppError, type Result } from '../../shared/errors'
 import type { AppState } from '../../shared/app-state'
 import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { DeleteReport } from '../../shared/delete-report'
@@ -14,7 +14,7 @@ import { HistoryLog } from './history-log'
 import type { IssuedToken } from './oauth/token-client'
 import { newHolderId } from './process-holder'
 import { RenewalScheduler } from './renewal'
-import { notFound, Renewer, storageError, type WriteRefusal } from './renewer'
+import { Renewer, type WriteRefusal } from './renewer'
 import { SecretVault } from './secret-vault'
 import { TokenRevocation } from './token-revocation'
 import { keychainAppError } from './secrets/keychain-errors'
@@ -493,7 +493,7 @@ export class DatasourceService {
     const record = repo.get(id)
     if (!record) return fail(notFound())
     if (record.auth.type !== 'oauth2-password') {
-      return fail(appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.'))
+      return fail(noOAuth())
     }
     // Through the scheduler, so that it waits for a renewal in flight instead of racing it.
     const typed = new Secret(password)

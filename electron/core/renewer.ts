@@ -8,7 +8,7 @@
  * deleted meanwhile) is discarded and nothing is written.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { appError, type AppError } from '../../shared/errors'
+import { appError, noOAuth, notFound, storageError, type AppError } from '../../shared/errors'
 import type { AuthView, DiscoveredServer, OAuth2PasswordInput } from '../../shared/datasource'
 import { presetHint } from '../../shared/presets'
 import type { TokenMeta } from '../../shared/token'
@@ -416,28 +416,6 @@ export function supersededError(reason: WriteRefusal): AppError {
     : appError('conflict', 'config-changed', 'The settings changed while the token was being requested; that token was discarded.', {
         hint: 'Renew again to get a token for the new settings.',
       })
-}
-
-/**
- * A SQLite write failed (a full disk, a read-only folder). A transient one is retried by the app's
- * scheduler, so its hint says so; a command is one attempt and never retries, so the CLI's hint
- * says to run it again (issue 11, item 11).
- */
-export function storageError(message: string, transient = false): AppError {
-  const check = 'Check that the disk is not full and the data folder is writable'
-  return appError('storage', 'write-failed', message, {
-    hint: transient ? `${check}; the app retries on its own.` : `${check}, then try again.`,
-    cliHint: `${check}, then run the command again.`,
-    ...(transient ? { transient } : {}),
-  })
-}
-
-export function notFound(): AppError {
-  return appError('not-found', 'datasource-not-found', 'This datasource no longer exists.', { hint: 'Go back to the list; it may have been deleted.' })
-}
-
-function noOAuth(): AppError {
-  return appError('validation', 'no-oauth', 'This datasource does not use OAuth2 - Password.')
 }
 
 export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecret: Secret | null, discovered?: DiscoveredServer | null): OAuthClientConfig {
