@@ -26,7 +26,8 @@ export function scheduleOrphanSweep({ sweep, clock, delayMs, logger }: OrphanSwe
     if (stopped) return
     sweep().then(
       (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
-      () => logger.warn('keychain unavailable at start; orphan sweep skipped'),
+      // The error's name only: a keychain message may quote an account.
+      (error: unknown) => logger.warn('orphan sweep failed; the next start-up retries', { error: error instanceof Error ? error.name : typeof error }),
     )
   }
   const timer = delayMs ? clock.setTimeout(run, delayMs) : null
