@@ -199,7 +199,27 @@ export class SecretVault {
    */
   drainLater(released: ReadonlyArray<string>): void {
     if (this.#deps.drainReleased === false || this.#stopped) return
-    void this.#oneAtATime(() => this.release(released))
+    void this.#oneAtATime(() => this.#releaseUnlessStopped(released))
+  }
+
+  /**
+   * A stopped vault (its core closed) deletes nothing more: its database is closed, and another
+   * core on the same folder may be sweeping, whose listing a late delete would break. The
+   * accounts were marked in their commit, so the next drain, sweep or command deletes them.
+   */
+  async #releaseUnlessStopped(accounts: ReadonlyArray<string>): Promise<void> {
+    const deleted: string[] = []
+    for (const account of accounts) {
+      if (this.#stopped) return
+      try {
+        await this.#deps.secrets.delete(account)
+        deleted.push(account)
+      } catch (error) {
+        this.#deps.logger.warn('old keychain entry not deleted; a later command or start-up retries', { kind: parseSecretAccount(account)?.kind })
+        if (error instanceof KeychainError && error.code !== 'failed') break
+      }
+    }
+    if (!this.#stopped && deleted.length > 0) this.#forgetWrites(deleted)
   }
 
   /** Runs `cleanUp` until nothing marked is left, the keychain refuses, or `stop` was called. */

@@ -114,9 +114,17 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
    * libsecret crashes the process listing one (a NULL secret value). A write tells the two apart:
    * gnome-keyring refuses it with "Cannot create an item in a locked collection" (issue 11, item 8).
    */
-  async function assertUnlocked(): Promise<void> {
-    await call('write', (kt) => kt.setPassword(service, LOCK_PROBE_ACCOUNT, 'lock-probe'))
-    await call('delete', (kt) => kt.deletePassword(service, LOCK_PROBE_ACCOUNT))
+  // One probe at a time, shared by concurrent callers: overlapping writes and deletes of the same
+  // probe item made a concurrent listing fail and a stored secret read as missing (crash test).
+  let probeInFlight: Promise<void> | null = null
+  function assertUnlocked(): Promise<void> {
+    probeInFlight ??= (async () => {
+      await call('write', (kt) => kt.setPassword(service, LOCK_PROBE_ACCOUNT, 'lock-probe'))
+      await call('delete', (kt) => kt.deletePassword(service, LOCK_PROBE_ACCOUNT))
+    })().finally(() => {
+      probeInFlight = null
+    })
+    return probeInFlight
   }
 
   return {
