@@ -137,14 +137,17 @@ export class SecretVault {
   /**
    * Deletes accounts that nothing points to any more; what fails now is left to the sweep and
    * returned. Once the keychain is locked, gone or silent, the rest are not tried: each would wait
-   * for the same timeout and fail the same way.
+   * for the same timeout and fail the same way. Once `stopped` says so (the core closed: its
+   * database is closed, and another core on the folder may be sweeping, whose listing a late
+   * delete would break) nothing more is deleted or recorded; the accounts stay as their commit
+   * marked them, for the next drain, sweep or command.
    */
-  async release(accounts: Iterable<string>): Promise<string[]> {
+  async release(accounts: Iterable<string>, stopped: () => boolean = () => false): Promise<string[]> {
     const notDeleted: string[] = []
     const deleted: string[] = []
     let keychainDown = false
     for (const account of accounts) {
-      if (keychainDown) {
+      if (keychainDown || stopped()) {
         notDeleted.push(account)
         continue
       }
@@ -157,6 +160,7 @@ export class SecretVault {
         this.#deps.logger.warn('old keychain entry not deleted; a later command or start-up retries', { kind: parseSecretAccount(account)?.kind })
       }
     }
+    if (stopped()) return notDeleted
     for (const account of notDeleted) this.#markForDeletion(account)
     if (deleted.length > 0) this.#forgetWrites(deleted)
     return notDeleted
@@ -199,27 +203,7 @@ export class SecretVault {
    */
   drainLater(released: ReadonlyArray<string>): void {
     if (this.#deps.drainReleased === false || this.#stopped) return
-    void this.#oneAtATime(() => this.#releaseUnlessStopped(released))
-  }
-
-  /**
-   * A stopped vault (its core closed) deletes nothing more: its database is closed, and another
-   * core on the same folder may be sweeping, whose listing a late delete would break. The
-   * accounts were marked in their commit, so the next drain, sweep or command deletes them.
-   */
-  async #releaseUnlessStopped(accounts: ReadonlyArray<string>): Promise<void> {
-    const deleted: string[] = []
-    for (const account of accounts) {
-      if (this.#stopped) return
-      try {
-        await this.#deps.secrets.delete(account)
-        deleted.push(account)
-      } catch (error) {
-        this.#deps.logger.warn('old keychain entry not deleted; a later command or start-up retries', { kind: parseSecretAccount(account)?.kind })
-        if (error instanceof KeychainError && error.code !== 'failed') break
-      }
-    }
-    if (!this.#stopped && deleted.length > 0) this.#forgetWrites(deleted)
+    void this.#oneAtATime(() => this.release(released, () => this.#stopped))
   }
 
   /** Runs `cleanUp` until nothing marked is left, the keychain refuses, or `stop` was called. */
