@@ -15,7 +15,7 @@ import type { DatasourceRepository } from './db/datasource-repository'
 import type { Clock, Logger } from './deps'
 import { holderGone } from './process-holder'
 import type { Secret } from './secrets/secret'
-import { KeychainError, parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { KeychainError, lockProbeHolder, parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
 
 /** A secret written to its new account, not yet pointed to by SQLite. */
 export interface StagedSecret {
@@ -272,6 +272,13 @@ export class SecretVault {
     )
     let removed = 0
     for (const account of listed) {
+      // A lock-probe item whose process was killed between its write and its delete (the shared
+      // one of older versions has no holder). A live prober's item is its own to delete.
+      const prober = lockProbeHolder(account)
+      if (prober !== null) {
+        if ((prober === '' || holderGone(prober)) && (await secrets.delete(account))) removed++
+        continue
+      }
       if (parseSecretAccount(account)?.databaseId !== databaseId) continue
       if (pointed.has(account) || inProgress.has(account)) continue
       if (await secrets.delete(account)) removed++

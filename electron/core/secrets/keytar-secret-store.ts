@@ -4,8 +4,10 @@
  * so the rest of the core can be tested with an in-memory SecretStore.
  */
 import { createRequire } from 'node:module'
-import { KeychainError, type SecretStore } from './secret-store'
+import { newHolderId } from '../process-holder'
+import { KeychainError, lockProbeAccount, type SecretStore } from './secret-store'
 import { Secret } from './secret'
+import { defaultCollectionLocked } from './secret-service-lock'
 import { probeSessionBus } from './session-bus-probe'
 import { platformSecretByteLimit, withSecretParts, type KeychainItems } from './secret-parts'
 
@@ -29,6 +31,12 @@ export interface KeytarSecretStoreOptions {
   readonly maxSecretBytes?: number | null
   /** Keychain calls in flight at once (default DEFAULT_MAX_CONCURRENT_CALLS); a listing always runs alone. */
   readonly maxConcurrentCalls?: number
+  /**
+   * Whether the keychain is locked, asked without writing: true, false, or null when it cannot
+   * tell (then the store writes and deletes a probe item of its own). Default: the Secret
+   * Service's `Locked` property on Linux with the real keytar (secret-service-lock.ts), else null.
+   */
+  readonly readLockState?: () => Promise<boolean | null>
 }
 
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5_000
@@ -45,8 +53,6 @@ const MAX_DETAIL_LENGTH = 200
 
 /** Never written: a lookup of it only checks that the keychain answers. */
 const PROBE_ACCOUNT = 'datasource-desk-availability-probe'
-/** Written and deleted at once, to tell a locked keyring from a missing secret. */
-const LOCK_PROBE_ACCOUNT = 'datasource-desk-lock-probe'
 
 type Operation = 'read' | 'write' | 'delete' | 'list'
 
@@ -60,6 +66,13 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
   // on the call that needs it, not crash the app at start.
   let keytarPromise: Promise<KeytarLike> | null = null
   const gate = createCallGate(Math.max(1, Math.floor(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS)))
+  const readLockState =
+    options.readLockState ??
+    (options.loadKeytar === undefined && process.platform === 'linux'
+      ? () => defaultCollectionLocked(process.env.DBUS_SESSION_BUS_ADDRESS, timeoutMs)
+      : async () => null)
+  // This store's own probe item (see lockProbeAccount): never the one another process writes.
+  const lockProbe = lockProbeAccount(newHolderId())
 
   function keytar(): Promise<KeytarLike> {
     keytarPromise ??= loadKeytar().catch((error: unknown) => {
@@ -111,16 +124,24 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
 
   /**
    * The Secret Service answers a lookup in a locked collection with "no such item" (null), and
-   * libsecret crashes the process listing one (a NULL secret value). A write tells the two apart:
-   * gnome-keyring refuses it with "Cannot create an item in a locked collection" (issue 11, item 8).
+   * libsecret crashes the process listing one (a NULL secret value). On Linux the collection's
+   * `Locked` property tells the two apart without writing. Where that cannot be asked, a write
+   * does: gnome-keyring refuses it with "Cannot create an item in a locked collection" (issue 11,
+   * item 8), to this store's own probe item, so that probes of two processes never meet. A write
+   * probe raced other processes: a listing that met a probe item deleted meanwhile crashed
+   * libsecret, and a delete of an item another process had just deleted failed.
    */
-  // One probe at a time, shared by concurrent callers: overlapping writes and deletes of the same
-  // probe item made a concurrent listing fail and a stored secret read as missing (crash test).
+  // One probe at a time within the store, shared by concurrent callers.
   let probeInFlight: Promise<void> | null = null
   function assertUnlocked(): Promise<void> {
     probeInFlight ??= (async () => {
-      await call('write', (kt) => kt.setPassword(service, LOCK_PROBE_ACCOUNT, 'lock-probe'))
-      await call('delete', (kt) => kt.deletePassword(service, LOCK_PROBE_ACCOUNT))
+      const locked = await readLockState().catch((error: unknown) => {
+        throw toKeychainError(error, 'read', undefined)
+      })
+      if (locked === true) throw new KeychainError('The OS keychain is locked (its default collection is locked)', 'locked')
+      if (locked === false) return
+      await call('write', (kt) => kt.setPassword(service, lockProbe, 'lock-probe'))
+      await call('delete', (kt) => kt.deletePassword(service, lockProbe))
     })().finally(() => {
       probeInFlight = null
     })
@@ -148,7 +169,8 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
       // Never list a locked collection: libsecret dereferences a NULL secret and the process dies
       // (SIGSEGV). The probe write refuses it first, with a KeychainError 'locked'.
       await assertUnlocked()
-      return (await items.list()).filter((account) => account !== LOCK_PROBE_ACCOUNT)
+      // Other processes' probe items stay listed: the sweep removes those of killed ones.
+      return (await items.list()).filter((account) => account !== lockProbe)
     },
     async probe() {
       // A lookup of an account nobody writes: it needs the Secret Service, not every secret.

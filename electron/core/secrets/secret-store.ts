@@ -34,6 +34,22 @@ export function parseSecretAccount(account: string): ParsedSecretAccount | null 
   return { databaseId: null, datasourceId: account.slice(0, slash), kind }
 }
 
+const LOCK_PROBE_PREFIX = 'datasource-desk-lock-probe'
+
+/**
+ * The item a keychain store writes and deletes at once to tell a locked keychain from a missing
+ * secret, where it cannot ask (keytar-secret-store.ts): one per store and process
+ * ("datasource-desk-lock-probe/<holder>", see process-holder.ts), so that two processes probing at
+ * once never write and delete the same item. A killed prober's item is swept once its holder is gone.
+ */
+export const lockProbeAccount = (holder: string): string => `${LOCK_PROBE_PREFIX}/${holder}`
+
+/** The holder of a lock-probe item, '' for the one item every process shared before, null for any other account. */
+export function lockProbeHolder(account: string): string | null {
+  if (account === LOCK_PROBE_PREFIX) return ''
+  return account.startsWith(`${LOCK_PROBE_PREFIX}/`) ? account.slice(LOCK_PROBE_PREFIX.length + 1) : null
+}
+
 /**
  * Where secrets live: the OS keychain in the app (keytar-secret-store.ts), an in-memory map in
  * unit tests. Every method rejects with a `KeychainError` when the keychain cannot be used; no

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createKeytarSecretStore, DEFAULT_MAX_CONCURRENT_CALLS, type KeytarLike } from '../../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../../electron/core/secrets/secret'
-import { KeychainError } from '../../../../electron/core/secrets/secret-store'
+import { KeychainError, lockProbeHolder } from '../../../../electron/core/secrets/secret-store'
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {})
 
@@ -171,6 +171,31 @@ describe('createKeytarSecretStore', () => {
     expect([lookups, listed]).toEqual([1, 0])
     const down = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar({ getPassword: async () => Promise.reject(new Error('Cannot autolaunch D-Bus without X11 $DISPLAY')) }) })
     expect((await keychainError(down.probe!())).code).toBe('unavailable')
+  })
+
+  it('asks the lock state before writing a probe: locked refuses, unlocked writes nothing, unknown writes and deletes its own probe item', async () => {
+    const writes: string[] = []
+    const kt = fakeKeytar({ setPassword: async (_service, account) => void writes.push(account) })
+    const locked = createKeytarSecretStore('svc', { loadKeytar: async () => kt, readLockState: async () => true })
+    expect((await keychainError(locked.get('a/password'))).code).toBe('locked')
+    expect((await keychainError(locked.accounts())).code).toBe('locked')
+    const unlocked = createKeytarSecretStore('svc', { loadKeytar: async () => kt, readLockState: async () => false })
+    expect(await unlocked.get('a/password')).toBeNull()
+    expect(await unlocked.accounts()).toEqual([])
+    expect(writes).toEqual([])
+    const unknown = createKeytarSecretStore('svc', { loadKeytar: async () => kt, readLockState: async () => null })
+    const other = createKeytarSecretStore('svc', { loadKeytar: async () => kt, readLockState: async () => null })
+    await unknown.get('a/password')
+    await other.get('a/password')
+    expect(writes).toHaveLength(2)
+    // One probe item per store (and so per process), named after its holder for the sweep.
+    expect(new Set(writes).size).toBe(2)
+    for (const account of writes) expect(lockProbeHolder(account)).toMatch(new RegExp(`^${process.pid}:`))
+  })
+
+  it('maps a lock state that cannot be read like any keychain failure', async () => {
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar(), readLockState: () => Promise.reject(new Error('Could not connect: No such file or directory')) })
+    expect((await keychainError(store.get('a/password'))).code).toBe('unavailable')
   })
 
   it('refuses an empty service name', () => {

@@ -1,0 +1,262 @@
+/**
+ * Whether the Secret Service's default collection (where keytar writes) is locked, read from its
+ * `Locked` property over the D-Bus session bus without writing anything. keytar has no call for it,
+ * and the write-and-delete probe it replaces on Linux raced other processes: a listing that met a
+ * probe item another process had just deleted crashed libsecret (SIGSEGV in findCredentials), and
+ * two processes writing and deleting one probe item failed each other's calls.
+ *
+ * One method call on a connection of its own, from the event loop with a deadline: SASL EXTERNAL,
+ * Hello, then org.freedesktop.DBus.Properties.Get. Only what those three need of the D-Bus wire
+ * format is here (https://dbus.freedesktop.org/doc/dbus-specification.html, "Message Protocol").
+ */
+import { connect, type Socket } from 'node:net'
+import { KeychainError } from './secret-store'
+import { sessionBusSocket } from './session-bus-probe'
+
+const SECRET_SERVICE = 'org.freedesktop.secrets'
+const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default'
+
+/**
+ * Resolves true (locked) or false, or null when the bus cannot tell: no address, or no default
+ * collection (a keyring that has none creates it on the first write). Rejects with a KeychainError
+ * like the other keychain calls: "unavailable" when the bus or the service is not there, "timeout"
+ * when either does not answer within `timeoutMs`.
+ */
+export function defaultCollectionLocked(address: string | undefined, timeoutMs: number): Promise<boolean | null> {
+  const target = sessionBusSocket(address)
+  if (!target) return Promise.resolve(null)
+  return new Promise<boolean | null>((resolve, reject) => {
+    const socket: Socket = 'path' in target ? connect(target.path) : connect(target.port, target.host)
+    let settled = false
+    const finish = (outcome: { locked: boolean | null } | KeychainError): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      hangUp()
+      if (outcome instanceof KeychainError) reject(outcome)
+      else resolve(outcome.locked)
+    }
+    const timer = setTimeout(
+      () => finish(new KeychainError(`The OS keychain did not answer within ${timeoutMs} ms (lock state)`, 'timeout')),
+      timeoutMs,
+    )
+    // A graceful end, not destroy(): gnome-keyring 42 crashed now and then (the whole daemon,
+    // every secret unreachable until it restarted locked) when a client that had just asked it
+    // something vanished abruptly while other processes used it. A bus that never closes its end
+    // does not keep the process alive: the socket is unref'd, and destroyed a moment later.
+    const hangUp = (): void => {
+      socket.end()
+      socket.unref()
+      setTimeout(() => socket.destroy(), HANG_UP_GRACE_MS).unref()
+    }
+    let received = Buffer.alloc(0)
+    let authenticated = false
+    socket.once('connect', () => {
+      const uid = typeof process.getuid === 'function' ? String(process.getuid()) : '0'
+      socket.write(`\0AUTH EXTERNAL ${Buffer.from(uid, 'ascii').toString('hex')}\r\n`)
+    })
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (!authenticated) {
+        const end = received.indexOf('\r\n')
+        if (end < 0) return
+        const line = received.subarray(0, end).toString('latin1')
+        received = received.subarray(end + 2)
+        if (!line.startsWith('OK ')) return finish(new KeychainError(`The OS keychain is not available (D-Bus session bus refused us: ${line.slice(0, 60)})`, 'unavailable'))
+        authenticated = true
+        socket.write(Buffer.concat([Buffer.from('BEGIN\r\n', 'latin1'), helloCall(), lockedPropertyCall()]))
+      }
+      for (let message = takeMessage(received); message; message = takeMessage(received)) {
+        received = received.subarray(message.length)
+        if (message.replySerial !== LOCKED_SERIAL) continue
+        if (message.type === METHOD_RETURN) {
+          const locked = readVariantBoolean(message)
+          return finish(locked === null ? new KeychainError('The OS keychain lock state could not be read', 'failed') : { locked })
+        }
+        if (message.type === ERROR) {
+          // No default collection, or a service that has no such property: nothing to tell.
+          if (message.errorName === 'org.freedesktop.DBus.Error.UnknownObject' || message.errorName === 'org.freedesktop.Secret.Error.NoSuchObject') {
+            return finish({ locked: null })
+          }
+          if (message.errorName === 'org.freedesktop.DBus.Error.ServiceUnknown' || message.errorName === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
+            return finish(new KeychainError(`The OS keychain is not available (${message.errorName})`, 'unavailable'))
+          }
+          if (message.errorName === 'org.freedesktop.DBus.Error.NoReply' || message.errorName === 'org.freedesktop.DBus.Error.Timeout') {
+            return finish(new KeychainError(`The OS keychain did not answer (${message.errorName})`, 'timeout'))
+          }
+          return finish({ locked: null })
+        }
+      }
+    })
+    socket.once('error', (error: Error) => finish(new KeychainError(`The OS keychain is not available (D-Bus session bus: ${error.message})`, 'unavailable')))
+    socket.once('close', () => finish(new KeychainError('The OS keychain is not available (the D-Bus session bus closed the connection)', 'unavailable')))
+  })
+}
+
+const HANG_UP_GRACE_MS = 1_000
+const METHOD_CALL = 1
+const METHOD_RETURN = 2
+const ERROR = 3
+const HELLO_SERIAL = 1
+const LOCKED_SERIAL = 2
+
+const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, signature: 8 } as const
+
+function helloCall(): Buffer {
+  return methodCall(HELLO_SERIAL, { path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' })
+}
+
+function lockedPropertyCall(): Buffer {
+  return methodCall(
+    LOCKED_SERIAL,
+    { path: DEFAULT_COLLECTION, interface: 'org.freedesktop.DBus.Properties', member: 'Get', destination: SECRET_SERVICE },
+    ['org.freedesktop.Secret.Collection', 'Locked'],
+  )
+}
+
+/** A little-endian method call whose body is zero or more strings. */
+function methodCall(
+  serial: number,
+  header: { readonly path: string; readonly interface: string; readonly member: string; readonly destination: string },
+  body: ReadonlyArray<string> = [],
+): Buffer {
+  const bodyWriter = new Writer()
+  for (const value of body) bodyWriter.string(value)
+  const bodyBytes = bodyWriter.bytes()
+  const fields = new Writer()
+  // Offsets in the header array are from the message's start; the array begins at byte 16.
+  fields.offset = 16
+  const field = (code: number, signature: string, value: string): void => {
+    fields.align(8)
+    fields.byte(code)
+    fields.signature(signature)
+    if (signature === 'g') fields.signature(value)
+    else fields.string(value)
+  }
+  field(FIELD.path, 'o', header.path)
+  field(FIELD.interface, 's', header.interface)
+  field(FIELD.member, 's', header.member)
+  field(FIELD.destination, 's', header.destination)
+  if (body.length > 0) field(FIELD.signature, 'g', 's'.repeat(body.length))
+  const fieldBytes = fields.bytes()
+  const fixed = Buffer.alloc(16)
+  fixed.write('l', 0, 'latin1')
+  fixed.writeUInt8(METHOD_CALL, 1)
+  fixed.writeUInt8(0, 2)
+  fixed.writeUInt8(1, 3)
+  fixed.writeUInt32LE(bodyBytes.length, 4)
+  fixed.writeUInt32LE(serial, 8)
+  fixed.writeUInt32LE(fieldBytes.length, 12)
+  const headerLength = 16 + fieldBytes.length
+  const padding = Buffer.alloc((8 - (headerLength % 8)) % 8)
+  return Buffer.concat([fixed, fieldBytes, padding, bodyBytes])
+}
+
+class Writer {
+  offset = 0
+  readonly #chunks: Buffer[] = []
+  #length = 0
+
+  align(boundary: number): void {
+    const pad = (boundary - ((this.offset + this.#length) % boundary)) % boundary
+    if (pad > 0) this.#push(Buffer.alloc(pad))
+  }
+  byte(value: number): void {
+    this.#push(Buffer.from([value]))
+  }
+  signature(value: string): void {
+    this.#push(Buffer.concat([Buffer.from([Buffer.byteLength(value)]), Buffer.from(value, 'latin1'), Buffer.from([0])]))
+  }
+  string(value: string): void {
+    this.align(4)
+    const length = Buffer.alloc(4)
+    length.writeUInt32LE(Buffer.byteLength(value))
+    this.#push(Buffer.concat([length, Buffer.from(value, 'utf8'), Buffer.from([0])]))
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.#chunks)
+  }
+  #push(chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
+  }
+}
+
+interface Message {
+  readonly length: number
+  readonly type: number
+  readonly replySerial: number | null
+  readonly errorName: string | null
+  readonly signature: string
+  readonly littleEndian: boolean
+  readonly body: Buffer
+  /** Where the body starts in the message (its alignment is relative to the message's start). */
+  readonly bodyOffset: number
+}
+
+/** The first whole message in `data`, or null while it is incomplete. */
+function takeMessage(data: Buffer): Message | null {
+  if (data.length < 16) return null
+  const littleEndian = data[0] === 0x6c
+  const u32 = (at: number): number => (littleEndian ? data.readUInt32LE(at) : data.readUInt32BE(at))
+  const bodyLength = u32(4)
+  const fieldsLength = u32(12)
+  const bodyOffset = align(16 + fieldsLength, 8)
+  const length = bodyOffset + bodyLength
+  if (data.length < length) return null
+  let replySerial: number | null = null
+  let errorName: string | null = null
+  let signature = ''
+  let at = 16
+  const end = 16 + fieldsLength
+  const readString = (): string => {
+    at = align(at, 4)
+    const size = u32(at)
+    const value = data.toString('utf8', at + 4, at + 4 + size)
+    at += 4 + size + 1
+    return value
+  }
+  const readSignature = (): string => {
+    const size = data[at]!
+    const value = data.toString('latin1', at + 1, at + 1 + size)
+    at += 1 + size + 1
+    return value
+  }
+  while (at < end) {
+    at = align(at, 8)
+    const code = data[at]!
+    at += 1
+    const type = readSignature()
+    if (type === 'u') {
+      at = align(at, 4)
+      const value = u32(at)
+      at += 4
+      if (code === FIELD.replySerial) replySerial = value
+    } else if (type === 'g') {
+      const value = readSignature()
+      if (code === FIELD.signature) signature = value
+    } else if (type === 's' || type === 'o') {
+      const value = readString()
+      if (code === FIELD.errorName) errorName = value
+    } else {
+      // A header field of a type the specification does not use: the message cannot be read.
+      return { length, type: 0, replySerial: null, errorName: null, signature: '', littleEndian, body: Buffer.alloc(0), bodyOffset }
+    }
+  }
+  return { length, type: data[1]!, replySerial, errorName, signature, littleEndian, body: data.subarray(bodyOffset, length), bodyOffset }
+}
+
+/** The boolean inside a `v` body (Properties.Get's answer), or null when it holds something else. */
+function readVariantBoolean(message: Message): boolean | null {
+  if (message.signature !== 'v' || message.body.length < 3) return null
+  const size = message.body[0]!
+  if (message.body.toString('latin1', 1, 1 + size) !== 'b') return null
+  const at = align(message.bodyOffset + 1 + size + 1, 4) - message.bodyOffset
+  if (message.body.length < at + 4) return null
+  const value = message.littleEndian ? message.body.readUInt32LE(at) : message.body.readUInt32BE(at)
+  return value !== 0
+}
+
+function align(offset: number, boundary: number): number {
+  return Math.ceil(offset / boundary) * boundary
+}

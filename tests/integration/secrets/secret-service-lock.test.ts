@@ -1,0 +1,103 @@
+/**
+ * Reading the Secret Service's lock state over D-Bus without writing (secret-service-lock.ts):
+ * against the real bus and gnome-keyring of a keyring session of its own (it locks the
+ * collection), and against hostile sockets that are no bus or never answer.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultCollectionLocked } from '../../../electron/core/secrets/secret-service-lock'
+import { KeychainError } from '../../../electron/core/secrets/secret-store'
+import { buildChildScript, type BuiltChild } from '../../support/child-build'
+
+const repoRoot = resolve(__dirname, '../../..')
+const dir = mkdtempSync(join(tmpdir(), 'ddesk-lock-'))
+const sockets: Socket[] = []
+const servers: Server[] = []
+let child: BuiltChild
+
+function listen(name: string, onConnection: (socket: Socket) => void): Promise<string> {
+  const server = createServer((socket) => {
+    sockets.push(socket)
+    onConnection(socket)
+  })
+  servers.push(server)
+  const path = join(dir, name)
+  return new Promise((done) => server.listen(path, () => done(`unix:path=${path}`)))
+}
+
+async function keychainError(promise: Promise<unknown>): Promise<KeychainError> {
+  const error = await promise.then(
+    () => null,
+    (reason: unknown) => reason,
+  )
+  expect(error).toBeInstanceOf(KeychainError)
+  return error as KeychainError
+}
+
+describe('the Secret Service lock state, read without writing', () => {
+  beforeAll(async () => {
+    child = await buildChildScript('lock-state-child')
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy()
+    await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))))
+    child?.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('says unlocked, then locked once the collection is locked, and writes no item (own keyring session)', async () => {
+    const script = `
+      set -u
+      node "$CHILD"
+      gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \\
+        --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+      node "$CHILD"
+      gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets/collection/login \\
+        --method org.freedesktop.DBus.Properties.Get org.freedesktop.Secret.Collection Items
+    `
+    const env: NodeJS.ProcessEnv = { ...process.env, CHILD: child.file, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }
+    delete env.DATASOURCE_DESK_KEYRING_READY
+    delete env.DBUS_SESSION_BUS_ADDRESS
+    const result = await new Promise<{ stdout: string; stderr: string }>((done, fail) => {
+      const shell = spawn('bash', [join(repoRoot, 'tests/support/with-keyring.sh'), 'bash', '-c', script], { cwd: repoRoot, env })
+      let stdout = ''
+      let stderr = ''
+      shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+      shell.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      shell.once('error', fail)
+      shell.once('close', () => done({ stdout, stderr }))
+    })
+    expect(result.stdout, result.stderr).toContain('{"locked":false}\n{"locked":true}\n')
+    // Neither answer created an item: the fresh collection still holds none.
+    expect(result.stdout, result.stderr).toContain('(<@ao []>,)')
+  }, 120_000)
+
+  it('without a bus address there is nothing to ask: null', async () => {
+    expect(await defaultCollectionLocked(undefined, 500)).toBeNull()
+  })
+
+  it('a socket that accepts and never answers: "timeout" within the deadline', async () => {
+    const address = await listen('silent.sock', () => {})
+    const started = Date.now()
+    expect((await keychainError(defaultCollectionLocked(address, 300))).code).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
+  it('a bus that authenticates and then never answers the call: "timeout"', async () => {
+    const address = await listen('mute.sock', (socket) => socket.once('data', () => socket.write('OK 0123456789abcdef0123456789abcdef\r\n')))
+    expect((await keychainError(defaultCollectionLocked(address, 300))).code).toBe('timeout')
+  })
+
+  it('a socket that refuses authentication or hangs up: "unavailable"', async () => {
+    const refusing = await listen('refusing.sock', (socket) => socket.once('data', () => socket.write('REJECTED EXTERNAL\r\n')))
+    expect((await keychainError(defaultCollectionLocked(refusing, 1_000))).code).toBe('unavailable')
+    const closing = await listen('closing.sock', (socket) => socket.end())
+    expect((await keychainError(defaultCollectionLocked(closing, 1_000))).code).toBe('unavailable')
+    expect((await keychainError(defaultCollectionLocked(`unix:path=${join(dir, 'nothing-here.sock')}`, 1_000))).code).toBe('unavailable')
+  })
+})
