@@ -148,7 +148,7 @@ function renewalOf(status: TokenStatus, usability: Usability, viewer: StatusView
 
 function needsUserReason(error: AppError | null): NeedsUserReason {
   if (!error) return 'settings'
-  if (error.kind === 'oauth' && error.code === 'sign-in-needed') return 'sign-in'
+  if (error.kind === 'sign-in-needed') return 'sign-in'
   if (error.kind === 'oauth' && error.code === 'invalid_grant') return 'password-rejected'
   if (error.kind === 'oauth' && error.code === 'invalid_client') return 'client-rejected'
   if (error.kind === 'keychain' && error.code === 'secret-missing') return 'secret-missing'

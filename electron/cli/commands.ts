@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { datasourceInputSchema, offersPasswordGrant, preferredClientAuth, type DatasourceInput, type DatasourceView, type DiscoveredServer } from '../../shared/datasource'
 import type { ClientAuthMethod } from '../../shared/client-auth'
-import { appError, noOAuth, ok, testFailureTitle, type AppError, type Result } from '../../shared/errors'
+import { AppFailure, appError, noOAuth, ok, testFailureTitle, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/connection-test'
 import { revocationText } from '../../shared/revocation'
 import { apiRetryText } from '../../shared/api-check'
@@ -38,18 +38,6 @@ export interface RunOptions {
 
 type Command = Extract<ParsedCommandLine, { kind: 'command' }>
 
-/** A failure with the app's words; `title` is the app's heading for it (Test connection). */
-class CommandFailure extends Error {
-  constructor(
-    readonly error: AppError,
-    readonly title?: string,
-    /** The datasource the command was about: fills `<name>` in CLI hints. */
-    readonly datasourceName?: string,
-  ) {
-    super(error.message)
-  }
-}
-
 export async function runCommand(command: Command, options: RunOptions): Promise<ExitCode> {
   const { output } = options
   let context: CliContext | undefined
@@ -66,7 +54,7 @@ export async function runCommand(command: Command, options: RunOptions): Promise
     await context?.close()
   }
   function report(error: unknown, { dataDir }: RunOptions): ExitCode {
-    if (error instanceof CommandFailure) {
+    if (error instanceof AppFailure) {
       output.err(formatError(error.error, error.title, error.datasourceName))
       return exitCodeForKind(error.error.kind)
     }
@@ -179,7 +167,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
   add: async (context, command, options) => {
     const name = command.positionals[0]!
     if (context.repo.idByName(name)) {
-      throw new CommandFailure(appError('conflict', 'name-taken', `A datasource named "${name}" already exists.`, { hint: 'Choose another name.' }))
+      throw new AppFailure(appError('conflict', 'name-taken', `A datasource named "${name}" already exists.`, { hint: 'Choose another name.' }))
     }
     const gaps = presetGaps(command.values)
     if (gaps) throw new UsageError(gaps)
@@ -217,7 +205,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       if (revocation) output.err(revocation)
       // Never "Removed" while secrets stay behind: say exactly which, and exit 6 (issue 11, item 2).
       const left = report.secretsLeft.map((kind) => secretLabels[kind]).join(', ')
-      throw new CommandFailure(
+      throw new AppFailure(
         appError('keychain', 'secrets-left', `Removed "${record.name}" from the database, but the OS keychain did not delete: ${left}.`, {
           hint: `They are recorded: the next add, edit, remove or import on this data folder (or the app at start-up) deletes them once the keychain answers; or delete them in your keychain manager (service "${options.keychainService}", accounts containing ${record.id}).`,
         }),
@@ -234,14 +222,14 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       if (command.values['try-other-auth'] === true && isClientAuthRefusal(result.error)) {
         const found = await tryOtherAuth(context, input, output)
         if (found) {
-          throw new CommandFailure(
+          throw new AppFailure(
             { ...result.error, cliHint: `The server accepts --client-auth ${found.method}: switch with "datasource-desk edit ${shellWord(record.name)} --client-auth ${found.method}".` },
             testFailureTitle(result.error),
             record.name,
           )
         }
       }
-      throw new CommandFailure(result.error, testFailureTitle(result.error), record.name)
+      throw new AppFailure(result.error, testFailureTitle(result.error), record.name)
     }
     output.out(testReportText(result.value, context.clock.now()))
   },
@@ -258,7 +246,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
   renew: async (context, command, { output }) => {
     const record = requireOAuthDatasource(context, command.positionals[0]!)
     const renewed = await context.service.renew(record.id)
-    if (!renewed.ok) throw new CommandFailure(renewed.error, undefined, record.name)
+    if (!renewed.ok) throw new AppFailure(renewed.error, undefined, record.name)
     const status = renewed.value
     output.out(`Renewed "${shown(record.name)}": ${statusText(status, context.clock.now())}\n`)
   },
@@ -282,7 +270,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
       replace: command.values.replace === true,
       keepSecretsForNewOrigin: command.values['keep-secrets-for-new-origin'] === true,
     })
-    if (!parsed.ok) throw new CommandFailure(parsed.error)
+    if (!parsed.ok) throw new AppFailure(parsed.error)
     const inputs = await importSecrets(parsed.value, command.values, secretSource, output)
     const imported = unwrap(await context.service.importAll(inputs))
     const withoutSecrets = imported.filter((view) => view.auth.type === 'oauth2-password' && !view.auth.hasPassword).map((view) => view.name)
@@ -319,7 +307,7 @@ async function importSecrets(inputs: DatasourceInput[], values: OptionValues, so
     })
     if (!checked.success) {
       const error = validationError(checked.error)
-      throw new CommandFailure({ ...error, code: 'import-invalid', message: `The secrets for "${input.name}" are not valid; nothing was imported:` })
+      throw new AppFailure({ ...error, code: 'import-invalid', message: `The secrets for "${input.name}" are not valid; nothing was imported:` })
     }
     result.push(checked.data)
   }
@@ -332,13 +320,13 @@ function withConfirmedOrigin(input: DatasourceInput, values: OptionValues): Data
 }
 
 function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new CommandFailure(result.error)
+  if (!result.ok) throw new AppFailure(result.error)
   return result.value
 }
 
 function checkInput(input: DatasourceInput): void {
   const parsed = datasourceInputSchema.safeParse(input)
-  if (!parsed.success) throw new CommandFailure(validationError(parsed.error))
+  if (!parsed.success) throw new AppFailure(validationError(parsed.error))
 }
 
 function requireDatasource(context: CliContext, name: string): DatasourceRecord {
@@ -347,7 +335,7 @@ function requireDatasource(context: CliContext, name: string): DatasourceRecord 
     // A near miss of a stored name is most likely a typo: name it, and the command with it.
     const suggestion = closest(name, context.repo.list().map((entry) => entry.name))
     const hint = suggestion ? `Did you mean "${suggestion}"? Run \`datasource-desk list\` to see the names.` : 'Run `datasource-desk list` to see the names.'
-    throw new CommandFailure(appError('not-found', 'datasource-not-found', `No datasource is named "${name}".`, { hint }))
+    throw new AppFailure(appError('not-found', 'datasource-not-found', `No datasource is named "${name}".`, { hint }))
   }
   return record
 }
@@ -355,7 +343,7 @@ function requireDatasource(context: CliContext, name: string): DatasourceRecord 
 function requireOAuthDatasource(context: CliContext, name: string): DatasourceRecord {
   const record = requireDatasource(context, name)
   if (record.auth.type !== 'oauth2-password') {
-    throw new CommandFailure({ ...noOAuth(), hint: 'It has no token; set its authentication with "datasource-desk edit --auth oauth2-password ...".' })
+    throw new AppFailure({ ...noOAuth(), hint: 'It has no token; set its authentication with "datasource-desk edit --auth oauth2-password ...".' })
   }
   return record
 }
@@ -369,7 +357,7 @@ async function validAccessToken(context: CliContext, name: string): Promise<stri
   const stored = context.repo.token(record.id)
   if (!stored || !isFresh(stored, context.clock.now()) || !(await readAccessToken(context, record.id, false))) {
     const renewed = await context.service.renew(record.id)
-    if (!renewed.ok) throw new CommandFailure(renewed.error, undefined, record.name)
+    if (!renewed.ok) throw new AppFailure(renewed.error, undefined, record.name)
   }
   return (await readAccessToken(context, record.id, true))!
 }
@@ -379,13 +367,13 @@ async function readAccessToken(context: CliContext, id: string, required: boolea
   try {
     value = (await context.service.readSecret(id, 'access-token'))?.reveal() ?? null
   } catch (error) {
-    throw new CommandFailure(keychainAppError(error))
+    throw new AppFailure(keychainAppError(error))
   }
-  if (!value && required) throw new CommandFailure(missingSecretError('access-token'))
+  if (!value && required) throw new AppFailure(missingSecretError('access-token'))
   // Never print a token that could inject a header or a terminal sequence (issue 11, item 4).
   if (value && !ACCESS_TOKEN_CHARS.test(value)) {
     if (!required) return null
-    throw new CommandFailure(
+    throw new AppFailure(
       appError('invalid-response', 'invalid-access-token', 'The stored access token holds characters a token may not hold (a line break, a space or a control character), so it is not printed.', {
         hint: 'Renew it with "datasource-desk renew <name>"; if the server issues such tokens again, ask its administrator.',
       }),
@@ -403,7 +391,7 @@ async function withDiscovery(context: CliContext, values: OptionValues, output: 
   const issuer = typeof values.issuer === 'string' ? values.issuer : undefined
   if (issuer === undefined) return values
   const found = await context.handlers.discoverIssuer({ issuer })
-  if (!found.ok) throw new CommandFailure(found.error, 'Discovery failed')
+  if (!found.ok) throw new AppFailure(found.error, 'Discovery failed')
   const server = found.value
   for (const line of discoveryLines(server)) output.err(`${line}\n`)
   const current = typeof values['client-auth'] === 'string' ? (values['client-auth'] as ClientAuthMethod) : undefined
@@ -431,7 +419,7 @@ function discoveryLines(server: DiscoveredServer): string[] {
 async function tryOtherAuth(context: CliContext, input: DatasourceInput, output: Output): Promise<{ method: ClientAuthMethod; testId: string; report: TestReport } | null> {
   const testId = randomUUID()
   const result = await context.handlers.tryOtherClientAuth({ testId, input })
-  if (!result.ok) throw new CommandFailure(result.error, testFailureTitle(result.error), input.name)
+  if (!result.ok) throw new AppFailure(result.error, testFailureTitle(result.error), input.name)
   for (const attempt of result.value.attempts) {
     output.err(`Tried --client-auth ${attempt.method}: ${attempt.error ? shown(attempt.error.message) : 'accepted'}\n`)
   }
@@ -457,7 +445,7 @@ async function testAndSave(context: CliContext, input: DatasourceInput, values: 
     if (!tested.ok) {
       const error = tested.error
       const hint = cliHint(error, input.name)
-      throw new CommandFailure(
+      throw new AppFailure(
         { ...error, cliHint: `${hint ? `${hint} ` : ''}Nothing was saved; to save without a token, add --no-test.` },
         testFailureTitle(error),
         input.name,

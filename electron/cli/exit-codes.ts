@@ -36,6 +36,7 @@ const BY_KIND: Readonly<Record<AppErrorKind, ExitCode>> = {
   'insecure-url': EXIT_CODES.usage,
   conflict: EXIT_CODES.usage,
   oauth: EXIT_CODES.authentication,
+  'sign-in-needed': EXIT_CODES.authentication,
   network: EXIT_CODES.network,
   'invalid-response': EXIT_CODES.invalidResponse,
   keychain: EXIT_CODES.keychain,

@@ -60,7 +60,7 @@ export function formatError(error: AppError, title?: string, datasourceName?: st
   for (const issue of error.fieldIssues ?? ([] as ReadonlyArray<FieldIssue>)) lines.push(`  ${shown(fieldLabel(issue.path))}: ${shown(issue.message)}`)
   const hint = cliHint(error, datasourceName)
   if (hint) lines.push(`hint: ${shown(hint)}`)
-  if (error.kind === 'oauth' && error.code !== 'sign-in-needed') lines.push(`OAuth error: ${shown(error.code)}`)
+  if (error.kind === 'oauth') lines.push(`OAuth error: ${shown(error.code)}`)
   if (error.errorDescription) lines.push(`Server description: ${shown(error.errorDescription)}`)
   return `${lines.join('\n')}\n`
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { DatasourceInput, DiscoveredServer, OAuth2PasswordInput, SecretInput } from '../../shared/datasource'
-import { appError, fail, noOAuth, notFound, ok, type AppError, type Result } from '../../shared/errors'
+import { AppFailure, appError, fail, noOAuth, notFound, ok, type AppError, type Result } from '../../shared/errors'
 import type { ApiCheck, ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { TokenMeta } from '../../shared/token'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
@@ -15,7 +15,7 @@ import { negotiateClientAuth } from './oauth/client-auth-negotiation'
 import { discoverIssuer } from './oauth/discovery'
 import { checkApi, requestPasswordToken, type IssuedToken } from './oauth/token-client'
 import type { RenewalOutcome } from './renewal'
-import { MissingSecretError, oauthConfig } from './renewer'
+import { oauthConfig } from './renewer'
 import { keychainAppError, missingSecretError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
@@ -51,7 +51,7 @@ export interface ConnectionTestsDeps {
   readonly renewUnchanged: (id: string, reason: 'test' | 'api-401') => Promise<RenewalOutcome>
   /** A stored secret, or null when there is none. */
   readonly readSecret: (id: string, kind: SecretKind) => Promise<Secret | null>
-  /** A stored secret that must be there; rejects with MissingSecretError or KeychainError. */
+  /** A stored secret that must be there; rejects with an AppFailure (secret-missing) or a KeychainError. */
   readonly readRequiredSecret: (id: string, kind: SecretKind) => Promise<Secret>
 }
 
@@ -272,7 +272,7 @@ export class ConnectionTests {
   /**
    * The token a test under `testId` obtained, if a Save of this form may store it: tested against
    * the datasource's current revision with exactly these settings and secrets. Rejects when a
-   * stored secret cannot be read (MissingSecretError, KeychainError).
+   * stored secret cannot be read (AppFailure, KeychainError).
    */
   async tokenForSave(testId: string, form: OAuth2PasswordInput, existing: DatasourceRecord | undefined): Promise<IssuedToken | null> {
     this.#dropStale()
@@ -297,7 +297,7 @@ export class ConnectionTests {
 
 /** A secret read for a test or a save failed: the keychain refused, or the entry is missing. */
 export function secretReadError(error: unknown): AppError {
-  return error instanceof MissingSecretError ? error.appError : keychainAppError(error)
+  return error instanceof AppFailure ? error.error : keychainAppError(error)
 }
 
 function scopeDiffers(token: TokenMeta): boolean {

@@ -43,7 +43,7 @@ const hostOf = (url: string): string => {
   }
 }
 
-const importError = (code: string, message: string): AppError =>
+const importError = (code: 'import-empty' | 'import-too-large', message: string): AppError =>
   appError('validation', code, message, { hint: 'Nothing was imported. Choose a file written by Export (or by `datasource-desk export`).' })
 
 /**
@@ -134,7 +134,7 @@ export class DatasourceTransfer {
     const { dialogs } = this.#deps
     if (!dialogs) return fail(noDialogs())
     const found = this.#deps.records(ids)
-    if (!found.ok) return fail(appError('not-found', 'not-found', 'A datasource to export no longer exists.', { hint: 'It may have been deleted meanwhile; export again.' }))
+    if (!found.ok) return fail(appError('not-found', 'datasource-not-found', 'A datasource to export no longer exists.', { hint: 'It may have been deleted meanwhile; export again.' }))
     const records = found.value
     if (records.length === 0) return fail(appError('validation', 'export-empty', 'There is nothing to export yet.'))
     const path = await dialogs.chooseExportPath(records.length === 1 ? `${fileNameOf(records[0]!.name)}.json` : EXPORT_FILE_NAME)

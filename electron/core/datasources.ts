@@ -96,7 +96,7 @@ export class DatasourceService {
       random: deps.random,
       perform: (id, reason) => this.#renewer.renew(id, reason),
       onStatus: (status) => this.#onStatus(status),
-      onPermanentFailure: (id, error, signInNeeded) => this.#onPermanentFailure(id, error, signInNeeded),
+      onPermanentFailure: (id, error) => this.#onPermanentFailure(id, error),
       onAttemptFailed: (id, error, attempt) =>
         this.#history.add(id, { kind: 'failed', message: `Renewal failed: ${error.message}`, attempt, error }),
     })
@@ -557,9 +557,10 @@ export class DatasourceService {
     this.#emit({ type: 'ipc', name: 'statusChanged', payload: status })
   }
 
-  #onPermanentFailure(id: string, error: AppError, signInNeeded: boolean): void {
+  #onPermanentFailure(id: string, error: AppError): void {
     const record = this.#deps.repo.get(id)
     if (!record) return
+    const signInNeeded = error.kind === 'sign-in-needed'
     this.#history.add(id, {
       kind: signInNeeded ? 'sign-in-needed' : 'action-needed',
       message: signInNeeded ? 'Sign-in needed: enter the password.' : `Renewal stopped: ${error.message}`,

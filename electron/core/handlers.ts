@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod'
-import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
+import { appError, fail, ok, type AppErrorOf, type Result } from '../../shared/errors'
 import { ipcContract, type HandlerTable, type IpcMethod, type IpcParsedPayload, type IpcResults } from '../../shared/ipc'
 import { exportFileText, parseImportFile } from './datasource-import'
 import type { DatasourceTransfer } from './datasource-transfer'
@@ -18,7 +18,7 @@ function clip(text: string): string {
 }
 
 /** Turns schema issues into field messages; paths are relative to the form ("auth.tokenUrl"). */
-export function validationError(error: ZodError): AppError {
+export function validationError(error: ZodError): AppErrorOf<'validation'> {
   const fieldIssues = error.issues.slice(0, 50).map((issue) => ({
     path: clip(issue.path.map(String).join('.').replace(/^input\./, '')),
     message: clip(issue.message),

@@ -29,7 +29,8 @@ export type RenewalOutcome =
    * prints it without reading it back from the keychain. Never part of a status.
    */
   | { readonly ok: true; readonly token: TokenMeta; readonly accessToken?: Secret }
-  | { readonly ok: false; readonly error: AppError; readonly signInNeeded?: boolean; readonly superseded?: false }
+  /** An error of kind 'sign-in-needed' stops renewal until the user signs in. */
+  | { readonly ok: false; readonly error: AppError; readonly superseded?: false }
   /**
    * The token was discarded because the datasource changed (or went away) while it was requested;
    * `token` is what is stored now. Not a failure of renewal: it starts a new episode.
@@ -43,7 +44,7 @@ export interface RenewalSchedulerOptions {
   /** Every state change, with `updatedAt` = clock.now(). */
   readonly onStatus: (status: TokenStatus) => void
   /** Once per failure episode, not per attempt: the host raises one OS notification. */
-  readonly onPermanentFailure: (id: string, error: AppError, signInNeeded: boolean) => void
+  readonly onPermanentFailure: (id: string, error: AppError) => void
   /** Every failed attempt, transient or not (for the history). */
   readonly onAttemptFailed?: (id: string, error: AppError, attempt: number) => void
   /**
@@ -184,7 +185,7 @@ export class RenewalScheduler {
     if (!entry) {
       return Promise.resolve({
         ok: false,
-        error: appError('not-found', 'datasource', 'This datasource does not exist (any more).'),
+        error: appError('not-found', 'datasource-not-found', 'This datasource does not exist (any more).'),
       })
     }
     if (entry.flight) {
@@ -349,7 +350,7 @@ export class RenewalScheduler {
       this.#callback(() => this.#options.onAttemptFailed?.(entry.id, error, attempt), entry.id)
       return
     }
-    const signInNeeded = outcome.signInNeeded === true
+    const signInNeeded = error.kind === 'sign-in-needed'
     this.#setStatus(
       entry,
       { state: signInNeeded ? 'sign-in-needed' : 'action-needed', renewAt: null, nextAttemptAt: null, attempt, lastError: error },
@@ -358,7 +359,7 @@ export class RenewalScheduler {
     this.#callback(() => this.#options.onAttemptFailed?.(entry.id, error, attempt), entry.id)
     if (!entry.notified) {
       entry.notified = true
-      this.#callback(() => this.#options.onPermanentFailure(entry.id, error, signInNeeded), entry.id)
+      this.#callback(() => this.#options.onPermanentFailure(entry.id, error), entry.id)
     }
   }
 

@@ -8,7 +8,7 @@
  * deleted meanwhile) is discarded and nothing is written.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { appError, noOAuth, notFound, storageError, type AppError } from '../../shared/errors'
+import { AppFailure, appError, leaseBusy, noOAuth, notFound, signInNeeded, storageError, type AppError } from '../../shared/errors'
 import type { AuthView, DiscoveredServer, OAuth2PasswordInput } from '../../shared/datasource'
 import { presetHint } from '../../shared/presets'
 import type { TokenMeta } from '../../shared/token'
@@ -94,13 +94,6 @@ class RefusedWrite extends Error {
     readonly id: string,
   ) {
     super(reason)
-  }
-}
-
-/** A keychain read that found nothing where a secret was expected. */
-export class MissingSecretError extends Error {
-  constructor(readonly appError: AppError) {
-    super(appError.message)
   }
 }
 
@@ -279,10 +272,10 @@ export class Renewer {
     return { written: true }
   }
 
-  /** Reads a secret that must be there; rejects with MissingSecretError or KeychainError. */
+  /** Reads a secret that must be there; rejects with an AppFailure (secret-missing) or a KeychainError. */
   async readSecret(id: string, kind: SecretKind): Promise<Secret> {
     const value = await this.#deps.vault.read(id, kind)
-    if (!value) throw new MissingSecretError(missingSecretError(kind))
+    if (!value) throw new AppFailure(missingSecretError(kind))
     return value
   }
 
@@ -299,7 +292,7 @@ export class Renewer {
     const waitUntil = clock.now() + LEASE_TTL_MS + 5_000
     while (!repo.tryAcquireLease(id, holder, clock.now(), LEASE_TTL_MS, holderGone)) {
       if (clock.now() > waitUntil) {
-        return { ok: false, error: appError('storage', 'lease-busy', 'Another Datasource Desk process is renewing this token.', { transient: true }) }
+        return { ok: false, error: leaseBusy() }
       }
       // A real, referenced timer by default: systemClock's are unref'd, and a command waiting for
       // another process's lease has nothing else keeping it alive.
@@ -359,7 +352,7 @@ export class Renewer {
       }
 
       if (!auth.hasPassword) {
-        return { ok: false, signInNeeded: true, error: signInNeededError(refreshFailure) }
+        return { ok: false, error: signInNeeded(refreshFailure) }
       }
       const password = await this.readSecret(id, 'password')
       const issued = await requestPasswordToken(config, auth.username, password, options)
@@ -377,7 +370,7 @@ export class Renewer {
     try {
       return await work()
     } catch (error) {
-      if (error instanceof MissingSecretError) return { ok: false, error: error.appError }
+      if (error instanceof AppFailure) return { ok: false, error: error.error }
       if (error instanceof KeychainError) return { ok: false, error: { ...keychainAppError(error), transient: true } }
       // Anything else came from SQLite (storing the token metadata); nothing new is pointed to.
       this.#deps.logger.error('token metadata not stored', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
@@ -397,17 +390,6 @@ export class Renewer {
 function outcomeOf(stored: StoreResult): RenewalOutcome {
   if (stored.stored) return { ok: true, token: stored.token, accessToken: stored.accessToken }
   return { ok: false, superseded: true, token: stored.current, error: supersededError(stored.reason) }
-}
-
-/** Renewal needs the user: the GUI's words name its Sign in prompt, the CLI's name the command. */
-function signInNeededError(refreshFailure: AppError | null): AppError {
-  const message = refreshFailure
-    ? `The refresh token is no longer accepted (${refreshFailure.code}), and no password is stored.`
-    : 'No password is stored for automatic renewal.'
-  return appError('oauth', 'sign-in-needed', message, {
-    hint: 'Entering the password again fixes this: use Sign in to get a new token; nothing else needs to change.',
-    cliHint: 'Entering the password again fixes this: run "datasource-desk edit <name> --password-prompt" (or --password-stdin) to get a new token.',
-  })
 }
 
 export function supersededError(reason: WriteRefusal): AppError {

@@ -39,7 +39,7 @@ export function copyText(format: CopyFormat, token: string, tokenType: string, u
   return `curl -H ${shellQuote(header)} ${shellQuote(url)}`
 }
 
-const notFound = () => appError('not-found', 'not-found', 'This datasource no longer exists.', { hint: 'It may have been deleted from another window or the command line.' })
+const notFound = () => appError('not-found', 'datasource-not-found', 'This datasource no longer exists.', { hint: 'It may have been deleted from another window or the command line.' })
 const noToken = () =>
   appError('validation', 'no-token', 'There is no token to copy yet.', { hint: 'Get one with Renew now, or test the connection and save.' })
 

@@ -130,7 +130,7 @@ export class FakeApi implements DatasourceApi {
     if (parsed.success) return null
     return fail({
       kind: 'validation',
-      code: 'invalid-payload',
+      code: 'invalid-input',
       message: 'Some fields need attention',
       fieldIssues: parsed.error.issues.map((issue) => ({
         path: issue.path.map(String).join('.').replace(/^input\./, ''),
@@ -140,7 +140,7 @@ export class FakeApi implements DatasourceApi {
   }
 
   private notFound<T>(): Result<T> {
-    return fail({ kind: 'not-found', code: 'not-found', message: 'This datasource no longer exists.' })
+    return fail({ kind: 'not-found', code: 'datasource-not-found', message: 'This datasource no longer exists.' })
   }
 
   async listDatasources(payload: Record<string, never>): Promise<Result<IpcResults['listDatasources']>> {

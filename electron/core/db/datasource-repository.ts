@@ -139,10 +139,21 @@ function toTokenMeta(row: TokenRow): TokenMeta {
 function parseError(text: string | null): AppError | null {
   if (!text) return null
   try {
-    return JSON.parse(text) as AppError
+    return fromStoredError(JSON.parse(text) as AppError)
   } catch {
     return null
   }
+}
+
+/**
+ * Before sign-in-needed had its own kind it was stored as `oauth`/`sign-in-needed`; read such a
+ * row as the kind it is now, so that every reader sees one shape (the words are the same).
+ */
+function fromStoredError(error: AppError): AppError {
+  const { kind, code } = error as { kind: string; code: string }
+  if (kind !== 'oauth' || code !== 'sign-in-needed') return error
+  const refreshRejected = error.message.startsWith('The refresh token')
+  return { ...error, kind: 'sign-in-needed', code: refreshRejected ? 'refresh-token-rejected' : 'no-password' }
 }
 
 /** Keeps only what may be stored about an error: no free-form fields that could echo a secret. */

@@ -1,22 +1,15 @@
 /**
  * One HTTP exchange under our rules: an overall deadline that also covers a body trickling in
  * slowly, the caller's AbortSignal, redirects never followed, and a response body read only up to
- * a cap. Failures are thrown as `ExchangeFailure` carrying the AppError, so that they pass
+ * a cap. Failures are thrown as `AppFailure` carrying the AppError, so that they pass
  * unchanged through oauth4webapi (which calls `send` as its custom fetch) to our catch.
  */
-import { appError, type AppError } from '../../../shared/errors'
+import { AppFailure, appError, type AppError } from '../../../shared/errors'
 import type { FetchLike } from '../deps'
 import { cancelledError, classifyNetworkError, timeoutError, type NetworkErrorContext } from './network-errors'
 
 export const DEFAULT_TIMEOUT_MS = 15_000
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
-
-export class ExchangeFailure extends Error {
-  constructor(readonly appError: AppError) {
-    super(appError.message)
-    this.name = 'ExchangeFailure'
-  }
-}
 
 export interface ExchangeOptions extends NetworkErrorContext {
   readonly fetch: FetchLike
@@ -66,12 +59,12 @@ export class BoundedExchange {
 
   /** Sends the request and returns the response with its body unread. Never follows a redirect. */
   async open(url: string, init: RequestInit): Promise<Response> {
-    if (this.#outcome) throw new ExchangeFailure(this.failureOf(undefined))
+    if (this.#outcome) throw new AppFailure(this.failureOf(undefined))
     this.sentAt = this.#options.now()
     try {
       return await this.#options.fetch(url, { ...init, redirect: 'manual', signal: this.#controller.signal })
     } catch (error) {
-      throw new ExchangeFailure(this.failureOf(error))
+      throw new AppFailure(this.failureOf(error))
     }
   }
 
@@ -80,7 +73,7 @@ export class BoundedExchange {
     const declared = Number(response.headers.get('content-length') ?? Number.NaN)
     if (Number.isFinite(declared) && declared > this.#maxBytes) {
       await discard(response)
-      throw new ExchangeFailure(this.#tooLarge())
+      throw new AppFailure(this.#tooLarge())
     }
     const chunks: Uint8Array[] = []
     let total = 0
@@ -92,17 +85,17 @@ export class BoundedExchange {
       try {
         for (;;) {
           const { done, value } = await reader.read()
-          if (this.#outcome) throw new ExchangeFailure(this.failureOf(undefined))
+          if (this.#outcome) throw new AppFailure(this.failureOf(undefined))
           if (done) break
           total += value.byteLength
           if (total > this.#maxBytes) {
             await reader.cancel().catch(() => undefined)
-            throw new ExchangeFailure(this.#tooLarge())
+            throw new AppFailure(this.#tooLarge())
           }
           chunks.push(value)
         }
       } catch (error) {
-        throw error instanceof ExchangeFailure ? error : new ExchangeFailure(this.failureOf(error))
+        throw error instanceof AppFailure ? error : new AppFailure(this.failureOf(error))
       } finally {
         this.#controller.signal.removeEventListener('abort', stop)
       }
@@ -118,7 +111,7 @@ export class BoundedExchange {
 
   /** The AppError for anything thrown while the exchange ran; our deadline and the caller's cancel win. */
   failureOf(error: unknown): AppError {
-    if (error instanceof ExchangeFailure) return error.appError
+    if (error instanceof AppFailure) return error.error
     if (this.#outcome === 'cancelled') return cancelledError()
     if (this.#outcome === 'timeout') return timeoutError(this.#options, this.#timeoutMs)
     return classifyNetworkError(error, this.#options)

@@ -7,15 +7,15 @@
  */
 import * as oauth from 'oauth4webapi'
 import type { DiscoveredServer } from '../../../shared/datasource'
-import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
+import { AppFailure, appError, fail, ok, type AppError, type AppErrorCodes, type Result } from '../../../shared/errors'
 import { isLoopbackHost } from '../../../shared/loopback'
 import { showUntrusted } from '../../../shared/untrusted-text'
-import { BoundedExchange, ExchangeFailure } from './bounded-exchange'
+import { BoundedExchange } from './bounded-exchange'
 import type { TokenRequestOptions } from './token-client'
 
 const MAX_LISTED = 30
 
-function discoveryError(code: string, message: string, hint: string): AppError {
+function discoveryError(code: AppErrorCodes['invalid-response'], message: string, hint: string): AppError {
   return appError('invalid-response', code, message, { hint, cliHint: hint.replace('the issuer URL', '--issuer') })
 }
 
@@ -67,7 +67,7 @@ async function fetchMetadata(issuer: URL, algorithm: 'oidc' | 'oauth2', options:
     })
     return (await oauth.processDiscoveryResponse(issuer, response)) as Record<string, unknown>
   } catch (error) {
-    if (error instanceof ExchangeFailure) return error.appError
+    if (error instanceof AppFailure) return error.error
     if (error instanceof oauth.OperationProcessingError && error.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
       return discoveryError('issuer-mismatch', `The metadata at ${issuer.host} names a different issuer than ${issuer.href}.`, 'Enter the issuer URL exactly as the server names it (with its path, without a trailing slash unless it has one).')
     }

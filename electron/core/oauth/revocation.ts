@@ -10,10 +10,10 @@
  * only to the origin the tokens came from: a revocation endpoint on any other origin gets nothing.
  */
 import * as oauth from 'oauth4webapi'
-import { appError, type AppError } from '../../../shared/errors'
+import { AppFailure, appError, serverErrorCode, type AppError } from '../../../shared/errors'
 import type { RevocationReport, RevokedTokenKind } from '../../../shared/revocation'
 import type { Secret } from '../secrets/secret'
-import { BoundedExchange, discard, ExchangeFailure } from './bounded-exchange'
+import { BoundedExchange, discard } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { checkUrl, clientAuthentication, type OAuthClientConfig, type TokenRequestOptions } from './token-client'
 import { cleanServerText } from './token-errors'
@@ -96,7 +96,7 @@ async function revokeOne(
         const opened = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
         if (opened.status >= 300 && opened.status < 400) {
           await discard(opened)
-          throw new ExchangeFailure(appError('network', 'redirect', `The revocation endpoint (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
+          throw new AppFailure(appError('network', 'redirect', `The revocation endpoint (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
         }
         const received = await exchange.read(opened)
         return new Response(received.status === 204 || received.status === 205 ? null : received.bytes, { status: received.status, headers: received.headers })
@@ -105,9 +105,9 @@ async function revokeOne(
     await oauth.processRevocationResponse(response)
     return null
   } catch (error) {
-    if (error instanceof ExchangeFailure) return error.appError
+    if (error instanceof AppFailure) return error.error
     if (error instanceof oauth.ResponseBodyError) {
-      const code = cleanServerText(redactor.field(String(error.cause.error)), 60)
+      const code = serverErrorCode(cleanServerText(redactor.field(String(error.cause.error)), 60))
       const description = typeof error.cause.error_description === 'string' ? cleanServerText(redactor.field(error.cause.error_description), 200) : ''
       return appError('oauth', code, `The revocation endpoint (${host}) refused the request: ${code}${description ? ` (${description})` : ''}.`, { httpStatus: error.status })
     }

@@ -9,13 +9,13 @@ import * as oauth from 'oauth4webapi'
 import { Buffer } from 'node:buffer'
 import type { ClientAuthMethod, ExtraParam } from '../../../shared/datasource'
 import { isLocalhostSubdomain, isLoopbackHost } from '../../../shared/loopback'
-import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
+import { AppFailure, appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
 import type { ApiCheck } from '../../../shared/connection-test'
 import type { ExpirySource, IdTokenCheck, TokenMeta } from '../../../shared/token'
 import { ACCESS_TOKEN_CHARS, SCOPE_TOKENS, showUntrusted, VSCHARS } from '../../../shared/untrusted-text'
 import type { FetchLike } from '../deps'
 import { Secret } from '../secrets/secret'
-import { BoundedExchange, discard, ExchangeFailure, type ReceivedResponse } from './bounded-exchange'
+import { BoundedExchange, discard, type ReceivedResponse } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { basicCredentials, jwtExpiry } from './wire-format'
 import {
@@ -229,7 +229,7 @@ function prepareForValidation(received: ReceivedResponse, host: string): Prepare
       const changed: Record<string, unknown> = rest
       if (json.expires_in !== undefined) {
         const seconds = normaliseExpiresIn(json.expires_in)
-        if (seconds === null) throw new ExchangeFailure(invalidTokenResponse('expires_in', host, describeValue(json.expires_in)))
+        if (seconds === null) throw new AppFailure(invalidTokenResponse('expires_in', host, describeValue(json.expires_in)))
         changed.expires_in = seconds
       }
       if (idToken !== undefined || json.expires_in !== undefined) body = JSON.stringify(changed)
@@ -274,12 +274,12 @@ async function tokenRequest(
     const response = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await discard(response)
-      throw new ExchangeFailure(redirectError(response.status, response.headers.get('location'), url))
+      throw new AppFailure(redirectError(response.status, response.headers.get('location'), url))
     }
     // The one place server text enters: every field that echoes a secret is replaced before
     // anything (oauth4webapi, our errors, SQLite, logs, the window) reads the response.
     received = screenReceived(await exchange.read(response), redactor)
-    if (received.status < 200 || received.status > 599) throw new ExchangeFailure(unexpectedStatusError(statusInfo(received), host, options.now()))
+    if (received.status < 200 || received.status > 599) throw new AppFailure(unexpectedStatusError(statusInfo(received), host, options.now()))
     const prepared = prepareForValidation(received, host)
     tokenType = prepared.tokenType
     idToken = prepared.idToken
@@ -438,7 +438,7 @@ function describeFailure(
   exchange: BoundedExchange,
   now: () => number,
 ): AppError {
-  if (error instanceof ExchangeFailure) return error.appError
+  if (error instanceof AppFailure) return error.error
   if (!received) return exchange.failureOf(error)
   const info = statusInfo(received)
   // Only 400 and 401 carry RFC 6749 5.2 errors. A 404 with {"error":"Not Found"} is a web

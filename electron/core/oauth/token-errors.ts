@@ -3,7 +3,7 @@
  * so that each category can be unit-tested; none of them ever puts a response body or a secret
  * into the AppError.
  */
-import { appError, oauthErrorHints, type AppError } from '../../../shared/errors'
+import { appError, oauthErrorHints, serverErrorCode, type AppError, type AppErrorCodes } from '../../../shared/errors'
 import { clientAuthLabels, type ClientAuthMethod } from '../../../shared/client-auth'
 import { parseRetryAfter } from '../../../shared/token'
 import { showUntrusted } from '../../../shared/untrusted-text'
@@ -79,7 +79,7 @@ function oauthHint(code: string, context: TokenErrorContext): WordedHint | undef
 
 /** An RFC 6749 5.2 error response. `body` is what the server sent, already known to carry `error`. */
 export function oauthError(body: Readonly<Record<string, unknown>>, httpStatus: number, context: TokenErrorContext): AppError {
-  const code = cleanServerText(String(body.error), 100) || 'unknown_error'
+  const code = serverErrorCode(cleanServerText(String(body.error), 100) || 'unknown_error')
   const describe = OAUTH_MESSAGES[code]
   const message = describe ? describe(context.grant) : `The token endpoint (${context.host}) refused the request with the error "${code}".`
   const hint = oauthHint(code, context)
@@ -172,7 +172,7 @@ export type InvalidTokenField =
   | 'refresh_token-characters'
   | 'scope-characters'
 
-const INVALID_FIELD: Readonly<Record<InvalidTokenField, { code: string; words: string }>> = {
+const INVALID_FIELD: Readonly<Record<InvalidTokenField, { code: AppErrorCodes['invalid-response']; words: string }>> = {
   access_token: { code: 'missing-access-token', words: 'has no access_token' },
   token_type: { code: 'missing-token-type', words: 'has no token_type' },
   expires_in: { code: 'invalid-expires-in', words: 'has an expires_in that is not a positive number of seconds' },

@@ -11,7 +11,7 @@ import { openDatabase } from '../../../electron/core/db/connection'
 import { DatasourceRepository, type RenewalStateRecord } from '../../../electron/core/db/datasource-repository'
 import { DATABASE_FILE_NAME } from '../../../electron/core/locations'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { appError } from '../../../shared/errors'
+import { appError, signInNeeded } from '../../../shared/errors'
 import type { TokenMeta } from '../../../shared/token'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
 import { requireKeyringSession } from '../../support/keyring-session'
@@ -87,7 +87,7 @@ beforeAll(async () => {
     state: 'sign-in-needed',
     attempt: 1,
     nextAttemptAt: null,
-    lastError: appError('oauth', 'sign-in-needed', 'The refresh token is no longer accepted (invalid_grant), and no password is stored.'),
+    lastError: signInNeeded(appError('oauth', 'invalid_grant', 'The refresh token is no longer accepted.')),
     updatedAt: now,
   })
 }, 120_000)

@@ -78,7 +78,7 @@ describe('refresh fallback to the stored password', () => {
     server.failNext(1, { status: 400, body: { error: 'invalid_request', error_description: 'Token has expired' } })
     const status = unwrap(await app.core.handlers.renewNow({ id: view.id }))
     expect(status.state).toBe('sign-in-needed')
-    expect(status.lastError).toMatchObject({ code: 'sign-in-needed' })
+    expect(status.lastError).toMatchObject({ kind: 'sign-in-needed', code: 'refresh-token-rejected' })
     expect(status.lastError!.message).toContain('invalid_request')
     expect(status.lastError!.hint).toContain('Entering the password again fixes this')
     expect(status.lastError!.hint).toContain('Sign in')

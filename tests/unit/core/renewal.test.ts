@@ -9,7 +9,7 @@ import {
   type RenewalReason,
   type RenewalSchedulerOptions,
 } from '../../../electron/core/renewal'
-import { appError, type AppError } from '../../../shared/errors'
+import { appError, serverErrorCode, signInNeeded, type AppError } from '../../../shared/errors'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../../shared/token'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 
@@ -54,7 +54,7 @@ function harness(options: HarnessOptions = {}) {
   const clock = new FakeClock()
   const calls: PerformCall[] = []
   const statuses: TokenStatus[] = []
-  const permanent: Array<{ id: string; error: AppError; signInNeeded: boolean }> = []
+  const permanent: Array<{ id: string; error: AppError }> = []
   const failed: Array<{ id: string; error: AppError; attempt: number }> = []
   let inFlight = 0
   let maxInFlight = 0
@@ -78,7 +78,7 @@ function harness(options: HarnessOptions = {}) {
       statuses.push(status)
       options.onStatus?.(status)
     },
-    onPermanentFailure: (id, error, signInNeeded) => permanent.push({ id, error, signInNeeded }),
+    onPermanentFailure: (id, error) => permanent.push({ id, error }),
     onAttemptFailed: (id, error, attempt) => failed.push({ id, error, attempt }),
     ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -242,7 +242,7 @@ describe('RenewalScheduler: transient failures', () => {
   })
 
   it("honours the server's Retry-After", async () => {
-    const slowDown = appError('oauth', 'http_429', 'Too many requests.', { transient: true, retryAfterMs: 42 * SECOND, httpStatus: 429 })
+    const slowDown = appError('oauth', serverErrorCode('http_429'), 'Too many requests.', { transient: true, retryAfterMs: 42 * SECOND, httpStatus: 429 })
     const h = harness()
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
     const first = h.scheduler.renew('a', 'manual')
@@ -296,7 +296,7 @@ describe('RenewalScheduler: permanent failures', () => {
     expect(h.scheduler.status('a')).toMatchObject({ state: 'action-needed', lastError: badClient, renewAt: null, nextAttemptAt: null, attempt: 1 })
     expect(h.scheduler.status('a')!.token).toBe(original)
     expect(h.clock.pending).toBe(0)
-    expect(h.permanent).toEqual([{ id: 'a', error: badClient, signInNeeded: false }])
+    expect(h.permanent).toEqual([{ id: 'a', error: badClient }])
 
     // The user clicks "Renew now" twice more without fixing anything: same episode, no new notification.
     await h.scheduler.renew('a', 'manual')
@@ -344,12 +344,13 @@ describe('RenewalScheduler: permanent failures', () => {
   })
 
   it('asks for sign-in when the password is not stored, and recovers after a manual sign-in', async () => {
-    let answer: RenewalOutcome = { ok: false, error: passwordRejected, signInNeeded: true }
+    const noPassword = signInNeeded(null)
+    let answer: RenewalOutcome = { ok: false, error: noPassword }
     const h = harness({ respond: () => answer })
     h.scheduler.setToken('a', token(h.clock.now(), HOUR))
     await h.clock.advanceAsync(56.5 * MINUTE)
-    expect(h.scheduler.status('a')).toMatchObject({ state: 'sign-in-needed', lastError: passwordRejected, renewAt: null })
-    expect(h.permanent).toEqual([{ id: 'a', error: passwordRejected, signInNeeded: true }])
+    expect(h.scheduler.status('a')).toMatchObject({ state: 'sign-in-needed', lastError: noPassword, renewAt: null })
+    expect(h.permanent).toEqual([{ id: 'a', error: noPassword }])
     expect(h.clock.pending).toBe(0)
     await h.clock.advanceAsync(DAY)
     expect(h.perform).toHaveBeenCalledTimes(1)

@@ -161,7 +161,7 @@ describe('useEditorStore: test and save', () => {
   it('puts the main process field issues at their fields', async () => {
     api.failures.set('saveDatasource', {
       kind: 'validation',
-      code: 'invalid',
+      code: 'invalid-input',
       message: 'Check the fields',
       fieldIssues: [{ path: 'auth.username', message: 'Unknown user format' }],
     })

@@ -3,7 +3,7 @@ import type { HistoryEvent } from '../../../shared/history'
 import { historyLines } from '../../../renderer/src/history-text'
 
 const ID = '00000000-0000-4000-8000-000000000001'
-const error = { kind: 'oauth' as const, code: 'invalid_grant', message: 'The server did not accept the username or password (invalid_grant).', hint: 'Check the password.' }
+const error = { kind: 'oauth' as const, code: 'invalid_grant' as const, message: 'The server did not accept the username or password (invalid_grant).', hint: 'Check the password.' }
 
 describe('history lines', () => {
   it('shows a renewal that stopped once, not as "failed" plus "stopped" plus the error again', () => {

@@ -32,7 +32,7 @@ describe('useDatasourcesStore', () => {
   })
 
   it('reports a failed first load as an error, with the message', async () => {
-    api.failures.set('listDatasources', { kind: 'storage', code: 'io', message: 'The database is locked.' })
+    api.failures.set('listDatasources', { kind: 'storage', code: 'write-failed', message: 'The database is locked.' })
     const store = useDatasourcesStore()
     await store.load()
     expect(store.loadState).toBe('error')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appError } from '../../../shared/errors'
+import { appError, serverErrorCode, signInNeeded as signInNeededError } from '../../../shared/errors'
 import type { TokenMeta, TokenStatus } from '../../../shared/token'
 import { statusView, worstTone, type StatusViewer } from '../../../shared/token-status'
 
@@ -31,11 +31,11 @@ const status = (patch: Partial<TokenStatus> = {}): TokenStatus => ({
 })
 
 const passwordRejected = appError('oauth', 'invalid_grant', 'The server did not accept the username or password (invalid_grant).')
-const signInNeeded = appError('oauth', 'sign-in-needed', 'The refresh token is no longer accepted (invalid_grant), and no password is stored.')
+const signInNeeded = signInNeededError(passwordRejected)
 const secretMissing = appError('keychain', 'secret-missing', 'The stored client secret is missing from the OS keychain.')
 const clientRejected = appError('oauth', 'invalid_client', 'The server did not accept the client credentials (invalid_client).')
 const serverDown = appError('network', 'refused', 'The token server refused the connection.', { transient: true })
-const serverError = appError('oauth', 'server_error', 'The server failed.', { transient: true, httpStatus: 503 })
+const serverError = appError('oauth', serverErrorCode('server_error'), 'The server failed.', { transient: true, httpStatus: 503 })
 
 const view = (patch: Partial<TokenStatus>, viewer: StatusViewer = 'scheduler', authenticated = true) =>
   statusView({ status: status(patch), authenticated, viewer }, now, locale)
