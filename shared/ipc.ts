@@ -11,6 +11,7 @@ import type { ClientAuthNegotiation, TestReport } from './connection-test'
 import type { DeleteReport } from './delete-report'
 import type { Result } from './errors'
 import type { HistoryEvent } from './history'
+import type { IntrospectionReport } from './introspection'
 import type { ExportReceipt, ImportPreview, ImportReport } from './import-export'
 import { COPY_FORMATS, type CopyReceipt, type TokenDetails } from './token-actions'
 import type { TokenStatus } from './token'
@@ -44,6 +45,8 @@ export const ipcContract = {
   copyToken: { payload: z.object({ id: datasourceIdSchema, format: z.enum(COPY_FORMATS, { error: 'Not a copy format' }) }).strict() },
   /** The decoded JWT header and claims of the stored token (never the token or its signature). */
   getTokenDetails: { payload: idPayload },
+  /** Asks the server about the stored token (RFC 7662 introspection); only non-secret fields come back. */
+  introspectToken: { payload: idPayload },
   /** Forgets the stored token (keychain and metadata); renewal stops until a new one is obtained. */
   clearToken: { payload: idPayload },
   /**
@@ -81,6 +84,7 @@ export interface IpcResults {
   getAppState: AppState
   copyToken: CopyReceipt
   getTokenDetails: TokenDetails
+  introspectToken: IntrospectionReport
   clearToken: TokenStatus
   importDatasources: { readonly imported: ReadonlyArray<DatasourceView> }
   exportDatasources: { readonly text: string }

@@ -1,3 +1,5 @@
+import type { IntrospectionOffer } from './introspection'
+
 /** The token actions of the window: copy it (in which form), and what the token says about itself. */
 export const COPY_FORMATS = ['access-token', 'authorization-header', 'curl'] as const
 export type CopyFormat = (typeof COPY_FORMATS)[number]
@@ -22,4 +24,6 @@ export interface JwtDetails {
 export interface TokenDetails {
   /** null: the token is opaque (not a JWT), which is common and fine. */
   readonly jwt: JwtDetails | null
+  /** Where the server can be asked about the token (RFC 7662); null when its metadata named no endpoint. */
+  readonly introspection: IntrospectionOffer | null
 }

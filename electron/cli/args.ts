@@ -85,6 +85,7 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
   },
   { name: 'token', args: '<name>', summary: 'Print a valid access token (renewing it first only when due).', options: {}, minPositionals: 1, maxPositionals: 1 },
   { name: 'header', args: '<name>', summary: 'Print "Authorization: Bearer <token>".', options: {}, minPositionals: 1, maxPositionals: 1 },
+  { name: 'introspect', args: '<name>', summary: 'Ask the server about the stored token (RFC 7662 introspection, where it offers it).', options: json, minPositionals: 1, maxPositionals: 1 },
   { name: 'renew', args: '<name>', summary: 'Renew the token now (refresh token first, then the stored password).', options: {}, minPositionals: 1, maxPositionals: 1 },
   { name: 'export', args: '[name...]', summary: 'Print datasource configurations as JSON (never secrets).', options: {}, minPositionals: 0, maxPositionals: Infinity },
   {

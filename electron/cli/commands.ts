@@ -9,6 +9,7 @@ import type { ClientAuthMethod } from '../../shared/client-auth'
 import { AppFailure, appError, noOAuth, ok, testFailureTitle, type Result } from '../../shared/errors'
 import type { TestReport } from '../../shared/connection-test'
 import { revocationText } from '../../shared/revocation'
+import { introspectionFacts } from '../../shared/introspection'
 import { apiRetryText } from '../../shared/api-check'
 import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { refreshTokenLabels, statusView, type StatusView } from '../../shared/token-status'
@@ -241,6 +242,22 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
   header: async (context, command, { output }) => {
     // Only Bearer tokens are ever stored: the OAuth client refuses other token types.
     output.out(`Authorization: Bearer ${await validAccessToken(context, command.positionals[0]!)}\n`)
+  },
+
+  introspect: async (context, command, { output }) => {
+    const record = requireOAuthDatasource(context, command.positionals[0]!)
+    const result = await context.handlers.introspectToken({ id: record.id })
+    if (!result.ok) throw new CommandFailure(result.error, undefined, record.name)
+    const report = result.value
+    if (command.values.json === true) return output.out(`${JSON.stringify(report, null, 2)}\n`)
+    const now = context.clock.now()
+    const headline = report.active
+      ? `Active at ${report.host}: the server accepts the token of "${shown(record.name)}".`
+      : `Not active at ${report.host}: the server rejects the token of "${shown(record.name)}" (revoked or expired there). Run "datasource-desk renew ${shellWord(record.name)}" for a new one.`
+    const facts = introspectionFacts(report).slice(1)
+    const width = Math.max(0, ...facts.map(([name]) => name.length)) + 2
+    const lines = facts.map(([name, value]) => `  ${`${name}:`.padEnd(width)} ${typeof value === 'number' ? `${formatClock(value * 1000, now)} (${new Date(value * 1000).toISOString()})` : shown(value)}`)
+    output.out(`${headline}\n${lines.map((line) => `${line}\n`).join('')}`)
   },
 
   renew: async (context, command, { output }) => {

@@ -26,6 +26,8 @@ const COMMAND_DETAILS: Readonly<Record<string, string>> = {
   edit: `${FIELD_HELP}\n\nAlso for edit:\n  --name NEW                 rename\n  --clear-params             remove every extra token parameter\n  --remember-password        keep the password from now on`,
   list: '  --json                     machine-readable output',
   status: '  --json                     machine-readable output',
+  introspect:
+    'Asks the introspection endpoint the server\'s metadata names (the datasource needs an issuer, --issuer)\nwhether it still accepts the stored access token, and prints what it says (never the token).\n"active: no" means the server rejects the token: "datasource-desk renew <name>" gets a new one.\n  --json                     machine-readable output',
   remove: '  -y, --yes                  do not ask for confirmation (required when not in a terminal)',
   token: 'Prints only the access token and a newline. Until the earliest point at which the app renews\n(70% of a short token lifetime, 5 min before a long one expires) no request is made; otherwise\nit is renewed first (refresh token, then the stored password), waiting for the app if it is\nrenewing the same token.',
   test: '  --try-other-auth           when the server refuses the client, try each other --client-auth\n                             method once (same token URL) and say which one it accepts',

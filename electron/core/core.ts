@@ -86,7 +86,15 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
     : null
   let closed = false
   const sweep = app ? scheduleOrphanSweep({ sweep: () => service.sweepOrphanSecrets(), clock: deps.clock, delayMs: deps.sweepDelayMs, logger }) : null
-  const tokenActions = new TokenActions({ repo, readAccessToken: (id) => service.readSecret(id, 'access-token'), clipboard: deps.clipboard ?? null, clock: deps.clock, logger })
+  const tokenActions = new TokenActions({
+    repo,
+    readAccessToken: (id) => service.readSecret(id, 'access-token'),
+    readClientSecret: (id) => service.readSecret(id, 'client-secret'),
+    fetch: deps.fetch,
+    clipboard: deps.clipboard ?? null,
+    clock: deps.clock,
+    logger,
+  })
 
   const core: CoreWithoutHandlers = {
     service,

@@ -51,6 +51,7 @@ export function createHandlers(service: DatasourceService, tokenActions: TokenAc
     getAppState: async () => ok(await service.appState()),
     copyToken: ({ id, format }) => tokenActions.copy(id, format),
     getTokenDetails: ({ id }) => tokenActions.details(id),
+    introspectToken: ({ id }) => tokenActions.introspect(id),
     clearToken: ({ id }) => service.clearToken(id),
     importDatasources: async ({ text, replace, keepSecretsForNewOrigin }) => {
       // Parsed here, with the schemas, so the service (and the CLI's due `token`) never loads zod.

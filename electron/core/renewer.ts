@@ -417,5 +417,6 @@ export function oauthConfig(auth: OAuth2PasswordInput | OAuthRecord, clientSecre
       : {}),
     ...(vendorHint ? { vendorHint } : {}),
     ...(discovery && discovery.tokenEndpoint === auth.tokenUrl && discovery.revocationEndpoint ? { revocationEndpoint: discovery.revocationEndpoint } : {}),
+    ...(discovery && discovery.tokenEndpoint === auth.tokenUrl && discovery.introspectionEndpoint ? { introspectionEndpoint: discovery.introspectionEndpoint } : {}),
   }
 }

@@ -5,11 +5,14 @@
  * a minute unless something else was copied meanwhile.
  */
 import { appError, fail, ok, type Result } from '../../shared/errors'
+import type { IntrospectionOffer, IntrospectionReport } from '../../shared/introspection'
 import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/token-actions'
 import type { ClipboardPort } from './clipboard'
-import type { DatasourceRepository } from './db/datasource-repository'
-import type { Clock, Logger, TimerHandle } from './deps'
+import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
+import type { Clock, FetchLike, Logger, TimerHandle } from './deps'
 import { decodeJwt } from './jwt'
+import { introspectToken } from './oauth/introspection'
+import { oauthConfig } from './renewer'
 import { keychainAppError } from './secrets/keychain-errors'
 import type { Secret } from './secrets/secret'
 
@@ -20,6 +23,9 @@ export interface TokenActionsDeps {
   readonly repo: DatasourceRepository
   /** Reads the datasource's current access token (DatasourceService.readSecret: the versioned account SQLite points to). */
   readonly readAccessToken: (id: string) => Promise<Secret | null>
+  /** Reads the datasource's client secret, for introspection's client authentication. */
+  readonly readClientSecret: (id: string) => Promise<Secret | null>
+  readonly fetch: FetchLike
   readonly clipboard: ClipboardPort | null
   readonly clock: Clock
   readonly logger: Logger
@@ -42,6 +48,33 @@ export function copyText(format: CopyFormat, token: string, tokenType: string, u
 const notFound = () => appError('not-found', 'datasource-not-found', 'This datasource no longer exists.', { hint: 'It may have been deleted from another window or the command line.' })
 const noToken = () =>
   appError('validation', 'no-token', 'There is no token to copy yet.', { hint: 'Get one with Renew now, or test the connection and save.' })
+
+const noIntrospection = () =>
+  appError('validation', 'no-introspection', 'This server advertises no token introspection (RFC 7662) for this token URL.', {
+    hint: 'Introspection is offered when the issuer URL in Settings names a server whose metadata lists an introspection endpoint.',
+    cliHint: 'Introspection is offered when the datasource has an issuer (--issuer) whose metadata lists an introspection endpoint.',
+  })
+
+/** Where the window may offer "Check at the server": only where the metadata named an endpoint. */
+function introspectionOffer(record: DatasourceRecord): IntrospectionOffer | null {
+  if (record.auth.type !== 'oauth2-password') return null
+  const endpoint = oauthConfig(record.auth, null).introspectionEndpoint
+  if (!endpoint) return null
+  try {
+    const url = new URL(endpoint)
+    return { host: url.host, sameOrigin: url.origin === new URL(record.auth.tokenUrl).origin }
+  } catch {
+    return null
+  }
+}
+
+function hostOf(value: string): string {
+  try {
+    return new URL(value).host
+  } catch {
+    return 'an invalid URL'
+  }
+}
 
 export class TokenActions {
   readonly #deps: TokenActionsDeps
@@ -82,12 +115,42 @@ export class TokenActions {
     if (!meta) return fail(noToken())
     const token = await this.#readToken(id)
     if (!token.ok) return token
-    return ok({ jwt: decodeJwt(token.value) })
+    return ok({ jwt: decodeJwt(token.value), introspection: introspectionOffer(record) })
+  }
+
+  /**
+   * Asks the server about the stored access token (RFC 7662), where its metadata advertised an
+   * introspection endpoint for this token URL. Only non-secret fields come back.
+   */
+  async introspect(id: string): Promise<Result<IntrospectionReport>> {
+    const { repo, clock, logger } = this.#deps
+    const record = repo.get(id)
+    if (!record) return fail(notFound())
+    const auth = record.auth
+    const endpoint = auth.type === 'oauth2-password' ? oauthConfig(auth, null).introspectionEndpoint : undefined
+    if (auth.type !== 'oauth2-password' || !endpoint) return fail(noIntrospection())
+    if (!repo.token(id)) return fail(noToken())
+    const token = await this.#readSecret(() => this.#deps.readAccessToken(id))
+    if (!token.ok) return token
+    if (!token.value || token.value.isEmpty) return fail(noToken())
+    const secret = auth.hasClientSecret && auth.clientAuth !== 'none' ? await this.#readSecret(() => this.#deps.readClientSecret(id)) : ok(null)
+    if (!secret.ok) return secret
+    const result = await introspectToken({ endpoint, config: oauthConfig(auth, secret.value), accessToken: token.value }, { fetch: this.#deps.fetch, now: () => clock.now() })
+    logger.info('introspection', { datasourceId: id, host: hostOf(endpoint), ...(result.ok ? { active: result.value.active } : { code: result.error.code }) })
+    return result
   }
 
   dispose(): void {
     if (this.#clearTimer !== null) this.#deps.clock.clearTimeout(this.#clearTimer)
     this.#clearTimer = null
+  }
+
+  async #readSecret(read: () => Promise<Secret | null>): Promise<Result<Secret | null>> {
+    try {
+      return ok(await read())
+    } catch (error) {
+      return fail(keychainAppError(error))
+    }
   }
 
   async #readToken(id: string): Promise<Result<string>> {

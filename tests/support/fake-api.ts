@@ -12,6 +12,7 @@ import type { AppState } from '../../shared/app-state'
 import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { DeleteReport } from '../../shared/delete-report'
 import type { HistoryEvent } from '../../shared/history'
+import type { IntrospectionReport } from '../../shared/introspection'
 import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/token-actions'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 
@@ -271,7 +272,9 @@ export class FakeApi implements DatasourceApi {
 
   /** What the main process would have put on the clipboard; the renderer only gets a receipt. */
   readonly copied: Array<{ id: string; format: CopyFormat }> = []
-  tokenDetails: TokenDetails = { jwt: null }
+  tokenDetails: TokenDetails = { jwt: null, introspection: null }
+  /** What the server says on "Check at the server" (RFC 7662), as main would pass it on. */
+  introspection: Result<IntrospectionReport> = fail({ kind: 'validation', code: 'no-introspection', message: 'This server advertises no token introspection (RFC 7662) for this token URL.' })
 
   async copyToken(payload: { id: string; format: CopyFormat }): Promise<Result<CopyReceipt>> {
     const refused = this.enter('copyToken', payload)
@@ -286,6 +289,12 @@ export class FakeApi implements DatasourceApi {
     const refused = this.enter('getTokenDetails', payload)
     if (refused) return refused
     return this.datasources.has(payload.id) ? ok(this.tokenDetails) : this.notFound()
+  }
+
+  async introspectToken(payload: { id: string }): Promise<Result<IntrospectionReport>> {
+    const refused = this.enter('introspectToken', payload)
+    if (refused) return refused
+    return this.datasources.has(payload.id) ? this.introspection : this.notFound()
   }
 
   async clearToken(payload: { id: string }): Promise<Result<TokenStatus>> {

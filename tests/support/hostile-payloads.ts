@@ -85,6 +85,7 @@ export function validPayload(method: IpcMethod): Record<string, unknown> {
     case 'renewNow':
     case 'getHistory':
     case 'getTokenDetails':
+    case 'introspectToken':
     case 'clearToken':
       return { id: UUID }
     case 'copyToken':

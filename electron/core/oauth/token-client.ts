@@ -49,6 +49,8 @@ export interface OAuthClientConfig {
   readonly vendorHint?: string
   /** The RFC 7009 endpoint the metadata advertised for this token URL, if any. */
   readonly revocationEndpoint?: string
+  /** The RFC 7662 endpoint the metadata advertised for this token URL, if any. */
+  readonly introspectionEndpoint?: string
 }
 
 export interface KnownIssuer {

@@ -5,6 +5,7 @@ import type { AppError, Result } from '../../../shared/errors'
 import type { AppState } from '../../../shared/app-state'
 import type { DeleteReport } from '../../../shared/delete-report'
 import type { CopyFormat, CopyReceipt, TokenDetails } from '../../../shared/token-actions'
+import type { IntrospectionReport } from '../../../shared/introspection'
 import type { TokenStatus } from '../../../shared/token'
 import { getApi, ipcFailure } from '../api'
 import { useStatusStore } from './status-store'
@@ -121,6 +122,11 @@ export const useDatasourcesStore = defineStore('datasources', () => {
     return call(() => getApi().getTokenDetails({ id }))
   }
 
+  /** The main process asks the server about the token (RFC 7662); the renderer gets only its non-secret answer. */
+  async function introspectToken(id: string): Promise<Result<IntrospectionReport>> {
+    return call(() => getApi().introspectToken({ id }))
+  }
+
   return {
     items,
     loadState,
@@ -142,5 +148,6 @@ export const useDatasourcesStore = defineStore('datasources', () => {
     copyToken,
     clearToken,
     tokenDetails,
+    introspectToken,
   }
 })

@@ -14,6 +14,8 @@ const DJANGO_REFRESH_500 = 'The toolkit (1.7) answers 500 to the refresh token o
 
 const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
 
+const DJANGO_INTROSPECTION = 'The toolkit introspects (IntrospectTokenView, client credentials or a token with scope `introspection`); the test project\'s metadata for `/deployment` names it.'
+
 runInteropMatrix({
   start: startDjangoServer,
   expectations: {
@@ -32,6 +34,7 @@ runInteropMatrix({
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
     'revoke-on-delete': { expect: 'ok', note: DJANGO_METADATA },
+    introspect: { expect: 'ok', note: DJANGO_INTROSPECTION },
     'renew-on-401': { expect: 'ok', note: DJANGO_API },
     'renew-on-401-saved': { expect: { kind: 'invalid-response', code: 'server-error', httpStatus: 500 }, note: DJANGO_REFRESH_500 },
     'jwt-exp': { notApplicable: 'its access tokens are opaque' },
@@ -46,6 +49,7 @@ runInteropMatrix({
     'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { expect: { kind: 'said', code: 'no-new-token', httpStatus: 500 }, note: DJANGO_REFRESH_500 },
     'cli-remove-revokes': { expect: 'ok', note: DJANGO_METADATA },
+    'cli-introspect': { expect: 'ok', note: DJANGO_INTROSPECTION },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

@@ -11,6 +11,8 @@ const REVOCATION_BY_GLUE = 'The library revokes (`revoke()`) but publishes no me
 
 const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
 
+const INTROSPECTION_BY_GLUE = 'The library introspects (`introspect()`, the client authenticated) but publishes no metadata: the test glue names its route in the `/deployment` metadata.'
+
 runInteropMatrix({
   start: startJmondiServer,
   expectations: {
@@ -29,6 +31,7 @@ runInteropMatrix({
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
     'revoke-on-delete': { expect: 'ok', note: REVOCATION_BY_GLUE },
+    introspect: { expect: 'ok', note: INTROSPECTION_BY_GLUE },
     'renew-on-401': { expect: 'ok' },
     'renew-on-401-saved': { expect: 'ok' },
     'jwt-exp': { expect: 'ok' },
@@ -43,6 +46,7 @@ runInteropMatrix({
     'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { expect: 'ok' },
     'cli-remove-revokes': { expect: 'ok', note: REVOCATION_BY_GLUE },
+    'cli-introspect': { expect: 'ok', note: INTROSPECTION_BY_GLUE },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

@@ -11,6 +11,8 @@ const ACCEPTS_ANYTHING = 'it accepts any credentials, scope and refresh token'
 
 const REVOKES_NOTHING = 'Its revocation endpoint answers 200 to anything and revokes nothing (it takes any refresh token).'
 
+const INTROSPECTS_ANYTHING = 'Its introspection endpoint answers `{"active": true}` to any token, revoked or not, and nothing else.'
+
 const NOT_KEYCLOAK_LAYOUT = 'Keycloak\'s URLs carry /realms/<realm>; this column has no realm.'
 
 const common: Readonly<Record<ScenarioId, Expectation>> = {
@@ -29,6 +31,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'rotated-refresh': { expect: 'ok' },
   'revoked-refresh': { notApplicable: ACCEPTS_ANYTHING },
   'revoke-on-delete': { expect: 'ok', note: REVOKES_NOTHING },
+  introspect: { expect: 'ok', note: INTROSPECTS_ANYTHING },
   'renew-on-401': { notApplicable: REVOKES_NOTHING },
   'renew-on-401-saved': { notApplicable: REVOKES_NOTHING },
   'jwt-exp': { expect: 'ok' },
@@ -43,6 +46,7 @@ const common: Readonly<Record<ScenarioId, Expectation>> = {
   'cli-preset-keycloak': { notApplicable: NOT_KEYCLOAK_LAYOUT },
   'cli-test-401': { notApplicable: REVOKES_NOTHING },
   'cli-remove-revokes': { expect: 'ok' },
+  'cli-introspect': { expect: 'ok' },
   'stopped-server': { expect: { kind: 'network', code: 'refused' } },
 }
 

@@ -9,6 +9,8 @@ const NO_REVOCATION = 'The library has no revocation endpoint (RFC 7009).'
 
 const NO_PRESET_LAYOUT = 'No local server lays out its endpoints like a preset\'s vendor.'
 
+const NO_INTROSPECTION = 'The library has no introspection endpoint (RFC 7662).'
+
 runInteropMatrix({
   start: startNodeOAuthServer,
   expectations: {
@@ -27,6 +29,7 @@ runInteropMatrix({
     'rotated-refresh': { expect: 'ok' },
     'revoked-refresh': { expect: 'ok' },
     'revoke-on-delete': { notApplicable: NO_REVOCATION },
+    introspect: { notApplicable: NO_INTROSPECTION },
     'renew-on-401': { notApplicable: NO_REVOCATION },
     'renew-on-401-saved': { notApplicable: NO_REVOCATION },
     'jwt-exp': { notApplicable: 'its access tokens are opaque' },
@@ -44,6 +47,7 @@ runInteropMatrix({
     'cli-preset-keycloak': { notApplicable: NO_PRESET_LAYOUT },
     'cli-test-401': { notApplicable: NO_REVOCATION },
     'cli-remove-revokes': { notApplicable: NO_REVOCATION },
+    'cli-introspect': { notApplicable: NO_INTROSPECTION },
     'stopped-server': { expect: { kind: 'network', code: 'refused' } },
   },
 })

@@ -54,7 +54,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import RefreshToken
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import ProtectedResourceView, RevokeTokenView, TokenView
+from oauth2_provider.views import IntrospectTokenView, ProtectedResourceView, RevokeTokenView, TokenView
 
 CONTROL_KEY = os.environ['INTEROP_CONTROL_KEY']
 
@@ -82,12 +82,13 @@ class Api(ProtectedResourceView):
 
 def metadata(request):
     # RFC 8414 metadata naming the toolkit's own endpoints: DOT 1.7 publishes none without OIDC,
-    # and its OIDC document names no revocation endpoint.
+    # and its OIDC document names no revocation or introspection endpoint.
     base = request.build_absolute_uri('/')[:-1]
     return JsonResponse({
         'issuer': base + '/deployment',
         'token_endpoint': base + '/o/token/',
         'revocation_endpoint': base + '/o/revoke_token/',
+        'introspection_endpoint': base + '/o/introspect/',
         'grant_types_supported': ['password', 'refresh_token'],
         'token_endpoint_auth_methods_supported': ['client_secret_basic', 'client_secret_post'],
     })
@@ -95,6 +96,7 @@ def metadata(request):
 urlpatterns = [
     path('o/token/', TokenView.as_view()),
     path('o/revoke_token/', RevokeTokenView.as_view()),
+    path('o/introspect/', IntrospectTokenView.as_view()),
     path('.well-known/oauth-authorization-server/deployment', metadata),
     path('api/', Api.as_view()),
     path('control/<str:action>', control),
@@ -217,6 +219,7 @@ export async function startDjangoServer(): Promise<InteropServer> {
       endpoint: `${base}/o/revoke_token/`,
       revokes: true,
     },
+    introspection: { issuer: `${base}/deployment`, endpoint: `${base}/o/introspect/`, followsToken: true },
     setAccessTokenLifetime: (seconds) => control(`lifetime?seconds=${seconds}`),
     revokeRefreshTokens: () => control('revoke-refresh-tokens'),
     async close() {

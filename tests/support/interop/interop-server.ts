@@ -59,6 +59,11 @@ export interface InteropServer {
    * or OIDC) names it, and whether a revoked refresh token is really refused afterwards.
    */
   readonly revocation?: { readonly issuer: string; readonly endpoint: string; readonly revokes: boolean }
+  /**
+   * RFC 7662 introspection, where the server has an endpoint: the issuer whose metadata names it,
+   * and whether its answer follows the token (false: it says active to any token).
+   */
+  readonly introspection?: { readonly issuer: string; readonly endpoint: string; readonly followsToken: boolean }
   /** Present when the access tokens are JWTs with `exp`. */
   readonly jwtExpiry?: JwtExpiryControl
   /** Stops listening for good. */

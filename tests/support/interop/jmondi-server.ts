@@ -33,6 +33,7 @@ const MAX_BODY_BYTES = 64 * 1024
 const TOKEN_PATH = '/oauth/token'
 const API_PATH = '/api'
 const REVOKE_PATH = '/oauth/revoke'
+const INTROSPECT_PATH = '/oauth/introspect'
 /** The issuer whose RFC 8414 metadata this glue serves (not at the origin: the library publishes none there). */
 const DEPLOYMENT_ISSUER_PATH = '/deployment'
 
@@ -100,7 +101,8 @@ export async function startJmondiServer(): Promise<InteropServer> {
     },
     async getByAccessToken(accessToken) {
       const token = tokensByAccessToken.get(accessToken)
-      if (!token) throw new Error('unknown access token')
+      // A revoked token is gone, as from a store that deletes it: introspection then says inactive.
+      if (!token || revokedAccessTokens.has(accessToken)) throw new Error('unknown access token')
       return token
     },
     async isRefreshTokenRevoked(token) {
@@ -154,6 +156,19 @@ export async function startJmondiServer(): Promise<InteropServer> {
     return new OAuthRequest({ headers: { ...req.headers }, query: {}, body })
   }
 
+  async function handleIntrospect(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = await oauthRequest(req)
+    if (!request) return send(res, 413, {}, '')
+    try {
+      // The library authenticates the client (authenticateIntrospect, its default) through the client_credentials grant.
+      const response = await authorizationServer.introspect(request)
+      send(res, response.status, { ...response.headers, 'content-type': 'application/json' }, JSON.stringify(response.body))
+    } catch (error) {
+      const response = handleVanillaError(error)
+      send(res, response.status, response.headers, JSON.stringify(response.body))
+    }
+  }
+
   async function handleRevoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = await oauthRequest(req)
     if (!request) return send(res, 413, {}, '')
@@ -172,6 +187,7 @@ export async function startJmondiServer(): Promise<InteropServer> {
       issuer: `${base}${DEPLOYMENT_ISSUER_PATH}`,
       token_endpoint: `${base}${TOKEN_PATH}`,
       revocation_endpoint: `${base}${REVOKE_PATH}`,
+      introspection_endpoint: `${base}${INTROSPECT_PATH}`,
       grant_types_supported: ['password', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -211,6 +227,7 @@ export async function startJmondiServer(): Promise<InteropServer> {
     const routes: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>> = {
       [`POST ${TOKEN_PATH}`]: handleToken,
       [`POST ${REVOKE_PATH}`]: handleRevoke,
+      [`POST ${INTROSPECT_PATH}`]: handleIntrospect,
       [`GET ${API_PATH}`]: handleApi,
       [`GET /.well-known/oauth-authorization-server${DEPLOYMENT_ISSUER_PATH}`]: handleMetadata,
     }
@@ -243,6 +260,7 @@ export async function startJmondiServer(): Promise<InteropServer> {
       endpoint: `${base}${REVOKE_PATH}`,
       revokes: true,
     },
+    introspection: { issuer: `${base}${DEPLOYMENT_ISSUER_PATH}`, endpoint: `${base}${INTROSPECT_PATH}`, followsToken: true },
     async setAccessTokenLifetime(seconds) {
       setLifetime(seconds)
     },

@@ -55,6 +55,7 @@ export const SCENARIOS = [
   { id: 'rotated-refresh', title: 'Rotated refresh tokens: two renewals in a row' },
   { id: 'revoked-refresh', title: 'Revoked refresh token: falls back to the stored password' },
   { id: 'revoke-on-delete', title: 'Delete revokes the refresh token, then the access token (RFC 7009, endpoint from the metadata); the old refresh token is refused afterwards' },
+  { id: 'introspect', title: 'Token details: Check at the server (RFC 7662, endpoint from the metadata) says active and what the server knows; after the token was revoked there, not active' },
   { id: 'renew-on-401', title: 'Test connection: the API answers 401 (the token was revoked after it was issued); one new token, asked again, accepted; Save keeps that token' },
   { id: 'renew-on-401-saved', title: 'The same for a saved datasource: renewed once through the renewer and stored' },
   { id: 'jwt-exp', title: 'No `expires_in`: expiry from the JWT access token\'s `exp`' },
@@ -69,6 +70,7 @@ export const SCENARIOS = [
   { id: 'cli-preset-keycloak', title: 'CLI: `add --preset keycloak --issuer <realm URL>`' },
   { id: 'cli-test-401', title: 'CLI: `test` when the API answers 401 once says a new token was obtained and accepted' },
   { id: 'cli-remove-revokes', title: 'CLI: `add --issuer`, then `remove --yes` says what was revoked' },
+  { id: 'cli-introspect', title: 'CLI: `add --issuer`, then `introspect --json` says active with the granted scope' },
   { id: 'stopped-server', title: 'Server stopped' },
 ] as const
 
@@ -273,6 +275,20 @@ function revocationOf(server: InteropServer): NonNullable<InteropServer['revocat
   return server.revocation
 }
 
+function introspectionOf(server: InteropServer): NonNullable<InteropServer['introspection']> {
+  if (!server.introspection) throw new Error(`${server.key} has no introspection endpoint; mark the introspection scenarios as not applicable`)
+  return server.introspection
+}
+
+/** Revokes an access token at the server's own RFC 7009 endpoint, as an administrator or another client would. */
+async function revokeAtServer(server: InteropServer, accessToken: string): Promise<void> {
+  const endpoint = revocationOf(server).endpoint
+  const body = new URLSearchParams({ token: accessToken, token_type_hint: 'access_token', client_id: PLAIN_CLIENT.id, client_secret: PLAIN_CLIENT.secret })
+  const response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+  await response.body?.cancel()
+  if (response.status !== 200) throw new Error(`${server.key} answered ${response.status} to the revocation of the access token`)
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function cli(args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -423,6 +439,30 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
     if (revocation.revokes) return stillAccepted ? { ok: false, summary: 'both answered 200, but the server still takes the refresh token' } : { ok: true, summary: 'ok (both revoked; the refresh token is refused)' }
     return { ok: true, summary: stillAccepted ? 'ok (both answered 200; the server still takes any refresh token)' : 'ok (both revoked; the refresh token is refused)' }
   },
+  async introspect(ctx) {
+    const introspection = introspectionOf(ctx.server)
+    const found = await ctx.app.core.handlers.discoverIssuer({ issuer: introspection.issuer })
+    if (!found.ok) return fromError(found.error)
+    if (found.value.introspectionEndpoint !== introspection.endpoint) return { ok: false, summary: `the metadata names ${found.value.introspectionEndpoint ?? 'no introspection endpoint'}` }
+    const saved = await testAndSave(ctx, form(ctx.server, { clientAuth: 'basic', overrides: { issuer: introspection.issuer } }))
+    if (!saved.id) return saved.actual
+    const details = await ctx.app.core.handlers.getTokenDetails({ id: saved.id })
+    if (!details.ok) return fromError(details.error)
+    if (!details.value.introspection?.sameOrigin) return { ok: false, summary: 'the token details offer no check at the server' }
+    const first = await ctx.app.core.handlers.introspectToken({ id: saved.id })
+    if (!first.ok) return fromError(first.error)
+    const report = first.value
+    if (!report.active) return { ok: false, summary: 'the server says a fresh token is not active' }
+    if (JSON.stringify(report).includes((await storedSecret(ctx, saved.id, 'access-token')) ?? '\u0000')) return { ok: false, summary: 'the report holds the token' }
+    const known = [report.scope !== undefined ? `scope ${report.scope}` : '', report.clientId ? 'client_id' : '', report.username ? 'username' : '', report.exp ? 'exp' : ''].filter(Boolean).join(', ')
+    if (report.scope !== undefined && !report.scope.split(' ').includes(ALLOWED_SCOPE)) return { ok: false, summary: `active, but with scope "${report.scope}"` }
+    if (!introspection.followsToken) return { ok: true, summary: `ok (active${known ? `: ${known}` : ''}; it says active to any token)` }
+    await revokeAtServer(ctx.server, (await storedSecret(ctx, saved.id, 'access-token')) ?? '')
+    const second = await ctx.app.core.handlers.introspectToken({ id: saved.id })
+    if (!second.ok) return fromError(second.error)
+    if (second.value.active) return { ok: false, summary: `active${known ? ` (${known})` : ''}, and still active after the revocation` }
+    return { ok: true, summary: `ok (active: ${known || 'no other fields'}; not active after the revocation)` }
+  },
   async 'renew-on-401'(ctx) {
     const api = await startRevokingApi(ctx.server)
     try {
@@ -558,6 +598,19 @@ const RUNNERS: Readonly<Record<ScenarioId, (ctx: ScenarioContext) => Promise<Act
       const said = `Revoked the refresh token and the access token at ${host}.`
       if (!removed.stdout.includes(said)) return { ok: false, summary: `exit 0, but it said: ${removed.stdout.trim().split('\n').slice(1).join(' ') || 'nothing about revocation'}` }
       return { ok: true, summary: 'exit 0, "Revoked the refresh token and the access token at <host>."' }
+    }),
+  'cli-introspect': (ctx) =>
+    withCliHome(async (env) => {
+      const introspection = introspectionOf(ctx.server)
+      const args = cliAddArgs(ctx.server).filter((_arg, index, all) => all[index - 1] !== '--token-url' && all[index] !== '--token-url')
+      const added = await cli([...args, '--issuer', introspection.issuer], `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`, env)
+      if (added.code !== 0) return cliActual(added)
+      const asked = await cli(['introspect', 'interop', '--json'], '', env)
+      if (asked.code !== 0) return cliActual(asked)
+      const report = JSON.parse(asked.stdout) as { active?: unknown; scope?: unknown }
+      if (report.active !== true) return { ok: false, summary: `exit 0, active: ${String(report.active)}` }
+      if (report.scope === undefined) return { ok: true, summary: 'exit 0, active (no scope said)' }
+      return String(report.scope).split(' ').includes(ALLOWED_SCOPE) ? { ok: true, summary: `exit 0, active, scope ${String(report.scope)}` } : { ok: false, summary: `exit 0, active, scope ${String(report.scope)}` }
     }),
   async 'stopped-server'(ctx) {
     await ctx.server.close()

@@ -121,6 +121,7 @@ export async function startMockOidcServer(options: MockOidcOptions): Promise<Moc
     discoveryUrl: `${base}${endpoints.wellKnownDocument}`,
     tokenRequestAuthorizations,
     revocation: { issuer, endpoint: `${base}${endpoints.revoke}`, revokes: false },
+    introspection: { issuer, endpoint: `${base}${endpoints.introspect}`, followsToken: false },
     async setAccessTokenLifetime(seconds) {
       lifetime = seconds
     },

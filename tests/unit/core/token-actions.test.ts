@@ -49,7 +49,12 @@ beforeEach(() => {
     const value = tokens.get(id)
     return value === undefined ? null : new Secret(value)
   }
-  actions = new TokenActions({ repo, readAccessToken, clipboard, clock, logger: silentLogger })
+  const readClientSecret = async (): Promise<Secret | null> => new Secret('client-secret-1')
+  // The unit suite makes no request; introspection's wire is in tests/integration/oauth/introspection.test.ts.
+  const fetch = async (): Promise<Response> => {
+    throw new Error('no network in unit tests')
+  }
+  actions = new TokenActions({ repo, readAccessToken, readClientSecret, fetch, clipboard, clock, logger: silentLogger })
   repo.save({
     id: ID,
     name: 'CRM',
@@ -138,5 +143,50 @@ describe('token details', () => {
     expect(decodeJwt(`!!.${b64({})}.x`)).toBeNull()
     const decoded = decodeJwt(`${b64({ alg: 'none' })}.${b64({ sub: 'ada\u202E\u0007x' })}.`)
     expect(decoded?.claims.sub).toBe('adax')
+  })
+})
+
+describe('introspection (RFC 7662)', () => {
+  function advertise(introspectionEndpoint: string, tokenEndpoint = 'https://auth.example.com/token'): void {
+    const record = repo.get(ID)!
+    if (record.auth.type !== 'oauth2-password') throw new Error('fixture')
+    const discovery = { issuer: 'https://auth.example.com', source: 'openid-configuration' as const, tokenEndpoint, introspectionEndpoint, discoveredAt: 0 }
+    repo.save({ ...record, auth: { ...record.auth, issuer: 'https://auth.example.com', discovery }, revision: record.revision + 1 })
+  }
+
+  it('is offered in the details only where the metadata named an endpoint for this token URL', async () => {
+    await storeToken('opaque-1')
+    const plain = await actions.details(ID)
+    expect(plain.ok && plain.value.introspection).toBeNull()
+    advertise('https://auth.example.com/introspect')
+    const offered = await actions.details(ID)
+    expect(offered.ok && offered.value.introspection).toEqual({ host: 'auth.example.com', sameOrigin: true })
+    advertise('https://elsewhere.example.net/introspect')
+    const foreign = await actions.details(ID)
+    expect(foreign.ok && foreign.value.introspection).toEqual({ host: 'elsewhere.example.net', sameOrigin: false })
+    // Metadata for another token URL is not this token URL's: nothing is offered.
+    advertise('https://auth.example.com/introspect', 'https://auth.example.com/other-token')
+    const stale = await actions.details(ID)
+    expect(stale.ok && stale.value.introspection).toBeNull()
+  })
+
+  it('says what is missing and sends nothing: no endpoint, no token, a locked keychain, another origin', async () => {
+    const none = await actions.introspect(ID)
+    expect(!none.ok && none.error.code).toBe('no-introspection')
+    advertise('https://auth.example.com/introspect')
+    const noToken = await actions.introspect(ID)
+    expect(!noToken.ok && noToken.error.code).toBe('no-token')
+    await storeToken('opaque-1')
+    keychainDown = true
+    const locked = await actions.introspect(ID)
+    expect(!locked.ok && locked.error.kind).toBe('keychain')
+    keychainDown = false
+    // The unit suite's fetch throws: an answer that names the origin shows no request was tried.
+    advertise('https://elsewhere.example.net/introspect')
+    const foreign = await actions.introspect(ID)
+    expect(!foreign.ok && foreign.error.code).toBe('introspection-other-origin')
+    expect(!foreign.ok && foreign.error.message).toBe('Nothing was sent: the introspection endpoint is on elsewhere.example.net, not on auth.example.com where the token came from.')
+    const gone = await actions.introspect('00000000-0000-4000-8000-000000000000')
+    expect(!gone.ok && gone.error.kind).toBe('not-found')
   })
 })
