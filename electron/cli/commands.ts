@@ -247,7 +247,7 @@ const COMMAND_RUNNERS: Readonly<Record<string, Runner>> = {
   introspect: async (context, command, { output }) => {
     const record = requireOAuthDatasource(context, command.positionals[0]!)
     const result = await context.handlers.introspectToken({ id: record.id })
-    if (!result.ok) throw new CommandFailure(result.error, undefined, record.name)
+    if (!result.ok) throw new AppFailure(result.error, undefined, record.name)
     const report = result.value
     if (command.values.json === true) return output.out(`${JSON.stringify(report, null, 2)}\n`)
     const now = context.clock.now()

@@ -10,10 +10,10 @@
  * only to the token URL's origin; only non-secret fields come back, cleaned.
  */
 import * as oauth from 'oauth4webapi'
-import { appError, fail, ok, type AppError, type Result } from '../../../shared/errors'
+import { AppFailure, appError, fail, ok, serverErrorCode, type AppError, type Result } from '../../../shared/errors'
 import type { IntrospectionReport } from '../../../shared/introspection'
 import type { Secret } from '../secrets/secret'
-import { BoundedExchange, discard, ExchangeFailure } from './bounded-exchange'
+import { BoundedExchange, discard } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { checkUrl, clientAuthentication, type OAuthClientConfig, type TokenRequestOptions } from './token-client'
 import { cleanServerText } from './token-errors'
@@ -60,7 +60,7 @@ export async function introspectToken(target: IntrospectionTarget, options: Toke
         const opened = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
         if (opened.status >= 300 && opened.status < 400) {
           await discard(opened)
-          throw new ExchangeFailure(appError('network', 'redirect', `The introspection endpoint (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
+          throw new AppFailure(appError('network', 'redirect', `The introspection endpoint (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
         }
         const received = await exchange.read(opened)
         return new Response(received.status === 204 || received.status === 205 ? null : received.bytes, { status: received.status, headers: received.headers })
@@ -76,9 +76,9 @@ export async function introspectToken(target: IntrospectionTarget, options: Toke
 }
 
 function failureOf(error: unknown, host: string, redactor: Redactor, exchange: BoundedExchange): AppError {
-  if (error instanceof ExchangeFailure) return error.appError
+  if (error instanceof AppFailure) return error.error
   if (error instanceof oauth.ResponseBodyError) {
-    const code = cleanServerText(redactor.field(String(error.cause.error)), 60)
+    const code = serverErrorCode(cleanServerText(redactor.field(String(error.cause.error)), 60))
     const description = typeof error.cause.error_description === 'string' ? cleanServerText(redactor.field(error.cause.error_description), 200) : ''
     const refusedClient = code === 'invalid_client' || error.status === 401 || error.status === 403
     return appError('oauth', code, `The introspection endpoint (${host}) refused the request: ${code}${description ? ` (${description})` : ''}.`, {
