@@ -16,6 +16,7 @@ import { refreshTokenLabels, statusView, type StatusView } from '../../shared/to
 import { DatabaseCorruptError } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
+import { believedRenewalState } from '../core/leftover-renewing'
 import { validationError } from '../core/handlers'
 import { isClientAuthRefusal } from '../core/oauth/client-auth-negotiation'
 import { keychainAppError, missingSecretError, secretLabels } from '../core/secrets/keychain-errors'
@@ -517,16 +518,15 @@ async function gatherSecrets(
 
 /**
  * The status as SQLite holds it: the token's metadata and the renewal state the app (or an earlier
- * command) stored. A "renewing" state older than any token request can take is left over from a
- * process that stopped mid-request, so it reads as idle.
+ * command) stored. A "renewing" state without a live lease is left over from a process that
+ * stopped mid-request, so it reads as idle (the one policy, leftover-renewing.ts).
  */
 function storedStatus(context: CliContext, id: string, now: number): TokenStatus {
   const saved = context.repo.renewalState(id)
-  const staleRenewing = saved?.state === 'renewing' && now - saved.updatedAt > 60_000
   return {
     ...notConnected(id, now),
     token: context.repo.token(id),
-    state: !saved || staleRenewing ? 'idle' : saved.state,
+    state: believedRenewalState(saved?.state, () => context.repo.lease(id), now),
     attempt: saved?.attempt ?? 0,
     lastError: saved?.lastError ?? null,
     nextAttemptAt: saved?.state === 'retrying' ? saved.nextAttemptAt : null,

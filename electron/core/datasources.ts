@@ -8,7 +8,8 @@ import type { HistoryEvent } from '../../shared/history'
 import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { statusView } from '../../shared/token-status'
 import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
-import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
+import { systemClock, type Clock, type CoreEvent, type FetchLike, type Logger } from './deps'
+import { believedRenewalState, type StoredLease } from './leftover-renewing'
 import { ConnectionTests, isUnchanged, secretReadError } from './connection-test'
 import { HistoryLog } from './history-log'
 import type { IssuedToken } from './oauth/token-client'
@@ -129,7 +130,7 @@ export class DatasourceService {
     const tokens = repo.allTokens()
     const states = repo.allRenewalStates()
     const now = clock.now()
-    this.scheduler.load(repo.ids().map((id) => storedStatus(id, tokens.get(id) ?? null, states.get(id), now)))
+    this.scheduler.load(repo.ids().map((id) => storedStatus(id, tokens.get(id) ?? null, states.get(id), () => repo.lease(id), now)))
     for (const record of repo.list()) this.#seenUpdatedAt.set(record.id, record.updatedAt)
     this.#loadedAll = true
   }
@@ -148,7 +149,7 @@ export class DatasourceService {
     if (this.#loadedAll || this.scheduler.status(id)) return
     const { repo, clock } = this.#deps
     if (!repo.get(id)) return
-    this.scheduler.load([storedStatus(id, repo.token(id), repo.renewalState(id) ?? undefined, clock.now())])
+    this.scheduler.load([storedStatus(id, repo.token(id), repo.renewalState(id) ?? undefined, () => repo.lease(id), clock.now())])
   }
 
   /**
@@ -173,7 +174,7 @@ export class DatasourceService {
       if (this.#seenUpdatedAt.get(id) !== record.updatedAt) changed.add(id)
       this.#seenUpdatedAt.set(id, record.updatedAt)
       if (!scheduled) {
-        added.push(storedStatus(id, stored, states.get(id), now))
+        added.push(storedStatus(id, stored, states.get(id), () => repo.lease(id), now))
         changed.add(id)
       } else if (!sameToken(scheduled.token, stored)) {
         if (scheduled.state === 'renewing') settled = false
@@ -588,10 +589,15 @@ export class DatasourceService {
 
 }
 
-/** A stored token's state as the scheduler loads it (start-up, and datasources added elsewhere). */
-function storedStatus(id: string, token: TokenMeta | null, saved: RenewalStateRecord | undefined, now: number): TokenStatus {
-  // 'renewing' cannot survive a restart: the request died with the process.
-  const state = !saved || saved.state === 'renewing' ? 'idle' : saved.state
+/**
+ * A stored token's state as the scheduler loads it (start-up, datasources added elsewhere, a
+ * command's core). A leftover 'renewing' reads as idle; one that another process is renewing right
+ * now stays 'renewing', which the scheduler turns into a renewal due at once: it waits for that
+ * process's lease and takes its token.
+ */
+function storedStatus(id: string, token: TokenMeta | null, saved: RenewalStateRecord | undefined, lease: () => StoredLease | null, now: number): TokenStatus {
+  // Leases are written on the system clock (the renewer's), whatever clock the scheduler runs on.
+  const state = believedRenewalState(saved?.state, lease, systemClock.now())
   return {
     ...notConnected(id, now),
     token,

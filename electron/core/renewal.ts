@@ -248,7 +248,9 @@ export class RenewalScheduler {
         return { ...base, renewAt: nextAttemptAt, nextAttemptAt }
       }
       case 'renewing':
-        // The app stopped in the middle of an attempt; nobody is waiting for it, so start over.
+        // Another process is renewing it now (leftover states were read as idle: leftover-renewing.ts).
+        // No flight of ours will settle it: due at once, our renewal waits for that process's
+        // lease and takes the token it stores.
         return { ...base, state: 'idle', renewAt: loaded.token ? now : null, nextAttemptAt: null }
       case 'idle':
         // Recomputed rather than trusted, so a stale stored renewAt cannot outlive its token.

@@ -5,6 +5,7 @@ import type { HistoryEvent, HistoryKind } from '../../../shared/history'
 import type { ExpirySource, IdTokenCheck, RenewalState, TokenMeta } from '../../../shared/token'
 import type { SecretKind } from '../secrets/secret-store'
 import type { Db } from './connection'
+import { leaseIsLive, type StoredLease } from '../leftover-renewing'
 
 /** A datasource as stored: everything but secrets (those are in the keychain). */
 export interface DatasourceRecord {
@@ -405,12 +406,18 @@ export class DatasourceRepository {
    */
   tryAcquireLease(id: string, holder: string, now: number, ttlMs: number, isGone: (holder: string) => boolean = () => false): boolean {
     const acquire = this.#db.transaction(() => {
-      const current = this.#statements.lease.get(id)
-      if (current && current.holder !== holder && current.expires_at > now && !isGone(current.holder)) return false
+      const current = this.lease(id)
+      if (current && current.holder !== holder && leaseIsLive(current, now, isGone)) return false
       this.#statements.putLease.run(id, holder, now + ttlMs)
       return true
     })
     return acquire.immediate()
+  }
+
+  /** Who holds the renewal lease of a datasource, and until when; null when nobody does. */
+  lease(id: string): StoredLease | null {
+    const row = this.#statements.lease.get(id)
+    return row ? { holder: row.holder, expiresAt: row.expires_at } : null
   }
 
   /** Moves the lease's expiry on while its holder works; false when the holder no longer has it. */

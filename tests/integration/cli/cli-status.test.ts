@@ -4,7 +4,9 @@
  * next-attempt time ("next attempt 19 s ago"), and says what will renew instead. The renewal
  * states are the ones the app stores; they are written here with the app's repository.
  */
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../../electron/core/db/connection'
@@ -24,14 +26,15 @@ function cli(args: ReadonlyArray<string>, input?: string): Promise<CliResult> {
   return runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
 }
 
-/** Writes what the app would have stored after a renewal attempt. */
-function store(name: string, token: TokenMeta | null, state: RenewalStateRecord | null): void {
+/** Writes what the app would have stored after a renewal attempt (and the lease it would hold). */
+function store(name: string, token: TokenMeta | null, state: RenewalStateRecord | null, leaseHolder?: string): void {
   const db = openDatabase(join(dataDir.dir, DATABASE_FILE_NAME))
   try {
     const repo = new DatasourceRepository(db)
     const id = repo.idByName(name)!
     if (token) repo.saveToken(id, token)
     if (state) repo.saveRenewalState(id, state)
+    if (leaseHolder) expect(repo.tryAcquireLease(id, leaseHolder, Date.now(), 10 * minute)).toBe(true)
   } finally {
     db.close()
   }
@@ -90,7 +93,25 @@ beforeAll(async () => {
     lastError: signInNeeded(appError('oauth', 'invalid_grant', 'The refresh token is no longer accepted.')),
     updatedAt: now,
   })
+  // A renewal state of 'renewing', once with each kind of lease (leftover-renewing.ts decides).
+  await add('interrupted')
+  await add('elsewhere')
+  await add('killed')
+  const renewing = (updatedAt: number): RenewalStateRecord => ({ state: 'renewing', attempt: 0, nextAttemptAt: null, lastError: null, updatedAt })
+  // Stored a second ago by a process that stopped mid-request without a lease left: a leftover.
+  store('interrupted', validToken(), renewing(now - 1_000))
+  // Stored five minutes ago, but this test process (alive) holds the lease now: a renewal runs.
+  store('elsewhere', validToken(), renewing(now - 5 * minute), `${process.pid}:renewing-for-minutes`)
+  // The lease's holder was killed mid-request: a leftover, although the lease has not expired.
+  store('killed', validToken(), renewing(now - 1_000), `${await exitedPid()}:killed`)
 }, 120_000)
+
+/** The pid of a process that has exited. */
+async function exitedPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+  await once(child, 'exit')
+  return child.pid!
+}
 
 afterAll(async () => {
   const secrets = createKeytarSecretStore(keychainService)
@@ -123,6 +144,13 @@ describe('CLI status in two dimensions', () => {
     expect(retrying!.status).toMatchObject({ kind: 'retrying', usability: { kind: 'valid' }, renewal: { kind: 'retrying' } })
     expect(retrying!.status.text).not.toMatch(/ago/)
     expect(signin!.status).toMatchObject({ usability: { kind: 'expired' }, renewal: { kind: 'needs-user', reason: 'sign-in' } })
+  })
+
+  it('a stored "renewing" is shown only while a live lease stands for it, however old or new it is', async () => {
+    const [interrupted, elsewhere, killed] = await Promise.all(['interrupted', 'elsewhere', 'killed'].map(async (name) => JSON.parse((await cli(['status', name, '--json'])).stdout) as JsonStatus))
+    expect(interrupted!.status).toMatchObject({ state: 'idle', usability: { kind: 'valid' }, renewal: { kind: 'scheduled' } })
+    expect(elsewhere!.status).toMatchObject({ state: 'renewing', usability: { kind: 'valid' }, renewal: { kind: 'renewing' } })
+    expect(killed!.status).toMatchObject({ state: 'idle', renewal: { kind: 'scheduled' } })
   })
 
   it('list shows the token and the renewal side by side', async () => {
