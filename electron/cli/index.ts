@@ -8,6 +8,7 @@
 import { homedir } from 'node:os'
 import { keychainServiceName, resolveDataDir } from '../core/locations'
 import { parseCommandLine, UsageError, type ParsedCommandLine } from './args'
+import { abandonedKeychainCalls } from '../core/secrets/abandoned-calls'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { formatError, processOutput } from './output'
 
@@ -60,11 +61,26 @@ const VERSION = typeof __DATASOURCE_DESK_VERSION__ === 'string' ? __DATASOURCE_D
 
 /**
  * Exits once the output is written. The exit is forced shortly after, in case a keychain call that
- * timed out still holds a worker thread: a script waiting on us must not hang with it.
+ * timed out still holds a worker thread: a script waiting on us must not hang with it. Node's exit
+ * (process.exit too) joins every thread-pool thread, so while a native keychain call is stuck on
+ * one (a Secret Service that never answers: D-Bus gives up after 25 s per call), the process leaves
+ * by replacing itself with a shell that exits with our code: execve ends the other threads at once.
+ * Our output is already written (stdout and stderr are synchronous on Linux).
  */
 function exitWith(code: number): void {
   process.exitCode = code
+  if (abandonedKeychainCalls() > 0) exitPastStuckThreads(code)
   setTimeout(() => process.exit(code), 500).unref()
+}
+
+function exitPastStuckThreads(code: number): void {
+  // Node >= 22.15 and not on Windows (where keytar's calls do not hang this way).
+  if (typeof process.execve !== 'function' || process.platform === 'win32') return
+  try {
+    process.execve('/bin/sh', ['sh', '-c', `exit ${code}`], {})
+  } catch {
+    // No /bin/sh: the ordinary exit below, late but with the right code.
+  }
 }
 
 main(process.argv.slice(2)).then(exitWith, (error: unknown) => {

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module'
 import { newHolderId } from '../process-holder'
+import { noteAbandonedKeychainCall } from './abandoned-calls'
 import { KeychainError, lockProbeAccount, type SecretStore } from './secret-store'
 import { Secret } from './secret'
 import { defaultCollectionLocked } from './secret-service-lock'
@@ -86,16 +87,22 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
   async function call<T>(operation: Operation, run: (kt: KeytarLike) => Promise<T>, secretValue?: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     let timedOut = false
+    let nativeCall: Promise<T> | null = null
     // A listing runs alone: libsecret crashes the process (a NULL secret value) when
     // findCredentials reads an item that a concurrent call deletes.
     const work = gate.run(operation === 'list', () => {
       // Its caller already got a timeout: a late write or delete would surprise everyone.
       if (timedOut) return Promise.reject(new KeychainError('Abandoned after a timeout', 'timeout'))
-      return keytar().then((kt) => run(kt))
+      return keytar().then((kt) => (nativeCall = run(kt)))
     })
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true
+        // Still on its thread-pool thread: counted until it returns (abandoned-calls.ts).
+        if (nativeCall) {
+          const returned = noteAbandonedKeychainCall()
+          nativeCall.then(returned, returned)
+        }
         reject(new KeychainError(`The OS keychain did not answer within ${timeoutMs} ms (${operation})`, 'timeout'))
       }, timeoutMs)
     })

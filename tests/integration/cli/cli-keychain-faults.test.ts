@@ -96,6 +96,50 @@ describe('a session bus that accepts and never answers (item 2)', () => {
   }, 60_000)
 })
 
+describe('a bus that answers while its Secret Service hangs (gnome-keyring stopped with SIGSTOP, its own session)', () => {
+  it('token and remove print the timeout with exit 6 and exit then, not after D-Bus\'s 25 s per stuck call', async () => {
+    const hungDir = makeTempDir('dsd-cli-hung-service-')
+    try {
+      // Which gnome-keyring is this session's: the bus says who owns the Secret Service's name.
+      const script = `
+        set -u
+        printf '%s\\n%s\\n' "$SECRET" "$PASSWORD" | $CLI add crm --token-url "$TOKEN_URL" --client-id "$CLIENT_ID" --username "$USERNAME" --client-secret-stdin --password-stdin --no-test >/dev/null 2>&1
+        echo "add=$?"
+        keyring=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \\
+          --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets | sed 's/.*uint32 \\([0-9]*\\).*/\\1/')
+        kill -STOP "$keyring"
+        for command in "token crm" "remove crm --yes"; do
+          started=$(date +%s%N)
+          $CLI $command 2>&1
+          code=$?
+          echo "$command=$code in $(( ($(date +%s%N) - started) / 1000000 )) ms"
+        done
+        kill -CONT "$keyring"
+      `
+      const result = await inOwnKeyring(script, {
+        DATASOURCE_DESK_DATA_DIR: hungDir.dir,
+        DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService,
+        SECRET: CONFIDENTIAL_CLIENT.secret,
+        PASSWORD: TEST_USER.password,
+        TOKEN_URL: server.tokenUrl,
+        CLIENT_ID: CONFIDENTIAL_CLIENT.id,
+        USERNAME: TEST_USER.username,
+      })
+      expect(result.stdout, result.stderr).toContain('add=0')
+      expect(result.stdout).toContain('The OS keychain did not answer within 5000 ms')
+      for (const command of ['token crm', 'remove crm --yes']) {
+        const [, code, elapsed] = new RegExp(`${command}=(\\d+) in (\\d+) ms`).exec(result.stdout) ?? []
+        expect(Number(code), result.stdout).toBe(EXIT_CODES.keychain)
+        // The keychain timeout (5 s) and a little, where the stuck lookup held the exit for 50 s.
+        expect(Number(elapsed), result.stdout).toBeLessThan(20_000)
+      }
+      expect(result.stdout).not.toContain('Removed "crm".')
+    } finally {
+      hungDir.cleanup()
+    }
+  }, 180_000)
+})
+
 describe('no session bus at all: gnome-keyring and its bus stopped (item 2)', () => {
   it('fails fast with exit 6 and the reason', async () => {
     const result = await cli(['token', 'crm'], { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(socketDir, 'gone.sock')}` })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { abandonedKeychainCalls } from '../../../../electron/core/secrets/abandoned-calls'
 import { createKeytarSecretStore, DEFAULT_MAX_CONCURRENT_CALLS, type KeytarLike } from '../../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../../electron/core/secrets/secret'
 import { KeychainError, lockProbeHolder } from '../../../../electron/core/secrets/secret-store'
@@ -196,6 +197,22 @@ describe('createKeytarSecretStore', () => {
   it('maps a lock state that cannot be read like any keychain failure', async () => {
     const store = createKeytarSecretStore('svc', { loadKeytar: async () => fakeKeytar(), readLockState: () => Promise.reject(new Error('Could not connect: No such file or directory')) })
     expect((await keychainError(store.get('a/password'))).code).toBe('unavailable')
+  })
+
+  it('counts a native call that timed out until it returns (the CLI then exits past its stuck thread)', async () => {
+    let release: (value: null) => void = () => {}
+    const kt = fakeKeytar({ getPassword: () => new Promise((resolve) => (release = resolve)) })
+    const store = createKeytarSecretStore('svc', { timeoutMs: 20, loadKeytar: async () => kt, readLockState: async () => false })
+    const before = abandonedKeychainCalls()
+    expect((await keychainError(store.get('a/password'))).code).toBe('timeout')
+    expect(abandonedKeychainCalls()).toBe(before + 1)
+    release(null)
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(abandonedKeychainCalls()).toBe(before)
+    // A call that answers in time is never counted.
+    const quick = createKeytarSecretStore('svc', { timeoutMs: 1_000, loadKeytar: async () => fakeKeytar(), readLockState: async () => false })
+    await quick.get('b/password')
+    expect(abandonedKeychainCalls()).toBe(before)
   })
 
   it('refuses an empty service name', () => {
