@@ -81,3 +81,44 @@ test('the tray model main would render matches the screen, through a status chan
   await expect(app.page.getByTestId('sign-in-password')).toBeVisible()
   await expect(row(app.page, 'CRM').locator('[aria-current="true"]')).toHaveCount(1)
 })
+
+test('Sign in... puts the keyboard in the password box, also when that datasource is already open; typing and Enter sign in', async ({ app, oauthServer }) => {
+  const { page } = app
+  await createDatasource(page, serverForm(oauthServer))
+  oauthServer.setUserPassword('ana|b=c+d/e&f g', 'changed on the server')
+  oauthServer.revokeRefreshTokens()
+  await row(page, 'CRM').click()
+  await page.getByTestId('renew-now').click()
+  await expect(row(page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'action-needed')
+  await expect.poll(async () => (await app.trayModel()).attention).toBe(1)
+  const item = datasourceItems(await app.trayModel())[0]!
+  const signIn = item.items.find((entry) => entry.kind === 'action' && entry.label === 'Sign in...')
+  if (signIn?.kind !== 'action') throw new Error('no Sign in item')
+
+  // From the list (nothing open): the Overview opens with the focus in its password box.
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('no-selection')).toBeVisible()
+  await app.runTrayAction(signIn.action)
+  await expect(page.getByTestId('sign-in-password')).toBeFocused()
+
+  // The same datasource already open on another tab, focus elsewhere: the request still lands there.
+  await page.getByTestId('tab-settings').click()
+  await expect(page.getByTestId('tab-settings')).toBeFocused()
+  await app.runTrayAction(signIn.action)
+  const password = page.getByTestId('sign-in-password')
+  await expect(password).toBeFocused()
+
+  // Keyboard only from here: the new password, Enter.
+  oauthServer.setUserPassword('ana|b=c+d/e&f g', 'the new password')
+  await page.keyboard.type('the new password')
+  await page.keyboard.press('Enter')
+  await expect(row(page, 'CRM').getByTestId('datasource-status')).toHaveAttribute('data-kind', 'valid')
+  await expect(page.getByTestId('sign-in-password')).toHaveCount(0)
+
+  // Show in window for a datasource that needs nothing: the heading gets the focus, as on any open.
+  const show = datasourceItems(await app.trayModel())[0]!.items.find((entry) => entry.kind === 'action' && entry.label === 'Show in window')
+  if (show?.kind !== 'action') throw new Error('no Show in window item')
+  await page.keyboard.press('Escape')
+  await app.runTrayAction(show.action)
+  await expect(page.locator('#editor-title')).toBeFocused()
+})

@@ -21,6 +21,9 @@ export type LeaveGuard = (next: View) => boolean
 export const useViewStore = defineStore('view', () => {
   const current = ref<View>({ name: 'list' })
   const focusOnReturn = ref<string | null>(null)
+  /** A datasource opened from outside the window (tray, notification): its password box gets the focus, if it shows one. */
+  const signInFocus = ref<{ readonly id: string; readonly seq: number } | null>(null)
+  let signInSeq = 0
   let guard: LeaveGuard | null = null
 
   /** Goes to `next` unless the open form holds it; resolves whether the view changed. */
@@ -45,6 +48,23 @@ export const useViewStore = defineStore('view', () => {
     return go(id === null ? { name: 'editor', id: null } : { name: 'editor', id, tab })
   }
 
+  /**
+   * Opens a datasource's Overview for "Sign in..." in the tray or a click on a notification: when
+   * its Overview asks for the password, the password box gets the keyboard focus.
+   */
+  function openForSignIn(id: string): boolean {
+    const changed = go({ name: 'editor', id, tab: 'overview' })
+    if (changed) signInFocus.value = { id, seq: ++signInSeq }
+    return changed
+  }
+
+  /** Hands the pending sign-in focus request for `id` to its caller, once. */
+  function takeSignInFocus(id: string): boolean {
+    if (signInFocus.value?.id !== id) return false
+    signInFocus.value = null
+    return true
+  }
+
   /** A new datasource's form, filled with another one's settings. */
   function openDuplicate(sourceId: string): boolean {
     return go({ name: 'editor', id: null, duplicateOf: sourceId })
@@ -60,5 +80,5 @@ export const useViewStore = defineStore('view', () => {
     guard = next
   }
 
-  return { current, focusOnReturn, go, force, openList, openEditor, openDuplicate, openTab, setGuard }
+  return { current, focusOnReturn, signInFocus, go, force, openList, openEditor, openForSignIn, takeSignInFocus, openDuplicate, openTab, setGuard }
 })
