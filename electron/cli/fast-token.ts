@@ -8,11 +8,12 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import type { AppError } from '../../shared/errors'
-import { DatasourceRepository } from '../core/db/datasource-repository'
+import { DatasourceRepository, type SecretPointer } from '../core/db/datasource-repository'
 import { schemaMigrations } from '../core/db/schema'
 import { DATABASE_FILE_NAME } from '../core/locations'
 import { keychainAppError } from '../core/secrets/keychain-errors'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
+import { readBundleEntry } from '../core/token-bundle'
 import { ACCESS_TOKEN_CHARS } from '../../shared/untrusted-text'
 import { isFresh } from './freshness'
 
@@ -34,21 +35,23 @@ export interface CachedTokenRequest {
 }
 
 export async function readCachedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
-  const account = readFreshTokenAccount(request)
-  if (!account) return { kind: 'full-path' }
+  const pointer = readFreshTokenPointer(request)
+  if (!pointer) return { kind: 'full-path' }
   try {
-    const secret = await createKeytarSecretStore(request.keychainService).get(account)
+    const secret = await createKeytarSecretStore(request.keychainService).get(pointer.account)
+    // In a token bundle, the entry is this datasource's token; the rest is never used here.
+    const value = secret && (pointer.entry === null ? secret.reveal() : readBundleEntry(secret.reveal(), pointer.entry))
     // A token stored before tokens were checked could hold a line break, which would inject a
     // header into `curl -H "$(datasource-desk header crm)"`: the full path renews it instead.
-    return secret && ACCESS_TOKEN_CHARS.test(secret.reveal()) ? { kind: 'token', accessToken: secret.reveal() } : { kind: 'full-path' }
+    return value && ACCESS_TOKEN_CHARS.test(value) ? { kind: 'token', accessToken: value } : { kind: 'full-path' }
   } catch (error) {
     // Renewing would need the same keychain: report it now instead of failing again later.
     return { kind: 'error', error: keychainAppError(error) }
   }
 }
 
-/** The keychain account of the named datasource's token when it may be used as it is; null otherwise. */
-function readFreshTokenAccount({ dataDir, name, now }: CachedTokenRequest): string | null {
+/** Where the named datasource's token is kept when it may be used as it is; null otherwise. */
+function readFreshTokenPointer({ dataDir, name, now }: CachedTokenRequest): SecretPointer | null {
   let db: BetterSqlite3.Database | undefined
   try {
     // No mkdir, no migrations, no integrity check: a database this path cannot read as it is
@@ -59,7 +62,7 @@ function readFreshTokenAccount({ dataDir, name, now }: CachedTokenRequest): stri
     const id = repo.idByName(name)
     if (!id || repo.get(id)?.auth.type !== 'oauth2-password') return null
     const token = repo.token(id)
-    return token && isFresh(token, now) ? repo.secretAccount(id, 'access-token') : null
+    return token && isFresh(token, now) ? repo.secretPointer(id, 'access-token') : null
   } catch {
     return null
   } finally {

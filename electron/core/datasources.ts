@@ -420,14 +420,14 @@ export class DatasourceService {
     const revocation = await this.#revocation.prepare(record, repo.token(id) !== null)
     // The row goes with its pointers in one step: a renewal still in flight then finds the
     // datasource gone at its revision check and takes back what it staged (no orphan writes).
-    const owned = repo.transaction(() => {
+    // A token bundle other datasources still point to stays for them (released with its last pointer).
+    const { owned, released } = repo.transaction(() => {
       const accounts = repo.secretAccounts(id)
       repo.delete(id)
-      this.#vault.markForRelease(accounts.values())
-      return accounts
+      return { owned: accounts, released: this.#vault.markForRelease(accounts.values()) }
     })
     // Reported, never silently left: `remove` must not say "Removed" over them (issue 11, item 2).
-    const notDeleted = new Set(await this.#vault.release(owned.values()))
+    const notDeleted = new Set(await this.#vault.release(released))
     const secretsLeft = [...owned].filter(([, account]) => notDeleted.has(account)).map(([kind]) => kind)
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
     const revoked = await this.#revocation.revoke(revocation)

@@ -85,6 +85,9 @@ export interface StoreTokenOptions {
   readonly config?: OAuthClientConfig
 }
 
+/** The secrets a renewal writes, coalesced into token bundles (secret-vault.ts stageTokens). */
+const TOKEN_KINDS: ReadonlySet<SecretKind> = new Set(['access-token', 'refresh-token'])
+
 type OAuthRecord = Extract<AuthView, { type: 'oauth2-password' }>
 
 /** A revision check that failed inside writeAll's transaction: rolls the whole transaction back. */
@@ -188,11 +191,15 @@ export class Renewer {
     if (early) return { written: false, reason: early }
     const staged: StagedSecret[] = []
     const removed: SecretKind[] = []
+    const tokens = new Map<SecretKind, Secret>()
     try {
       for (const [kind, value] of plan.secrets) {
-        if (value && !value.isEmpty) staged.push(await vault.stage(id, kind, value))
-        else removed.push(kind)
+        if (!value || value.isEmpty) removed.push(kind)
+        else if (TOKEN_KINDS.has(kind)) tokens.set(kind, value)
+        else staged.push(await vault.stage(id, kind, value))
       }
+      // Last, so that the commit follows the bundle write at once and the bundle is settled soon.
+      staged.push(...(await vault.stageTokens(id, tokens)))
     } catch (error) {
       await vault.discard(staged)
       throw error
@@ -214,6 +221,7 @@ export class Renewer {
       await vault.discard(staged)
       return { written: false, reason: refusal }
     }
+    vault.committed(staged)
     // The old versions are marked in the commit and deleted off this path.
     if (released.length > 0) vault.drainLater(released)
     return { written: true }
@@ -267,6 +275,7 @@ export class Renewer {
       refused = { reason: error.reason, id: error.id }
     }
     if (refused) return { written: false, ...refused }
+    vault.committed(allStaged())
     // The old versions are marked in the commit and deleted off this path.
     if (released.length > 0) vault.drainLater(released)
     return { written: true }

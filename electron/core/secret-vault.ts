@@ -9,19 +9,43 @@
  * those of another data folder that shares the keychain service. A write in progress is recorded
  * in SQLite (secret_writes) before it reaches the keychain, so a sweep in another process never
  * deletes an entry whose pointer is about to be committed.
+ *
+ * Tokens go through `stageTokens`: the token writes of renewals that finish while another one is
+ * being written are coalesced into one token bundle (token-bundle.ts), one keychain item that
+ * many datasources point to, each at its entry. A bundle keeps its secret_writes row until every
+ * datasource it was written for has committed or given up, and is released only when the last
+ * pointer to it moves: until then no process marks it for deletion.
  */
 import { randomBytes } from 'node:crypto'
 import type { DatasourceRepository } from './db/datasource-repository'
 import type { Clock, Logger } from './deps'
 import { holderGone } from './process-holder'
-import type { Secret } from './secrets/secret'
-import { KeychainError, lockProbeHolder, parseSecretAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { Secret } from './secrets/secret'
+import { KeychainError, accountDatabaseId, lockProbeHolder, parseSecretAccount, tokenBundleAccount, versionedSecretAccount, type SecretKind, type SecretStore } from './secrets/secret-store'
+import { bundleEntryBytes, bundleEntryKey, encodeBundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_DATASOURCES, readBundleEntry } from './token-bundle'
 
 /** A secret written to its new account, not yet pointed to by SQLite. */
 export interface StagedSecret {
   readonly datasourceId: string
   readonly kind: SecretKind
   readonly account: string
+  /** The entry's key when `account` is a token bundle shared with other datasources. */
+  readonly entry?: string
+}
+
+/** A bundle written for several datasources, until each of them has committed or given up. */
+interface StagedBundle {
+  readonly account: string
+  outstanding: number
+}
+
+/** A datasource's tokens waiting for the next bundle write. */
+interface PendingTokens {
+  readonly datasourceId: string
+  readonly values: ReadonlyMap<SecretKind, Secret>
+  readonly bytes: number
+  readonly resolve: (staged: StagedSecret[]) => void
+  readonly reject: (error: unknown) => void
 }
 
 /** A write in progress older than this is abandoned even if its holder still runs. */
@@ -55,6 +79,9 @@ export class SecretVault {
   #maintenance: Promise<void> = Promise.resolve()
   #drainAgain = false
   #stopped = false
+  readonly #pendingTokens: PendingTokens[] = []
+  #tokenWrites: Promise<void> | null = null
+  readonly #bundles = new Map<string, StagedBundle>()
 
   constructor(deps: SecretVaultDeps) {
     this.#deps = deps
@@ -62,8 +89,12 @@ export class SecretVault {
 
   /** The current value of a secret; null when none is stored. Rejects with KeychainError. */
   async read(datasourceId: string, kind: SecretKind): Promise<Secret | null> {
-    const account = this.#deps.repo.secretAccount(datasourceId, kind)
-    return account === null ? null : this.#deps.secrets.get(account)
+    const pointer = this.#deps.repo.secretPointer(datasourceId, kind)
+    if (pointer === null) return null
+    const value = await this.#deps.secrets.get(pointer.account)
+    if (value === null || pointer.entry === null) return value
+    const entry = readBundleEntry(value.reveal(), pointer.entry)
+    return entry === null ? null : new Secret(entry)
   }
 
   /** The current account of a secret (for tests and diagnostics); null when none is stored. */
@@ -89,41 +120,164 @@ export class SecretVault {
   }
 
   /**
+   * Writes a datasource's tokens like `stage`, coalesced with the tokens of every other datasource
+   * whose write arrives while one is in flight: one keychain item (a bundle) for all of them, or
+   * the datasource's own accounts when it is alone. Each caller then points and commits (or
+   * discards) its entries on its own, with its own revision check. Rejects with KeychainError.
+   */
+  stageTokens(datasourceId: string, values: ReadonlyMap<SecretKind, Secret>): Promise<StagedSecret[]> {
+    if (values.size === 0) return Promise.resolve([])
+    let bytes = 0
+    for (const [kind, value] of values) bytes += bundleEntryBytes(bundleEntryKey(datasourceId, kind), value.reveal())
+    return new Promise((resolve, reject) => {
+      this.#pendingTokens.push({ datasourceId, values, bytes, resolve, reject })
+      // A microtask, so that writes arriving in the same turn go together; later ones queue
+      // behind the write in flight and go in the next bundle.
+      if (!this.#tokenWrites) this.#tokenWrites = Promise.resolve().then(() => this.#writeTokens())
+    })
+  }
+
+  async #writeTokens(): Promise<void> {
+    try {
+      while (this.#pendingTokens.length > 0) await this.#writeTokenBatch(this.#takeTokenBatch())
+    } finally {
+      this.#tokenWrites = null
+    }
+  }
+
+  #takeTokenBatch(): PendingTokens[] {
+    const batch: PendingTokens[] = []
+    let bytes = 0
+    while (this.#pendingTokens.length > 0 && batch.length < MAX_BUNDLE_DATASOURCES) {
+      const next = this.#pendingTokens[0]!
+      if (batch.length > 0 && bytes + next.bytes > MAX_BUNDLE_BYTES) break
+      batch.push(this.#pendingTokens.shift()!)
+      bytes += next.bytes
+    }
+    return batch
+  }
+
+  async #writeTokenBatch(batch: ReadonlyArray<PendingTokens>): Promise<void> {
+    if (batch.length === 1) {
+      const only = batch[0]!
+      const staged: StagedSecret[] = []
+      try {
+        for (const [kind, value] of only.values) staged.push(await this.stage(only.datasourceId, kind, value))
+      } catch (error) {
+        await this.discard(staged)
+        only.reject(error)
+        return
+      }
+      only.resolve(staged)
+      return
+    }
+    const { repo, secrets, clock, holder } = this.#deps
+    const account = tokenBundleAccount(this.databaseId(), randomBytes(6).toString('hex'))
+    const entries = new Map<string, string>()
+    for (const { datasourceId, values } of batch) {
+      for (const [kind, value] of values) entries.set(bundleEntryKey(datasourceId, kind), value.reveal())
+    }
+    try {
+      repo.addSecretWrite(account, holder, clock.now())
+    } catch (error) {
+      for (const pending of batch) pending.reject(error)
+      return
+    }
+    try {
+      await secrets.set(account, new Secret(encodeBundle(entries)))
+    } catch (error) {
+      await this.discard([{ datasourceId: batch[0]!.datasourceId, kind: 'access-token', account }])
+      for (const pending of batch) pending.reject(error)
+      return
+    }
+    this.#bundles.set(account, { account, outstanding: batch.length })
+    for (const { datasourceId, values, resolve } of batch) {
+      resolve([...values.keys()].map((kind) => ({ datasourceId, kind, account, entry: bundleEntryKey(datasourceId, kind) })))
+    }
+  }
+
+  /**
+   * After the caller's transaction committed the pointers of `staged`: a bundle whose last
+   * datasource has now committed or given up keeps no write record; if none points to it, it goes.
+   */
+  committed(staged: ReadonlyArray<StagedSecret>): void {
+    this.#settleBundles(staged)
+  }
+
+  #settleBundles(staged: ReadonlyArray<StagedSecret>): void {
+    const accounts = new Set(staged.filter((entry) => entry.entry !== undefined).map((entry) => entry.account))
+    for (const account of accounts) {
+      const bundle = this.#bundles.get(account)
+      if (!bundle || --bundle.outstanding > 0) continue
+      this.#bundles.delete(account)
+      const { repo } = this.#deps
+      let unused = false
+      try {
+        repo.transaction(() => {
+          unused = !repo.isSecretAccountPointed(account)
+          if (unused) repo.markSecretForDeletion(account, TO_DELETE, this.#deps.clock.now())
+          else repo.clearSecretWrite(account)
+        })
+      } catch (error) {
+        // The row stays with this process as holder: cleanUp settles it once the process is gone.
+        this.#deps.logger.warn('token bundle write record not settled', { error: error instanceof Error ? error.name : typeof error })
+        continue
+      }
+      if (unused) this.drainLater([account])
+    }
+  }
+
+  /**
    * Inside the caller's transaction: points the datasource at the staged accounts and forgets the
    * removed kinds. Returns the accounts nothing points to any more; pass them to `release` once
    * the transaction has committed.
    */
   point(datasourceId: string, staged: ReadonlyArray<StagedSecret>, removed: Iterable<SecretKind> = []): string[] {
     const { repo } = this.#deps
-    const released: string[] = []
+    const previous: string[] = []
     for (const entry of staged) {
-      const previous = repo.secretAccount(datasourceId, entry.kind)
-      repo.setSecretAccount(datasourceId, entry.kind, entry.account)
-      repo.clearSecretWrite(entry.account)
-      if (previous !== null && previous !== entry.account) released.push(previous)
+      const before = repo.secretAccount(datasourceId, entry.kind)
+      repo.setSecretAccount(datasourceId, entry.kind, entry.account, entry.entry ?? null)
+      // A bundle's record stays until all its datasources have settled (committed).
+      if (entry.entry === undefined) repo.clearSecretWrite(entry.account)
+      if (before !== null && before !== entry.account) previous.push(before)
     }
     for (const kind of removed) {
-      const previous = repo.secretAccount(datasourceId, kind)
-      if (previous === null) continue
+      const before = repo.secretAccount(datasourceId, kind)
+      if (before === null) continue
       repo.removeSecretAccount(datasourceId, kind)
-      released.push(previous)
+      previous.push(before)
     }
-    this.markForRelease(released)
-    return released
+    return this.markForRelease(previous)
   }
 
   /**
-   * Inside the caller's transaction: records accounts that lose their pointer in it as due for
-   * deletion, so a process killed between the commit and `release` leaves no untraceable orphan.
+   * Inside the caller's transaction, after its pointers moved: records the accounts that nothing
+   * points to any more as due for deletion, so a process killed between the commit and `release`
+   * leaves no untraceable orphan, and returns them. A bundle another datasource still points to is
+   * kept, and so is one whose write is still live (its writer settles it when its last datasource
+   * has committed or given up).
    */
-  markForRelease(accounts: Iterable<string>): void {
-    const now = this.#deps.clock.now()
-    for (const account of accounts) this.#deps.repo.markSecretForDeletion(account, TO_DELETE, now)
+  markForRelease(accounts: Iterable<string>): string[] {
+    const { repo, clock } = this.#deps
+    const now = clock.now()
+    const released: string[] = []
+    for (const account of new Set(accounts)) {
+      if (repo.isSecretAccountPointed(account)) continue
+      const write = repo.secretWrite(account)
+      if (write && isLiveWrite(write, now)) continue
+      repo.markSecretForDeletion(account, TO_DELETE, now)
+      released.push(account)
+    }
+    return released
   }
 
   /** Takes back staged secrets that will never be pointed to (a refused or failed commit). */
   async discard(staged: ReadonlyArray<StagedSecret>): Promise<void> {
+    // A bundle shared with others stays for them; the last one to give up releases it.
+    this.#settleBundles(staged)
     for (const entry of staged) {
+      if (entry.entry !== undefined) continue
       const deleted = await this.#deps.secrets.delete(entry.account).then(
         () => true,
         () => false,
@@ -279,7 +433,7 @@ export class SecretVault {
         if ((prober === '' || holderGone(prober)) && (await secrets.delete(account))) removed++
         continue
       }
-      if (parseSecretAccount(account)?.databaseId !== databaseId) continue
+      if (accountDatabaseId(account) !== databaseId) continue
       if (pointed.has(account) || inProgress.has(account)) continue
       if (await secrets.delete(account)) removed++
       this.#forgetWrite(account)

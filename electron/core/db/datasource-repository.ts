@@ -19,6 +19,12 @@ export interface DatasourceRecord {
   readonly updatedAt: number
 }
 
+/** Where a secret is kept: a keychain account of its own (entry null) or an entry of a token bundle. */
+export interface SecretPointer {
+  readonly account: string
+  readonly entry: string | null
+}
+
 /** A keychain entry written but not yet pointed to by a committed row (see secret-vault.ts). */
 export interface SecretWriteRecord {
   readonly account: string
@@ -189,10 +195,14 @@ export class DatasourceRepository {
           issuer = excluded.issuer, discovery = excluded.discovery, preset = excluded.preset`),
       revision: db.prepare<[string], { config_revision: number }>('SELECT config_revision FROM datasources WHERE id = ?'),
       databaseId: db.prepare<[], { id: string }>('SELECT id FROM database_identity'),
-      secretAccount: db.prepare<[string, string], { account: string }>('SELECT account FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
+      secretAccount: db.prepare<[string, string], { account: string; entry: string | null }>(
+        'SELECT account, entry FROM secret_accounts WHERE datasource_id = ? AND kind = ?',
+      ),
+      secretAccountPointed: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM secret_accounts WHERE account = ? LIMIT 1'),
+      secretWrite: db.prepare<[string], { account: string; holder: string; started_at: number }>('SELECT account, holder, started_at FROM secret_writes WHERE account = ?'),
       secretAccounts: db.prepare<[string], { kind: SecretKind; account: string }>('SELECT kind, account FROM secret_accounts WHERE datasource_id = ?'),
       allSecretAccounts: db.prepare<[], { account: string }>('SELECT account FROM secret_accounts'),
-      putSecretAccount: db.prepare('INSERT OR REPLACE INTO secret_accounts (datasource_id, kind, account) VALUES (?, ?, ?)'),
+      putSecretAccount: db.prepare('INSERT OR REPLACE INTO secret_accounts (datasource_id, kind, account, entry) VALUES (?, ?, ?, ?)'),
       removeSecretAccount: db.prepare('DELETE FROM secret_accounts WHERE datasource_id = ? AND kind = ?'),
       addSecretWrite: db.prepare('INSERT INTO secret_writes (account, holder, started_at) VALUES (?, ?, ?)'),
       clearSecretWrite: db.prepare('DELETE FROM secret_writes WHERE account = ?'),
@@ -298,6 +308,23 @@ export class DatasourceRepository {
     return this.#statements.secretAccount.get(id, kind)?.account ?? null
   }
 
+  /** Where this secret is now: its keychain account and, in a token bundle, its entry's key. */
+  secretPointer(id: string, kind: SecretKind): SecretPointer | null {
+    const row = this.#statements.secretAccount.get(id, kind)
+    return row ? { account: row.account, entry: row.entry } : null
+  }
+
+  /** Whether any datasource still points to this account (a bundle is shared by many). */
+  isSecretAccountPointed(account: string): boolean {
+    return this.#statements.secretAccountPointed.get(account) !== undefined
+  }
+
+  /** The secret_writes row of this account, if any. */
+  secretWrite(account: string): SecretWriteRecord | null {
+    const row = this.#statements.secretWrite.get(account)
+    return row ? { account: row.account, holder: row.holder, startedAt: row.started_at } : null
+  }
+
   secretAccounts(id: string): Map<SecretKind, string> {
     return new Map(this.#statements.secretAccounts.all(id).map((row) => [row.kind, row.account]))
   }
@@ -307,8 +334,9 @@ export class DatasourceRepository {
     return new Set(this.#statements.allSecretAccounts.all().map((row) => row.account))
   }
 
-  setSecretAccount(id: string, kind: SecretKind, account: string): void {
-    this.#statements.putSecretAccount.run(id, kind, account)
+  /** Points the secret at `account`, or at the entry `entry` inside the bundle `account`. */
+  setSecretAccount(id: string, kind: SecretKind, account: string, entry: string | null = null): void {
+    this.#statements.putSecretAccount.run(id, kind, account, entry)
   }
 
   removeSecretAccount(id: string, kind: SecretKind): void {

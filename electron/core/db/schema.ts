@@ -116,4 +116,25 @@ export const schemaMigrations: ReadonlyArray<Migration> = [
         SELECT datasource_id, 'refresh-token', datasource_id || '/refresh-token' FROM tokens WHERE has_refresh_token = 1;
     `,
   },
+  {
+    version: 4,
+    name: 'token bundles: many datasources share one keychain item, each pointer names its entry',
+    sql: `
+      -- A pointer may name an entry inside a bundle item (entry = "<datasource id>/<kind>"), so one
+      -- account is shared by many rows: the table is rebuilt without UNIQUE (account) and with an
+      -- index, which tells whether any row still points to a bundle before it is released.
+      CREATE TABLE secret_accounts_new (
+        datasource_id TEXT NOT NULL REFERENCES datasources (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('client-secret', 'password', 'access-token', 'refresh-token')),
+        account TEXT NOT NULL,
+        -- NULL: the item holds this secret alone; otherwise the key of its entry in the bundle.
+        entry TEXT,
+        PRIMARY KEY (datasource_id, kind)
+      );
+      INSERT INTO secret_accounts_new (datasource_id, kind, account) SELECT datasource_id, kind, account FROM secret_accounts;
+      DROP TABLE secret_accounts;
+      ALTER TABLE secret_accounts_new RENAME TO secret_accounts;
+      CREATE INDEX secret_accounts_by_account ON secret_accounts (account);
+    `,
+  },
 ]

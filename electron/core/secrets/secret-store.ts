@@ -12,6 +12,25 @@ export type SecretKind = (typeof SECRET_KINDS)[number]
 export const versionedSecretAccount = (databaseId: string, datasourceId: string, kind: SecretKind, version: string): string =>
   `${databaseId}/${datasourceId}/${kind}/${version}`
 
+/**
+ * The keychain account of a token bundle: the access and refresh tokens of many datasources in one
+ * item ("<database id>/token-bundle/<version>", see token-bundle.ts), written once where each
+ * datasource would cost one write per token.
+ */
+export const tokenBundleAccount = (databaseId: string, version: string): string => `${databaseId}/${TOKEN_BUNDLE}/${version}`
+
+const TOKEN_BUNDLE = 'token-bundle'
+
+/** Whether the account is a token bundle (shared by many datasources) rather than one secret. */
+export const isTokenBundleAccount = (account: string): boolean => account.split('/')[1] === TOKEN_BUNDLE && account.split('/').length === 3
+
+/** The database id an account carries (a versioned secret or a bundle); null for legacy or foreign names. */
+export function accountDatabaseId(account: string): string | null {
+  const parts = account.split('/')
+  if (parts.length === 3 && parts[1] === TOKEN_BUNDLE && parts[0] && parts[2]) return parts[0]
+  return parseSecretAccount(account)?.databaseId ?? null
+}
+
 /** The name entries had before accounts were versioned ("<datasource id>/<kind>"), still pointed to by old rows. */
 export const legacySecretAccount = (datasourceId: string, kind: SecretKind): string => `${datasourceId}/${kind}`
 

@@ -14,7 +14,7 @@ import { systemClock } from '../../../electron/core/deps'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
 import { parseSecretAccount, versionedSecretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
-import { databaseIdOf, storedSecret } from '../../support/stored-secrets'
+import { databaseIdOf, pointedAccounts, storedSecret } from '../../support/stored-secrets'
 import { statusKind } from '../../../shared/token'
 import { buildChildScript, type BuiltChild } from '../../support/child-build'
 import { runChild } from '../../support/child-process'
@@ -102,7 +102,11 @@ describe('SIGKILL at random moments while tokens renew', () => {
       const before = await store.accounts()
       const core = await openCore()
       const owned = new Set(core.service.list().map((view) => view.id))
-      const unowned = (accounts: ReadonlyArray<string>) => accounts.filter((account) => !owned.has(parseSecretAccount(account)?.datasourceId ?? ''))
+      // A token bundle names no datasource: it is owned while some datasource points to it.
+      const unowned = (accounts: ReadonlyArray<string>) => {
+        const pointed = pointedAccounts(temp.dir)
+        return accounts.filter((account) => !owned.has(parseSecretAccount(account)?.datasourceId ?? '') && !pointed.has(account))
+      }
       await expect.poll(async () => unowned(await store.accounts()), { timeout: 10_000 }).toEqual([])
       totals.swept += unowned(before).length
 
