@@ -5,11 +5,11 @@ import type { AppState } from '../../shared/app-state'
 import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { DeleteReport } from '../../shared/delete-report'
 import type { HistoryEvent } from '../../shared/history'
-import { notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
+import { notConnected, type TokenStatus } from '../../shared/token'
 import { statusView } from '../../shared/token-status'
-import type { DatasourceRecord, DatasourceRepository, RenewalStateRecord } from './db/datasource-repository'
-import { systemClock, type Clock, type CoreEvent, type FetchLike, type Logger } from './deps'
-import { believedRenewalState, type StoredLease } from './leftover-renewing'
+import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
+import type { Clock, CoreEvent, FetchLike, Logger } from './deps'
+import { DatabaseSync } from './database-sync'
 import { ConnectionTests, isUnchanged, secretReadError } from './connection-test'
 import { HistoryLog } from './history-log'
 import type { IssuedToken } from './oauth/token-client'
@@ -63,8 +63,7 @@ export class DatasourceService {
   readonly #vault: SecretVault
   readonly #renewer: Renewer
   readonly #revocation: TokenRevocation
-  /** Each datasource's `updatedAt` as last seen, so a sync reports edits made elsewhere. */
-  readonly #seenUpdatedAt = new Map<string, number>()
+  readonly #databaseSync: DatabaseSync
   /** Whether start() loaded every datasource; otherwise (a CLI command) each joins the scheduler when first needed. */
   #loadedAll = false
 
@@ -101,6 +100,7 @@ export class DatasourceService {
       onAttemptFailed: (id, error, attempt) =>
         this.#history.add(id, { kind: 'failed', message: `Renewal failed: ${error.message}`, attempt, error }),
     })
+    this.#databaseSync = new DatabaseSync({ repo: deps.repo, scheduler: this.scheduler, clock: deps.clock, emit: (event) => this.#emit(event) })
     this.#tests = new ConnectionTests({
       repo: deps.repo,
       fetch: deps.fetch,
@@ -126,12 +126,7 @@ export class DatasourceService {
 
   /** Loads every saved token's state into the scheduler; call once at start. */
   start(): void {
-    const { repo, clock } = this.#deps
-    const tokens = repo.allTokens()
-    const states = repo.allRenewalStates()
-    const now = clock.now()
-    this.scheduler.load(repo.ids().map((id) => storedStatus(id, tokens.get(id) ?? null, states.get(id), () => repo.lease(id), now)))
-    for (const record of repo.list()) this.#seenUpdatedAt.set(record.id, record.updatedAt)
+    this.#databaseSync.loadAll()
     this.#loadedAll = true
   }
 
@@ -147,56 +142,15 @@ export class DatasourceService {
    */
   #schedule(id: string): void {
     if (this.#loadedAll || this.scheduler.status(id)) return
-    const { repo, clock } = this.#deps
-    if (!repo.get(id)) return
-    this.scheduler.load([storedStatus(id, repo.token(id), repo.renewalState(id) ?? undefined, () => repo.lease(id), clock.now())])
+    this.#databaseSync.loadOne(id)
   }
 
   /**
-   * Brings the scheduler and the window in step with what other processes committed: new
-   * datasources are scheduled, removed ones stop, a token stored elsewhere (a renewal, an edit
-   * that dropped it) replaces ours. Returns false when a datasource had a renewal of ours in
-   * flight: its outcome settles it, and the caller looks again on its next tick.
+   * Brings the scheduler and the window in step with what other processes committed (the core's
+   * database follower calls it; database-sync.ts). False while a renewal of ours is in flight.
    */
   syncFromDatabase(): boolean {
-    const { repo, clock } = this.#deps
-    const records = repo.list()
-    const tokens = repo.allTokens()
-    const states = repo.allRenewalStates()
-    const now = clock.now()
-    const changed = new Set<string>()
-    const added: TokenStatus[] = []
-    let settled = true
-    for (const record of records) {
-      const { id } = record
-      const stored = tokens.get(id) ?? null
-      const scheduled = this.scheduler.status(id)
-      if (this.#seenUpdatedAt.get(id) !== record.updatedAt) changed.add(id)
-      this.#seenUpdatedAt.set(id, record.updatedAt)
-      if (!scheduled) {
-        added.push(storedStatus(id, stored, states.get(id), () => repo.lease(id), now))
-        changed.add(id)
-      } else if (!sameToken(scheduled.token, stored)) {
-        if (scheduled.state === 'renewing') settled = false
-        else this.scheduler.setToken(id, stored)
-      }
-    }
-    if (added.length > 0) {
-      this.scheduler.load(added)
-      for (const { datasourceId } of added) {
-        const status = this.scheduler.status(datasourceId)
-        if (status) this.#emit({ type: 'ipc', name: 'statusChanged', payload: status })
-      }
-    }
-    const present = new Set(records.map((record) => record.id))
-    for (const { datasourceId } of this.scheduler.snapshot()) {
-      if (present.has(datasourceId)) continue
-      this.scheduler.remove(datasourceId)
-      this.#seenUpdatedAt.delete(datasourceId)
-      changed.add(datasourceId)
-    }
-    if (changed.size > 0) this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [...changed] } })
-    return settled
+    return this.#databaseSync.sync()
   }
 
   list(): DatasourceView[] {
@@ -587,38 +541,6 @@ export class DatasourceService {
     }
   }
 
-}
-
-/**
- * A stored token's state as the scheduler loads it (start-up, datasources added elsewhere, a
- * command's core). A leftover 'renewing' reads as idle; one that another process is renewing right
- * now stays 'renewing', which the scheduler turns into a renewal due at once: it waits for that
- * process's lease and takes its token.
- */
-function storedStatus(id: string, token: TokenMeta | null, saved: RenewalStateRecord | undefined, lease: () => StoredLease | null, now: number): TokenStatus {
-  // Leases are written on the system clock (the renewer's), whatever clock the scheduler runs on.
-  const state = believedRenewalState(saved?.state, lease, systemClock.now())
-  return {
-    ...notConnected(id, now),
-    token,
-    state,
-    attempt: saved?.attempt ?? 0,
-    lastError: saved?.lastError ?? null,
-    nextAttemptAt: state === 'retrying' ? (saved?.nextAttemptAt ?? now) : null,
-  }
-}
-
-/** Whether two token records describe the same token (what a renewal elsewhere would change). */
-function sameToken(a: TokenMeta | null, b: TokenMeta | null): boolean {
-  if (a === null || b === null) return a === b
-  return (
-    a.obtainedAt === b.obtainedAt &&
-    a.expiresAt === b.expiresAt &&
-    a.hasRefreshToken === b.hasRefreshToken &&
-    a.grantedScope === b.grantedScope &&
-    a.requestedScope === b.requestedScope &&
-    a.tokenType === b.tokenType
-  )
 }
 
 function changedMeanwhile(reason: WriteRefusal): AppError {
