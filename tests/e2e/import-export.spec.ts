@@ -4,7 +4,7 @@ import { CONFIDENTIAL_CLIENT, TEST_USER } from '../support/oauth-server'
 import { storedSecret } from '../support/stored-secrets'
 import { expectAccessible } from './a11y'
 import { expect, test } from './fixtures'
-import { createDatasource, row, serverForm, testConnection } from './form'
+import { createDatasource, row, serverForm } from './form'
 
 test.describe.configure({ timeout: 120_000 })
 
@@ -62,16 +62,38 @@ test('export all to a file without secrets, then import it back: preview, add on
   await expect(page.getByTestId('datasource-row')).toHaveCount(3)
   expect(await storedSecret(app.dataDir, app.secretStore, crmId, 'access-token')).toBe(crmToken)
 
-  // The next step is named: the new datasource needs its secrets, entered in its Settings.
-  await expect(page.getByTestId('import-need-secrets')).toContainText('CRM (staging)')
+  // The next step is right there: the new datasource's secrets are asked in the dialog itself,
+  // never pre-filled, with a Show toggle, and saved with a token as Settings would.
+  const entry = page.getByTestId('import-need-secrets').locator('[data-testid="import-secrets-entry"][data-name="CRM (staging)"]')
+  await expect(entry).toBeVisible()
+  const clientSecret = entry.getByTestId('import-secret-clientSecret')
+  const password = entry.getByTestId('import-secret-password')
+  await expect(clientSecret).toHaveValue('')
+  await expect(password).toHaveValue('')
+  await expect(entry.getByTestId('import-secrets-save')).toBeDisabled()
   await expectAccessible(page, 'the needs-secrets dialog')
-  await page.getByTestId('import-open-first').click()
-  await expect(page.getByTestId('field-client-secret')).toBeVisible()
-  await page.getByTestId('field-client-secret').fill(CONFIDENTIAL_CLIENT.secret)
-  await page.getByTestId('field-password').fill(TEST_USER.password)
-  await testConnection(page, 'success')
-  await page.getByTestId('save').click()
+  await clientSecret.fill(CONFIDENTIAL_CLIENT.secret)
+  await expect(clientSecret).toHaveAttribute('type', 'password')
+  await entry.getByTestId('reveal-import-secret-clientSecret').click()
+  await expect(clientSecret).toHaveAttribute('type', 'text')
+  await entry.getByTestId('reveal-import-secret-clientSecret').click()
+  await expect(clientSecret).toHaveAttribute('type', 'password')
+
+  // A wrong password: the server's answer, and nothing saved yet.
+  await password.fill('not the password')
+  await password.press('Enter')
+  await expect(entry.getByTestId('import-secrets-error')).toContainText(/username or password/i)
+  await expect(entry.getByTestId('import-secrets-save-untested')).toBeVisible()
+  await expectAccessible(page, 'a refused secret in the import dialog')
+  await password.fill(TEST_USER.password)
+  await entry.getByTestId('import-secrets-save').click()
+  await expect(entry.getByTestId('import-secrets-saved')).toHaveText('Saved with a new token.')
   await expect(row(page, 'CRM (staging)').getByTestId('datasource-status')).toHaveAttribute('data-kind', /valid/)
+  const stagingId = await page.evaluate(async () => ((await window.api.listDatasources({})) as unknown as { value: Array<{ id: string; name: string }> }).value.find((item) => item.name === 'CRM (staging)')?.id ?? '')
+  expect(await storedSecret(app.dataDir, app.secretStore, stagingId, 'password')).toBe(TEST_USER.password)
+  expect(await storedSecret(app.dataDir, app.secretStore, stagingId, 'client-secret')).toBe(CONFIDENTIAL_CLIENT.secret)
+  await page.getByTestId('import-secrets-done').click()
+  await expect(page.getByTestId('import-need-secrets')).toHaveCount(0)
 
   // Nothing the window received carried a secret.
   expect(JSON.stringify(app.sentToRenderer)).not.toContain(crmToken)
