@@ -13,7 +13,7 @@ import { introspectionFacts } from '../../shared/introspection'
 import { apiRetryText } from '../../shared/api-check'
 import { expirySourceText, formatClock, formatExpiry, formatRelative, idTokenLabels, notConnected, type TokenMeta, type TokenStatus } from '../../shared/token'
 import { refreshTokenLabels, statusView, type StatusView } from '../../shared/token-status'
-import { DatabaseCorruptError } from '../core/db/connection'
+import { DatabaseCorruptError, DatabaseFullError, isOutOfSpace } from '../core/db/connection'
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { MigrationError } from '../core/db/migrations'
 import { believedRenewalState } from '../core/leftover-renewing'
@@ -76,6 +76,14 @@ export async function runCommand(command: Command, options: RunOptions): Promise
     const code = (error as { code?: string }).code
     if (code === 'ENOTDIR' || code === 'EEXIST') {
       output.err(`datasource-desk: The data folder ${dataDir} is not a folder (a file has its name or is in its path).\nhint: Move that file away, or choose another folder with --data-dir.\n`)
+      return EXIT_CODES.failure
+    }
+    if (error instanceof DatabaseFullError) {
+      output.err(`datasource-desk: ${error.message}\nhint: Nothing was changed. Free some space on that disk, then run the command again.\n`)
+      return EXIT_CODES.failure
+    }
+    if (isOutOfSpace(error)) {
+      output.err(`datasource-desk: The database in ${dataDir} could not be written: there is no space left on its disk (${code}).\nhint: Nothing was changed. Free some space on that disk, then run the command again.\n`)
       return EXIT_CODES.failure
     }
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {

@@ -299,16 +299,23 @@ export class Renewer {
     const { repo, holder, logger } = this.#deps
     const clock = this.#deps.leaseClock ?? systemClock
     const waitUntil = clock.now() + LEASE_TTL_MS + 5_000
-    while (!repo.tryAcquireLease(id, holder, clock.now(), LEASE_TTL_MS, holderGone)) {
-      if (clock.now() > waitUntil) {
-        return { ok: false, error: leaseBusy() }
+    try {
+      while (!repo.tryAcquireLease(id, holder, clock.now(), LEASE_TTL_MS, holderGone)) {
+        if (clock.now() > waitUntil) {
+          return { ok: false, error: leaseBusy() }
+        }
+        // A real, referenced timer by default: systemClock's are unref'd, and a command waiting for
+        // another process's lease has nothing else keeping it alive.
+        const injected = this.#deps.leaseClock
+        await (injected ? new Promise<void>((resolve) => injected.setTimeout(resolve, LEASE_POLL_MS)) : sleep(LEASE_POLL_MS))
+        const token = doneElsewhere()
+        if (token) return { ok: true, token }
       }
-      // A real, referenced timer by default: systemClock's are unref'd, and a command waiting for
-      // another process's lease has nothing else keeping it alive.
-      const injected = this.#deps.leaseClock
-      await (injected ? new Promise<void>((resolve) => injected.setTimeout(resolve, LEASE_POLL_MS)) : sleep(LEASE_POLL_MS))
-      const token = doneElsewhere()
-      if (token) return { ok: true, token }
+    } catch (error) {
+      // The lease is a SQLite write: on a full disk it fails before any request was sent (it used
+      // to surface as "Token renewal failed unexpectedly").
+      logger.error('renewal lease not taken', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      return { ok: false, error: storageError('The token could not be renewed: the database could not be written.', true) }
     }
     let heartbeat: TimerHandle | null = null
     const beat = (): void => {
@@ -327,7 +334,12 @@ export class Renewer {
       return await work()
     } finally {
       if (heartbeat !== null) clock.clearTimeout(heartbeat)
-      repo.releaseLease(id, holder)
+      try {
+        repo.releaseLease(id, holder)
+      } catch (error) {
+        // The outcome stands; an unreleased lease expires on its own (LEASE_TTL_MS).
+        logger.warn('renewal lease not released', { datasourceId: id, error: error instanceof Error ? error.name : typeof error })
+      }
     }
   }
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { app, BrowserWindow, clipboard, dialog, net, Notification, powerMonitor } from 'electron'
 import type { Core } from '../core/core'
 import { moveCorruptDatabaseAside } from '../core/corrupt-database'
-import { DatabaseCorruptError } from '../core/db/connection'
+import { DatabaseCorruptError, DatabaseFullError } from '../core/db/connection'
 import { APP_SWEEP_DELAY_MS, systemClock, type Clock, type CoreDeps, type CoreEvent, type Logger } from '../core/deps'
 import { createFileLogger } from '../core/file-logger'
 import { DATA_DIR_ENV, DEFAULT_KEYCHAIN_SERVICE, keychainServiceName, type Env } from '../core/locations'
@@ -279,6 +279,7 @@ export async function startApp(options: StartOptions): Promise<AppController | n
 }
 
 export const STARTUP_FAILURE_TITLE = 'Datasource Desk could not start'
+const DISK_FULL_ADVICE = 'Nothing was changed. Free some space on that disk, then start Datasource Desk again.'
 
 /**
  * Tells the user about a failure before (or instead of) the window, and writes it to the log.
@@ -296,7 +297,8 @@ export function reportStartupFailure(error: unknown, logger?: Logger): void {
   const log = logger ?? (dataDir ? createFileLogger(join(dataDir, 'logs')) : null)
   log?.error(STARTUP_FAILURE_TITLE, { error: message, ...(error instanceof Error ? { name: error.name } : {}) })
   console.error(`${STARTUP_FAILURE_TITLE}: ${message}`)
-  const shown = ABI_MISMATCH.test(message) ? `${message}\n\n${ABI_MISMATCH_ADVICE}` : message
+  const advice = ABI_MISMATCH.test(message) ? ABI_MISMATCH_ADVICE : error instanceof DatabaseFullError ? DISK_FULL_ADVICE : null
+  const shown = advice ? `${message}\n\n${advice}` : message
   dialog.showErrorBox(STARTUP_FAILURE_TITLE, dataDir ? `${shown}\n\nData folder: ${dataDir}` : shown)
 }
 

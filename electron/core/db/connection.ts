@@ -19,6 +19,29 @@ export class DatabaseCorruptError extends Error {
 }
 
 /**
+ * Thrown when the database cannot be opened because its disk has no space left. SQLite itself
+ * says so as SQLITE_FULL, or as SQLITE_IOERR_SHMSIZE when it cannot give the -shm file (which
+ * every connection in WAL mode needs, readers too) its first page: a full disk then stops every
+ * command, `list` included, with nothing changed.
+ */
+export class DatabaseFullError extends Error {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+  ) {
+    super(`The database ${file} cannot be opened: there is no space left on its disk (${code}).`)
+    this.name = 'DatabaseFullError'
+  }
+}
+
+const OUT_OF_SPACE = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE', 'ENOSPC', 'EDQUOT'])
+
+/** Whether an error from SQLite or the file system means the disk (or the user's quota) is full. */
+export function isOutOfSpace(error: unknown): boolean {
+  return OUT_OF_SPACE.has((error as { code?: unknown } | null)?.code as string)
+}
+
+/**
  * Opens (creating if needed) the app's SQLite database: WAL so readers never block the renewal
  * writer, foreign keys so deleting a datasource takes its token row and history with it, and a
  * busy timeout because the CLI may use the same file at the same moment.
@@ -55,12 +78,14 @@ export function openDatabase(file: string, migrations: ReadonlyArray<Migration> 
     if (error instanceof DatabaseCorruptError) throw error
     const code = (error as { code?: string }).code ?? ''
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DatabaseCorruptError(file, code)
+    if (isOutOfSpace(error)) throw new DatabaseFullError(file, code)
     throw error
   }
   try {
     applyMigrations(db, migrations)
   } catch (error) {
     db.close()
+    if (isOutOfSpace(error)) throw new DatabaseFullError(file, (error as { code: string }).code)
     throw error
   }
   return db

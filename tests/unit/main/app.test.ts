@@ -243,6 +243,15 @@ describe('startApp', () => {
     expect(lines[0]).toMatchObject({ level: 'error', fields: { name: 'TypeError' } })
   })
 
+  it('says what to do when the disk under the database is full', async () => {
+    const { DatabaseFullError } = await import('../../../electron/core/db/connection')
+    reportStartupFailure(new DatabaseFullError('/fake/userData/datasource-desk.sqlite', 'SQLITE_IOERR_SHMSIZE'), recordingLogger().logger)
+    expect(electronModule.dialog.showErrorBox).toHaveBeenCalledWith(
+      STARTUP_FAILURE_TITLE,
+      'The database /fake/userData/datasource-desk.sqlite cannot be opened: there is no space left on its disk (SQLITE_IOERR_SHMSIZE).\n\nNothing was changed. Free some space on that disk, then start Datasource Desk again.\n\nData folder: /fake/userData',
+    )
+  })
+
   it('still shows the dialog when even the data folder is unknown', () => {
     electronState.app.getPath.mockImplementation(() => {
       throw new Error('Failed to get userData path')
