@@ -275,17 +275,12 @@ export function shortReason(error: AppError): string {
   }
 }
 
-/**
- * A refresh token is "held" until a renewal that tried it stops for the user: renewal tries the
- * refresh token first, so sign-in-needed or an OAuth refusal means the server did not take it.
- */
+/** A refresh token is "held" until the renewer records that the server refused it. */
 function refreshTokenOf(status: TokenStatus): RefreshTokenState | null {
   const token = status.token
   if (!token) return null
   if (!token.hasRefreshToken) return 'none'
-  if (status.state === 'sign-in-needed') return 'not-accepted'
-  if (status.state === 'action-needed' && status.lastError?.kind === 'oauth') return 'not-accepted'
-  return 'held'
+  return token.refreshRejectedAt === undefined ? 'held' : 'not-accepted'
 }
 
 export const refreshTokenLabels: Readonly<Record<RefreshTokenState, string>> = {

@@ -39,6 +39,11 @@ export interface TokenMeta {
   readonly expiresFrom?: ExpirySource
   /** Absent for tokens stored before this was recorded. */
   readonly idToken?: IdTokenCheck
+  /**
+   * When the token endpoint refused this token's refresh token (the renewer records it); absent
+   * while it was not refused. A new token starts without it.
+   */
+  readonly refreshRejectedAt?: number
 }
 
 /** What the renewal machinery is doing for a datasource. */

@@ -110,7 +110,11 @@ function storedStatus(id: string, token: TokenMeta | null, saved: RenewalStateRe
   }
 }
 
-/** Whether two token records describe the same token (what a renewal elsewhere would change). */
+/**
+ * Whether two token records describe the same token (what a renewal elsewhere would change). A
+ * refusal of its refresh token recorded elsewhere is not a new token: taking it over would start
+ * a new episode and overwrite the renewal state stored with it.
+ */
 function sameToken(a: TokenMeta | null, b: TokenMeta | null): boolean {
   if (a === null || b === null) return a === b
   return (

@@ -29,8 +29,11 @@ export type RenewalOutcome =
    * prints it without reading it back from the keychain. Never part of a status.
    */
   | { readonly ok: true; readonly token: TokenMeta; readonly accessToken?: Secret }
-  /** An error of kind 'sign-in-needed' stops renewal until the user signs in. */
-  | { readonly ok: false; readonly error: AppError; readonly superseded?: false }
+  /**
+   * An error of kind 'sign-in-needed' stops renewal until the user signs in. `token`: the token as
+   * stored now, when the attempt changed what is recorded about it (its refresh token was refused).
+   */
+  | { readonly ok: false; readonly error: AppError; readonly superseded?: false; readonly token?: TokenMeta }
   /**
    * The token was discarded because the datasource changed (or went away) while it was requested;
    * `token` is what is stored now. Not a failure of renewal: it starts a new episode.
@@ -345,9 +348,10 @@ export class RenewalScheduler {
     }
     const { error } = outcome
     const attempt = entry.status.attempt + 1
+    const recorded = outcome.token ? { token: outcome.token } : {}
     if (error.transient) {
       const nextAttemptAt = now + backoffDelay(attempt, this.#options.random(), error.retryAfterMs)
-      this.#setStatus(entry, { state: 'retrying', renewAt: nextAttemptAt, nextAttemptAt, attempt, lastError: error }, now)
+      this.#setStatus(entry, { ...recorded, state: 'retrying', renewAt: nextAttemptAt, nextAttemptAt, attempt, lastError: error }, now)
       this.#push(entry, nextAttemptAt)
       this.#callback(() => this.#options.onAttemptFailed?.(entry.id, error, attempt), entry.id)
       return
@@ -355,7 +359,7 @@ export class RenewalScheduler {
     const signInNeeded = error.kind === 'sign-in-needed'
     this.#setStatus(
       entry,
-      { state: signInNeeded ? 'sign-in-needed' : 'action-needed', renewAt: null, nextAttemptAt: null, attempt, lastError: error },
+      { ...recorded, state: signInNeeded ? 'sign-in-needed' : 'action-needed', renewAt: null, nextAttemptAt: null, attempt, lastError: error },
       now,
     )
     this.#callback(() => this.#options.onAttemptFailed?.(entry.id, error, attempt), entry.id)

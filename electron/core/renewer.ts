@@ -354,6 +354,7 @@ export class Renewer {
       const config = oauthConfig(auth, auth.hasClientSecret ? await this.readSecret(id, 'client-secret') : null)
       const current = repo.token(id)
       let refreshFailure: AppError | null = null
+      let rejected: TokenMeta | undefined
 
       const refreshToken = current?.hasRefreshToken ? await vault.read(id, 'refresh-token') : null
       if (refreshToken) {
@@ -369,15 +370,19 @@ export class Renewer {
         // A dead refresh token falls back to the password (refreshTokenIsDead says how servers say it).
         if (!refreshTokenIsDead(refreshed.error)) return { ok: false, error: refreshed.error }
         refreshFailure = refreshed.error
+        // Recorded with the token it belongs to, so status says "not accepted" from the fact, even
+        // when the password grant that follows fails for another reason (or is never tried).
+        rejected = repo.markRefreshRejected(id, current!.obtainedAt, clock.now()) ?? undefined
         logger.info('refresh token rejected; falling back to the password grant', { datasourceId: id, code: refreshed.error.code })
       }
+      const failed = (error: AppError): RenewalOutcome => (rejected ? { ok: false, error, token: rejected } : { ok: false, error })
 
       if (!auth.hasPassword) {
-        return { ok: false, error: signInNeeded(refreshFailure) }
+        return failed(signInNeeded(refreshFailure))
       }
       const password = await this.readSecret(id, 'password')
       const issued = await requestPasswordToken(config, auth.username, password, options)
-      if (!issued.ok) return { ok: false, error: issued.error }
+      if (!issued.ok) return failed(issued.error)
       const stored = await this.storeToken(id, record.revision, issued.value, {
         config,
         write: () => history.add(id, { kind: 'renewed', message: `Renewed with the password grant (${reason}).`, grant: 'password' }),

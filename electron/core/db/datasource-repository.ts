@@ -77,6 +77,7 @@ interface TokenRow {
   has_refresh_token: number
   expires_from: ExpirySource | null
   id_token: IdTokenCheck | null
+  refresh_rejected_at: number | null
 }
 
 interface RenewalStateRow {
@@ -140,6 +141,7 @@ function toTokenMeta(row: TokenRow): TokenMeta {
     hasRefreshToken: row.has_refresh_token === 1,
     ...(row.expires_from ? { expiresFrom: row.expires_from } : {}),
     ...(row.id_token ? { idToken: row.id_token } : {}),
+    ...(row.refresh_rejected_at !== null ? { refreshRejectedAt: row.refresh_rejected_at } : {}),
   }
 }
 
@@ -216,11 +218,13 @@ export class DatasourceRepository {
       allTokens: db.prepare<[], TokenRow>('SELECT * FROM tokens'),
       upsertToken: db.prepare(`
         INSERT INTO tokens (datasource_id, token_type, granted_scope, requested_scope, obtained_at, expires_at, has_refresh_token,
-          expires_from, id_token)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          expires_from, id_token, refresh_rejected_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (datasource_id) DO UPDATE SET token_type = excluded.token_type, granted_scope = excluded.granted_scope,
           requested_scope = excluded.requested_scope, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
-          has_refresh_token = excluded.has_refresh_token, expires_from = excluded.expires_from, id_token = excluded.id_token`),
+          has_refresh_token = excluded.has_refresh_token, expires_from = excluded.expires_from, id_token = excluded.id_token,
+          refresh_rejected_at = excluded.refresh_rejected_at`),
+      markRefreshRejected: db.prepare('UPDATE tokens SET refresh_rejected_at = ? WHERE datasource_id = ? AND obtained_at = ? AND has_refresh_token = 1'),
       deleteToken: db.prepare('DELETE FROM tokens WHERE datasource_id = ?'),
       state: db.prepare<[string], RenewalStateRow>('SELECT * FROM renewal_state WHERE datasource_id = ?'),
       allStates: db.prepare<[], RenewalStateRow>('SELECT * FROM renewal_state'),
@@ -392,7 +396,17 @@ export class DatasourceRepository {
       token.hasRefreshToken ? 1 : 0,
       token.expiresFrom ?? null,
       token.idToken ?? null,
+      token.refreshRejectedAt ?? null,
     )
+  }
+
+  /**
+   * Records that the server refused the refresh token of the token obtained at `obtainedAt`; a
+   * token stored since (another process's, a Save's) is left alone. Returns the token as stored now.
+   */
+  markRefreshRejected(id: string, obtainedAt: number, at: number): TokenMeta | null {
+    this.#statements.markRefreshRejected.run(at, id, obtainedAt)
+    return this.token(id)
   }
 
   deleteToken(id: string): void {

@@ -137,4 +137,17 @@ export const schemaMigrations: ReadonlyArray<Migration> = [
       CREATE INDEX secret_accounts_by_account ON secret_accounts (account);
     `,
   },
+  {
+    version: 5,
+    name: 'the renewer records when the server refused the stored refresh token',
+    sql: `
+      -- Set by the renewer when the token endpoint refuses this token's refresh token (a new token
+      -- row starts without it); status reads it instead of guessing from the renewal state.
+      ALTER TABLE tokens ADD COLUMN refresh_rejected_at INTEGER;
+      -- Before it was recorded, a refusal left only its words in the sign-in-needed error.
+      UPDATE tokens SET refresh_rejected_at = (SELECT updated_at FROM renewal_state WHERE renewal_state.datasource_id = tokens.datasource_id)
+        WHERE has_refresh_token = 1 AND datasource_id IN (
+          SELECT datasource_id FROM renewal_state WHERE state = 'sign-in-needed' AND last_error LIKE '%The refresh token is no longer accepted%');
+    `,
+  },
 ]

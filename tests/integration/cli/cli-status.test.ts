@@ -71,7 +71,8 @@ beforeAll(async () => {
   await add('signin')
   await add('fresh')
   const now = Date.now()
-  store('rejected', validToken(), {
+  // The renewer tried the refresh token first and recorded the server's refusal with the token.
+  store('rejected', { ...validToken(), refreshRejectedAt: now - minute }, {
     state: 'action-needed',
     attempt: 1,
     nextAttemptAt: null,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { DatasourceInput, DatasourceView } from '../../../shared/datasource'
 import { statusKind } from '../../../shared/token'
+import { statusView } from '../../../shared/token-status'
 import { passwordForm, startCoreHarness, unwrap, type CoreHarness } from '../../support/core-harness'
 import { startOAuthServer, type InjectedFailure, type OAuthTestServer } from '../../support/oauth-server'
 
@@ -56,6 +57,25 @@ describe('refresh fallback to the stored password', () => {
     })
   }
 
+  it('records a refused refresh token even when the password grant after it cannot reach the server, and clears it with the next token', async () => {
+    const view = await saveTested()
+    server.resetCounts()
+    server.failNext(1, { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid refresh token' } })
+    server.failNext(1, { status: 503, body: 'maintenance', headers: { 'content-type': 'text/plain' } })
+    const status = unwrap(await app.core.handlers.renewNow({ id: view.id }))
+    expect(server.counts).toMatchObject({ refreshGrants: 1, passwordGrants: 1 })
+    expect(status.state).toBe('retrying')
+    // The stored state alone (retrying, an HTTP 503) says nothing about the refresh token.
+    expect(statusView({ status, authenticated: true, viewer: 'scheduler' }, Date.now()).refreshToken).toBe('not-accepted')
+    expect(app.core.repo.token(view.id)?.refreshRejectedAt).toBeGreaterThan(0)
+
+    const renewed = unwrap(await app.core.handlers.renewNow({ id: view.id }))
+    expect(renewed.state).toBe('idle')
+    expect(renewed.token?.refreshRejectedAt).toBeUndefined()
+    expect(app.core.repo.token(view.id)?.refreshRejectedAt).toBeUndefined()
+    expect(statusView({ status: renewed, authenticated: true, viewer: 'scheduler' }, Date.now()).refreshToken).toBe('held')
+  })
+
   it('does not fall back on invalid_client: the password grant would be refused the same way', async () => {
     const view = await saveTested()
     server.resetCounts()
@@ -79,6 +99,10 @@ describe('refresh fallback to the stored password', () => {
     const status = unwrap(await app.core.handlers.renewNow({ id: view.id }))
     expect(status.state).toBe('sign-in-needed')
     expect(status.lastError).toMatchObject({ kind: 'sign-in-needed', code: 'refresh-token-rejected' })
+    // The renewer recorded the refusal with the token: in the status sent, and in SQLite.
+    expect(status.token?.refreshRejectedAt).toBeGreaterThan(0)
+    expect(app.core.repo.token(view.id)?.refreshRejectedAt).toBe(status.token?.refreshRejectedAt)
+    expect(statusView({ status, authenticated: true, viewer: 'scheduler' }, Date.now()).refreshToken).toBe('not-accepted')
     expect(status.lastError!.message).toContain('invalid_request')
     expect(status.lastError!.hint).toContain('Entering the password again fixes this')
     expect(status.lastError!.hint).toContain('Sign in')

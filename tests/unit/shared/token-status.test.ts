@@ -137,10 +137,15 @@ describe('statusView: usability and renewal health from stored state', () => {
     expect(view({ state: 'renewing' }, 'command').renewalText).toBe('being renewed by another process')
   })
 
-  it('never says the refresh token is held after the server refused the renewal that tried it', () => {
+  it('says the refresh token is not accepted exactly when the renewer recorded the refusal with the token', () => {
     expect(view({}).refreshToken).toBe('held')
-    expect(view({ state: 'sign-in-needed', lastError: signInNeeded }).refreshToken).toBe('not-accepted')
-    expect(view({ state: 'action-needed', lastError: passwordRejected }).refreshToken).toBe('not-accepted')
+    const refused = token({ refreshRejectedAt: Date.UTC(2026, 11, 1, 8, 40) })
+    expect(view({ token: refused, state: 'sign-in-needed', lastError: signInNeeded }).refreshToken).toBe('not-accepted')
+    expect(view({ token: refused, state: 'action-needed', lastError: passwordRejected }).refreshToken).toBe('not-accepted')
+    // Refused, then the password grant could not reach the server: retrying, and still not accepted.
+    expect(view({ token: refused, state: 'retrying', lastError: serverDown }).refreshToken).toBe('not-accepted')
+    // An OAuth refusal that is not about the refresh token (the client) says nothing about it.
+    expect(view({ state: 'action-needed', lastError: clientRejected }).refreshToken).toBe('held')
     // The secret was missing before the refresh token was ever sent: it may still be good.
     expect(view({ state: 'action-needed', lastError: secretMissing }).refreshToken).toBe('held')
     expect(view({ token: token({ hasRefreshToken: false }) }).refreshToken).toBe('none')
