@@ -202,6 +202,9 @@ export class DatasourceService {
     if (!planned.ok) return planned
     const { id, existing, record, writes, writeRecord, tokenToStore, dropToken } = planned.value
     const expectedRevision = existing?.revision ?? null
+    // A dropped token is revoked at the server it came from (the previous settings), with what is
+    // read now: after the write its keychain entries are released.
+    const revocation = existing && dropToken ? await this.#revocation.prepare(existing, repo.token(id) !== null) : null
     try {
       if (tokenToStore) {
         const stored = await this.#renewer.storeToken(id, expectedRevision, tokenToStore, { secrets: writes, write: writeRecord })
@@ -221,6 +224,7 @@ export class DatasourceService {
       this.scheduler.setToken(id, repo.token(id))
     }
     this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: [id] } })
+    this.#revocation.droppedBySave(id, revocation)
     return ok(this.#view(repo.get(id) ?? record))
   }
 

@@ -1,8 +1,8 @@
 /**
  * When the app lets go of tokens, it asks the server to revoke them (RFC 7009), where the server's
  * metadata advertised a revocation endpoint: on delete (the datasource's stored tokens, read before
- * the keychain entries go), and for a token the renewer discarded because the settings changed
- * while it was requested. Best effort and bounded (oauth/revocation.ts): a delete is never blocked
+ * the keychain entries go), on a Save that drops the stored token (read before the write), and for
+ * a token the renewer discarded because the settings changed while it was requested. Best effort and bounded (oauth/revocation.ts): a delete is never blocked
  * or failed by it, and what happened is reported, never a secret.
  */
 import type { RevocationReport } from '../../shared/revocation'
@@ -91,6 +91,23 @@ export class TokenRevocation {
       },
       (error: unknown) => logger.error('discarded token revocation failed', { datasourceId, error: error instanceof Error ? error.name : typeof error }),
     )
+    this.#inFlight.add(work)
+    void work.finally(() => this.#inFlight.delete(work))
+  }
+
+  /**
+   * The stored token that a Save dropped (its settings changed: token URL, client, user, scope):
+   * revoked in the background with what `prepare` read before the write, so Save never waits for
+   * the server; the History says what happened, as a delete's report does.
+   */
+  droppedBySave(datasourceId: string, prepared: PreparedRevocation): void {
+    if (!prepared) return
+    const { logger, history } = this.#deps
+    const work = this.revoke(prepared).then((report) => {
+      if (!report) return
+      logger.info('dropped token revocation', { datasourceId, host: report.host, revoked: report.revoked, code: report.error?.code })
+      history.add(datasourceId, { kind: 'config-changed', message: `The token of the previous settings was dropped. ${revocationText(report)}` })
+    })
     this.#inFlight.add(work)
     void work.finally(() => this.#inFlight.delete(work))
   }

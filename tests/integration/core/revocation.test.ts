@@ -81,7 +81,8 @@ it('revokes a token the renewer discarded (the settings changed while it was req
 
   const discarded = JSON.parse(proxy.tokenResponses.at(-1) ?? '{}') as { refresh_token?: string }
   expect(discarded.refresh_token).toBeTruthy()
-  expect(proxy.revocations).toBe(2)
+  // Two for the token the renewal brought back, two for the stored one the Save dropped.
+  expect(proxy.revocations).toBe(4)
   expect(await refreshAccepted(discarded.refresh_token!)).toBe(false)
   const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
   expect(history.map((event) => event.message)).toContain(
@@ -90,6 +91,32 @@ it('revokes a token the renewer discarded (the settings changed while it was req
   // What the history and the log say is about the token, never the token.
   const bytes = app.databaseBytes()
   for (const secret of [discarded.refresh_token!, PLAIN_CLIENT.secret]) expect(bytes.includes(Buffer.from(secret))).toBe(false)
+})
+
+it('revokes the stored token a Save dropped (the scope changed) in the background, at the server it came from', async () => {
+  const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
+  expect(stored).toBeTruthy()
+  expect(await refreshAccepted(stored!)).toBe(true)
+  unwrap(await app.core.handlers.saveDatasource({ input: form('read write', true) }))
+  // Save answered before any revocation request reached the server.
+  expect(proxy.revocations).toBe(0)
+  await app.core.service.revocationsSettled()
+  expect(proxy.revocations).toBe(2)
+  expect(await refreshAccepted(stored!)).toBe(false)
+  const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
+  expect(history.map((event) => event.message)).toContain(
+    `The token of the previous settings was dropped. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
+  )
+  expect(app.databaseBytes().includes(Buffer.from(stored!))).toBe(false)
+})
+
+it('revokes nothing when a Save keeps the token (a rename)', async () => {
+  const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
+  unwrap(await app.core.handlers.saveDatasource({ input: { ...form('read', true), name: 'Renamed' } }))
+  await app.core.service.revocationsSettled()
+  expect(proxy.revocations).toBe(0)
+  expect((await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()).toBe(stored)
+  expect(await refreshAccepted(stored!)).toBe(true)
 })
 
 it('deletes at once when the server is gone, and says the tokens could not be revoked', async () => {
