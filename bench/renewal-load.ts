@@ -124,6 +124,52 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
   return performance.now() - started
 }
 
+/** Keychain calls by kind during the window: how many, and their mean time (the store measured, not changed). */
+class CountingStore implements SecretStore {
+  readonly calls = { get: { n: 0, ms: 0 }, set: { n: 0, ms: 0 }, delete: { n: 0, ms: 0 } }
+  counting = false
+
+  constructor(readonly inner: SecretStore) {}
+
+  async #timed<T>(kind: 'get' | 'set' | 'delete', work: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await work()
+    } finally {
+      if (this.counting) {
+        this.calls[kind].n++
+        this.calls[kind].ms += performance.now() - started
+      }
+    }
+  }
+
+  get(account: string): Promise<Secret | null> {
+    return this.#timed('get', () => this.inner.get(account))
+  }
+
+  set(account: string, value: Secret): Promise<void> {
+    return this.#timed('set', () => this.inner.set(account, value))
+  }
+
+  delete(account: string): Promise<boolean> {
+    return this.#timed('delete', () => this.inner.delete(account))
+  }
+
+  accounts(): Promise<ReadonlyArray<string>> {
+    return this.inner.accounts()
+  }
+
+  probe(): Promise<void> {
+    return this.inner.probe ? this.inner.probe() : this.inner.accounts().then(() => undefined)
+  }
+
+  /** "writes 3.1/s (42 ms), deletes ..., reads ..." over `seconds`. */
+  summary(seconds: number): string {
+    const part = (label: string, { n, ms }: { n: number; ms: number }) => `${label} ${Math.round((n / seconds) * 10) / 10}/s (${n ? Math.round(ms / n) : 0} ms)`
+    return `keychain ${part('writes', this.calls.set)}, ${part('deletes', this.calls.delete)}, ${part('reads', this.calls.get)}`
+  }
+}
+
 function secretStoreFor(store: 'memory' | 'keychain'): SecretStore {
   return store === 'keychain' ? createKeytarSecretStore(`datasource-desk-bench-${process.pid}-${randomUUID().slice(0, 8)}`) : new MemorySecretStore()
 }
@@ -135,7 +181,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
   const warmupMs = Math.min(lifetimeMs, 30_000)
   const server = await startTokenServer(spec.serverFile!, lifetimeMs / 1000)
   const dataDir = mkdtempSync(join(tmpdir(), 'dsd-bench-load-'))
-  const secrets = secretStoreFor(spec.store ?? 'memory')
+  const secrets = new CountingStore(secretStoreFor(spec.store ?? 'memory'))
   try {
     const now = Date.now()
     // Spread like a running app: each token somewhere between just obtained and due now.
@@ -183,14 +229,17 @@ async function renewalCase(): Promise<Record<string, unknown>> {
 
     await sleep(warmupMs)
     measuring = true
+    secrets.counting = true
     const countsBefore = await server.counts()
     const cpuBefore = process.cpuUsage()
     const windowStart = Date.now()
     let expiredMs = 0
     let maxExpired = 0
     let last = windowStart
+    let maxConcurrency = 0
     while (Date.now() - windowStart < windowMs) {
       await sleep(100)
+      maxConcurrency = Math.max(maxConcurrency, core.service.scheduler.concurrency)
       const at = Date.now()
       let expired = 0
       for (const value of expiresAt.values()) if (value <= at) expired++
@@ -202,6 +251,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
     const cpu = process.cpuUsage(cpuBefore)
     const countsAfter = await server.counts()
     measuring = false
+    secrets.counting = false
     await core.close()
     const requests = countsAfter.tokenRequests - countsBefore.tokenRequests
     const lifetimes = (count * elapsedMs) / lifetimeMs
@@ -220,6 +270,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
       cpuMsPerSecond: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 1000),
       seedKeychainWritesPerSecond: Math.round(count / (seedMs / 1000)),
       coreStartMs: Math.round(coreStartMs),
+      keychainCalls: `${secrets.summary(elapsedMs / 1000)}; scheduler limit up to ${maxConcurrency}`,
     }
   } finally {
     server.close()

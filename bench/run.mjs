@@ -135,7 +135,7 @@ async function renewalFigures(store, count, lifetimeSeconds) {
   return (
     `${r.expiredDatasourceSeconds} datasource-s expired, max ${r.maxExpiredAtOnce} expired at once, ${r.lateRenewals} renewals after expiry, ` +
     `${r.failedAttempts} failed attempts; ${r.requestsPerLifetime} token requests per lifetime (${r.renewalsPerSecond}/s over ${r.windowSeconds} s); ` +
-    `core CPU ${r.cpuMsPerSecond} ms/s; start-up ${r.coreStartMs} ms; seeding ${r.seedKeychainWritesPerSecond} secret writes/s`
+    `core CPU ${r.cpuMsPerSecond} ms/s; start-up ${r.coreStartMs} ms; seeding ${r.seedKeychainWritesPerSecond} secret writes/s; ${r.keychainCalls}`
   )
 }
 

@@ -48,6 +48,9 @@ interface PendingTokens {
   readonly reject: (error: unknown) => void
 }
 
+/** Bundles whose entries a process remembers (those written last); older ones are read from the keychain. */
+const MAX_KNOWN_BUNDLES = 256
+
 /** A write in progress older than this is abandoned even if its holder still runs. */
 const ABANDONED_WRITE_MS = 60 * 60_000
 
@@ -82,6 +85,12 @@ export class SecretVault {
   readonly #pendingTokens: PendingTokens[] = []
   #tokenWrites: Promise<void> | null = null
   readonly #bundles = new Map<string, StagedBundle>()
+  /**
+   * The entries of the bundles this process wrote, newest last, in memory only: an account is
+   * never written twice (a change goes to a new one), so what SQLite points to in one of them is
+   * known without asking the keychain, whose reads wait behind its writes under load.
+   */
+  readonly #writtenBundles = new Map<string, ReadonlyMap<string, string>>()
 
   constructor(deps: SecretVaultDeps) {
     this.#deps = deps
@@ -91,6 +100,8 @@ export class SecretVault {
   async read(datasourceId: string, kind: SecretKind): Promise<Secret | null> {
     const pointer = this.#deps.repo.secretPointer(datasourceId, kind)
     if (pointer === null) return null
+    const known = pointer.entry === null ? undefined : this.#writtenBundles.get(pointer.account)?.get(pointer.entry)
+    if (known !== undefined) return new Secret(known)
     const value = await this.#deps.secrets.get(pointer.account)
     if (value === null || pointer.entry === null) return value
     const entry = readBundleEntry(value.reveal(), pointer.entry)
@@ -191,6 +202,11 @@ export class SecretVault {
       return
     }
     this.#bundles.set(account, { account, outstanding: batch.length })
+    this.#writtenBundles.set(account, entries)
+    for (const old of this.#writtenBundles.keys()) {
+      if (this.#writtenBundles.size <= MAX_KNOWN_BUNDLES) break
+      this.#writtenBundles.delete(old)
+    }
     for (const { datasourceId, values, resolve } of batch) {
       resolve([...values.keys()].map((kind) => ({ datasourceId, kind, account, entry: bundleEntryKey(datasourceId, kind) })))
     }
@@ -301,6 +317,7 @@ export class SecretVault {
     const deleted: string[] = []
     let keychainDown = false
     for (const account of accounts) {
+      this.#writtenBundles.delete(account)
       if (keychainDown || stopped()) {
         notDeleted.push(account)
         continue
@@ -339,6 +356,7 @@ export class SecretVault {
       if (stopped()) break
       if (!pointed.has(account)) {
         try {
+          this.#writtenBundles.delete(account)
           if (await secrets.delete(account)) removed++
         } catch {
           break
@@ -435,6 +453,7 @@ export class SecretVault {
       }
       if (accountDatabaseId(account) !== databaseId) continue
       if (pointed.has(account) || inProgress.has(account)) continue
+      this.#writtenBundles.delete(account)
       if (await secrets.delete(account)) removed++
       this.#forgetWrite(account)
     }

@@ -30,11 +30,13 @@ import { makeTempDir } from '../../support/temp-dir'
 /** The real keyring, with every write logged and a hook that runs after a bundle's write. */
 class WatchedStore implements SecretStore {
   readonly writes: string[] = []
+  reads = 0
   afterBundleWrite: ((account: string) => Promise<void> | void) | null = null
 
   constructor(readonly inner: SecretStore) {}
 
   get(account: string): Promise<Secret | null> {
+    this.reads++
     return this.inner.get(account)
   }
 
@@ -175,6 +177,7 @@ describe('token bundles, real keyring', () => {
     expect(store.writes).toHaveLength(1)
     const bundle = store.writes[0]!
     expect(isTokenBundleAccount(bundle)).toBe(true)
+    const readsBefore = store.reads
     for (const id of ids) {
       expect(storedPointer(temp.dir, id, 'access-token')).toEqual({ account: bundle, entry: `${id}/access-token` })
       expect(storedPointer(temp.dir, id, 'refresh-token')).toEqual({ account: bundle, entry: `${id}/refresh-token` })
@@ -182,6 +185,8 @@ describe('token bundles, real keyring', () => {
       expect((await parts.vault.read(id, 'access-token'))?.reveal()).toBe(tokens.get(id)!.accessToken.reveal())
       expect(await storedSecret(temp.dir, keyring, id, 'refresh-token')).toBe(tokens.get(id)!.refreshToken!.reveal())
     }
+    // The process that wrote the bundle knows its entries (an account never changes): no keychain read.
+    expect(store.reads).toBe(readsBefore)
     // The bundle's write record is settled; the per-datasource versions it replaced (the lazy
     // migration of older accounts) are released and deleted in the background.
     await expect.poll(() => pendingWrites(parts)).toEqual([])
