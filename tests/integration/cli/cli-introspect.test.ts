@@ -3,44 +3,22 @@
  * terminal words and as --json, never the token. The built command, the real keyring, and
  * @jmondi/oauth2-server's introspect() behind RFC 8414 metadata (tests/support/interop).
  */
-import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
-import { PLAIN_CLIENT, PLAIN_USER, type InteropServer } from '../../support/interop/interop-server'
+import { describe, expect, it } from 'vitest'
+import { useCliSuite } from '../../support/cli-suite'
+import { PLAIN_CLIENT, PLAIN_USER } from '../../support/interop/interop-server'
 import { startJmondiServer } from '../../support/interop/jmondi-server'
-import { requireKeyringSession } from '../../support/keyring-session'
-import { makeTempDir } from '../../support/temp-dir'
 
-const keychainService = `datasource-desk-test-cli-introspect-${randomUUID()}`
-const secrets = createKeytarSecretStore(keychainService)
-const dataDir = makeTempDir('dsd-cli-introspect-')
-let server: InteropServer
-
-const cli = (args: ReadonlyArray<string>, input?: string): Promise<CliResult> =>
-  runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
-
+const suite = useCliSuite('cli-introspect', startJmondiServer)
+const { cli } = suite
 const addArgs = (name: string, more: ReadonlyArray<string>) => ['add', name, '--client-id', PLAIN_CLIENT.id, '--username', PLAIN_USER.username, '--scope', 'read', '--client-secret-stdin', '--password-stdin', ...more]
-
-beforeAll(async () => {
-  requireKeyringSession()
-  await ensureCliBuilt()
-  server = await startJmondiServer()
-}, 120_000)
-
-afterAll(async () => {
-  await server?.close()
-  for (const account of await secrets.accounts().catch(() => [])) await secrets.delete(account).catch(() => false)
-  dataDir.cleanup()
-})
 
 describe('introspect', () => {
   it('says active and what the server knows, then "Not active" with the command to run once the server revoked the token', async () => {
-    const added = await cli(addArgs('ledger', ['--issuer', server.introspection!.issuer]), `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`)
+    const added = await cli(addArgs('ledger', ['--issuer', suite.server.introspection!.issuer]), `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`)
     expect(added.code, added.stderr).toBe(0)
     const active = await cli(['introspect', 'ledger'])
     expect(active.code, active.stderr).toBe(0)
-    const host = new URL(server.tokenUrl).host
+    const host = new URL(suite.server.tokenUrl).host
     expect(active.stdout).toMatch(new RegExp(`^Active at ${host.replace(/\./g, '\\.')}: the server accepts the token of "ledger"\\.\\n`))
     expect(active.stdout).toMatch(/\n {2}scope: +read\n/)
     expect(active.stdout).toMatch(/\n {2}client_id: +desk-client\n/)
@@ -48,7 +26,7 @@ describe('introspect', () => {
 
     const token = (await cli(['token', 'ledger'])).stdout.trim()
     expect(active.stdout).not.toContain(token)
-    const revoked = await fetch(server.revocation!.endpoint, {
+    const revoked = await fetch(suite.server.revocation!.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token, token_type_hint: 'access_token', client_id: PLAIN_CLIENT.id, client_secret: PLAIN_CLIENT.secret }),
@@ -62,7 +40,7 @@ describe('introspect', () => {
   })
 
   it('a datasource whose server names no introspection endpoint: says how it would be offered, in CLI words', async () => {
-    const added = await cli(addArgs('plain', ['--token-url', server.tokenUrl]), `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`)
+    const added = await cli(addArgs('plain', ['--token-url', suite.server.tokenUrl]), `${PLAIN_CLIENT.secret}\n${PLAIN_USER.password}\n`)
     expect(added.code, added.stderr).toBe(0)
     const result = await cli(['introspect', 'plain'])
     expect(result.code).toBe(2)

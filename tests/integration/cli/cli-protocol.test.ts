@@ -2,44 +2,22 @@
  * The command line's side of the protocol fixes, on the built command against the real OAuth
  * server and keyring: hints name option values and commands, never the app's labels.
  */
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
-import { requireKeyringSession } from '../../support/keyring-session'
-import { BODY_ONLY_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
-import { makeTempDir } from '../../support/temp-dir'
+import { useCliSuite } from '../../support/cli-suite'
+import { BODY_ONLY_CLIENT, TEST_USER, startOAuthServer } from '../../support/oauth-server'
 import { startMockOidcServer, type MockOidcServer } from '../../support/interop/mock-oidc-server'
 
-const keychainService = `datasource-desk-test-cli-protocol-${randomUUID()}`
-const secrets = createKeytarSecretStore(keychainService)
-const dataDir = makeTempDir('dsd-cli-protocol-')
-let server: OAuthTestServer
-
-const cli = (args: ReadonlyArray<string>, input?: string): Promise<CliResult> =>
-  runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
-
+const suite = useCliSuite('cli-protocol', startOAuthServer)
+const { cli } = suite
 const bodyOnlyArgs = (name: string, extra: ReadonlyArray<string> = []): string[] => [
   'add', name,
-  '--token-url', server.tokenUrl,
+  '--token-url', suite.server.tokenUrl,
   '--client-id', BODY_ONLY_CLIENT.id,
   '--username', TEST_USER.username,
   '--client-secret-stdin', '--password-stdin',
   ...extra,
 ]
 const bodyOnlySecrets = `${BODY_ONLY_CLIENT.secret}\n${TEST_USER.password}\n`
-
-beforeAll(async () => {
-  requireKeyringSession()
-  await ensureCliBuilt()
-  server = await startOAuthServer()
-}, 120_000)
-
-afterAll(async () => {
-  await server?.close()
-  for (const account of await secrets.accounts().catch(() => [])) await secrets.delete(account).catch(() => false)
-  dataDir.cleanup()
-})
 
 describe('CLI wording of hints', () => {
   it('invalid_client names --client-auth values and --try-other-auth, not the form labels', async () => {
@@ -53,7 +31,7 @@ describe('CLI wording of hints', () => {
   })
 
   it('a wrong token URL (404 with a JSON error) points at --token-url', async () => {
-    const result = await cli(['add', 'wrong-url', '--token-url', `${server.url}/oauth/token`, '--client-id', BODY_ONLY_CLIENT.id, '--client-auth', 'body',
+    const result = await cli(['add', 'wrong-url', '--token-url', `${suite.server.url}/oauth/token`, '--client-id', BODY_ONLY_CLIENT.id, '--client-auth', 'body',
       '--username', TEST_USER.username, '--client-secret-stdin', '--password-stdin'], bodyOnlySecrets)
     expect(result.code).not.toBe(0)
     expect(result.stderr).toContain('HTTP 404')
@@ -63,7 +41,7 @@ describe('CLI wording of hints', () => {
   it('a dead refresh token without a stored password names the command that fixes it', async () => {
     const added = await cli(bodyOnlyArgs('no-password', ['--client-auth', 'body', '--no-remember-password']), bodyOnlySecrets)
     expect(added.code).toBe(0)
-    server.revokeRefreshTokens()
+    suite.server.revokeRefreshTokens()
     const renewed = await cli(['renew', 'no-password'])
     expect(renewed.code).not.toBe(0)
     expect(renewed.stderr).toContain('hint: Entering the password again fixes this: run "datasource-desk edit no-password --password-prompt"')

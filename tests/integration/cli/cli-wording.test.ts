@@ -3,35 +3,13 @@
  * fields", "Enter the password" without a command) reach the terminal in CLI words: the option is
  * named and so is the command to run. The built command, the real keyring and a real OAuth server.
  */
-import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
-import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
-import { makeTempDir } from '../../support/temp-dir'
-import { requireKeyringSession } from '../../support/keyring-session'
+import { describe, expect, it } from 'vitest'
+import { useCliSuite } from '../../support/cli-suite'
+import { CONFIDENTIAL_CLIENT, TEST_USER, startOAuthServer } from '../../support/oauth-server'
 
-const keychainService = `datasource-desk-test-cli-wording-${randomUUID()}`
-const secrets = createKeytarSecretStore(keychainService)
-const dataDir = makeTempDir('dsd-cli-wording-')
-let server: OAuthTestServer
-
-const cli = (args: ReadonlyArray<string>, input?: string): Promise<CliResult> =>
-  runCli(args, { input, env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
-
+const suite = useCliSuite('cli-wording', startOAuthServer)
+const { cli } = suite
 const APP_WORDS = /the form|marked fields|fields need|Sign in\b|Test connection/
-
-beforeAll(async () => {
-  requireKeyringSession()
-  await ensureCliBuilt()
-  server = await startOAuthServer()
-}, 120_000)
-
-afterAll(async () => {
-  await server?.close()
-  for (const account of await secrets.accounts().catch(() => [])) await secrets.delete(account).catch(() => false)
-  dataDir.cleanup()
-})
 
 describe('the CLI words core messages for a terminal', () => {
   it('an invalid option value: the option is named, and the hint says to run the command again', async () => {
@@ -43,7 +21,7 @@ describe('the CLI words core messages for a terminal', () => {
   })
 
   it('add with an empty password names the options that pass one', async () => {
-    const result = await cli(['add', 'empty password', '--token-url', server.tokenUrl, '--client-id', CONFIDENTIAL_CLIENT.id, '--username', TEST_USER.username, '--client-secret-stdin', '--password-stdin'], `${CONFIDENTIAL_CLIENT.secret}\n\n`)
+    const result = await cli(['add', 'empty password', '--token-url', suite.server.tokenUrl, '--client-id', CONFIDENTIAL_CLIENT.id, '--username', TEST_USER.username, '--client-secret-stdin', '--password-stdin'], `${CONFIDENTIAL_CLIENT.secret}\n\n`)
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/^datasource-desk: Some values need attention: Enter the password to test the connection\.\n {2}password: Password is required\n/)
     expect(result.stderr).toContain('hint: Pass the password with --password-stdin (in a script) or --password-prompt (on a terminal).')
