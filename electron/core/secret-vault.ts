@@ -150,7 +150,13 @@ export class SecretVault {
 
   async #writeTokens(): Promise<void> {
     try {
-      while (this.#pendingTokens.length > 0) await this.#writeTokenBatch(this.#takeTokenBatch())
+      while (this.#pendingTokens.length > 0) {
+        const batch = this.#takeTokenBatch()
+        // Whatever fails unexpectedly (the database id read) fails its writers, never hangs them.
+        await this.#writeTokenBatch(batch).catch((error: unknown) => {
+          for (const pending of batch) pending.reject(error)
+        })
+      }
     } finally {
       this.#tokenWrites = null
     }

@@ -21,6 +21,7 @@ import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-s
 import { Secret } from '../../../electron/core/secrets/secret'
 import { isTokenBundleAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
 import { MAX_BUNDLE_BYTES, MAX_BUNDLE_DATASOURCES, readBundleEntry } from '../../../electron/core/token-bundle'
+import { ensureCliBuilt, runCli } from '../../support/cli-runner'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { requireKeyringSession } from '../../support/keyring-session'
 import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -64,6 +65,7 @@ interface Parts {
 }
 
 let server: OAuthTestServer
+let keychainService: string
 let temp: ReturnType<typeof makeTempDir>
 let keyring: SecretStore
 let store: WatchedStore
@@ -72,14 +74,16 @@ const opened: Parts[] = []
 
 beforeAll(async () => {
   requireKeyringSession()
+  await ensureCliBuilt()
   server = await startOAuthServer({ rotateRefreshTokens: true })
-})
+}, 120_000)
 afterAll(async () => {
   await server.close()
 })
 beforeEach(async () => {
   temp = makeTempDir('dsd-token-bundles-')
-  keyring = createKeytarSecretStore(`datasource-desk-test-bundles-${randomUUID()}`)
+  keychainService = `datasource-desk-test-bundles-${randomUUID()}`
+  keyring = createKeytarSecretStore(keychainService)
   store = new WatchedStore(keyring)
   // Four datasources saved through the app, each with its token in accounts of its own.
   const core = await openCore()
@@ -187,6 +191,11 @@ describe('token bundles, real keyring', () => {
     }
     // The process that wrote the bundle knows its entries (an account never changes): no keychain read.
     expect(store.reads).toBe(readsBefore)
+    // The CLI's fast path takes its datasource's entry from the bundle.
+    const env = { DATASOURCE_DESK_DATA_DIR: temp.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService }
+    const printed = await runCli(['token', 'Gamma'], { env })
+    expect(printed.code).toBe(0)
+    expect(printed.stdout.trim()).toBe(tokens.get(ids[2]!)!.accessToken.reveal())
     // The bundle's write record is settled; the per-datasource versions it replaced (the lazy
     // migration of older accounts) are released and deleted in the background.
     await expect.poll(() => pendingWrites(parts)).toEqual([])
