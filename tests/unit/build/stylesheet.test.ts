@@ -67,6 +67,8 @@ describe('component styles', () => {
     'components/TestResultPanel.vue': '.result',
     'components/SignInPrompt.vue': '.sign-in',
     'components/EmptyState.vue': '.empty',
+    'App.vue': '.app',
+    'views/DatasourceEditorView.vue': '.form',
   }
 
   it.each(Object.entries(owned))('%s owns its %s rules; the global stylesheet has none', (file, prefix) => {
