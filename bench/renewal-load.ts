@@ -18,6 +18,7 @@
  */
 import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { newDatasourceId } from '../shared/ids'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,7 +84,7 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
   const databaseId = repo.databaseId()
   repo.transaction(() => {
     for (let index = 0; index < count; index++) {
-      const id = randomUUID()
+      const id = newDatasourceId()
       repo.save({
         id,
         name: `ds-${index}`,

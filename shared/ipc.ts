@@ -17,7 +17,7 @@ import { COPY_FORMATS, type CopyReceipt, type TokenDetails } from './token-actio
 import type { TokenStatus } from './token'
 
 /** A test run is named by the renderer so that it can cancel it and later save its token. */
-const testIdSchema = z.string().uuid({ error: 'Not a test id' })
+const testIdSchema = z.string().uuid({ error: 'Not a test id' }).brand<'TestId'>()
 const idPayload = z.object({ id: datasourceIdSchema }).strict()
 /** An export of thousands of datasources is well under this. */
 export const IMPORT_TEXT_LIMIT = 16 * 1024 * 1024

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { HandlerTable } from '../../shared/ipc'
+import { asDatasourceId } from '../../shared/ids'
 import type { TokenStatus } from '../../shared/token'
 import { followDatabase } from './database-follower'
 import { openDatabase } from './db/connection'
@@ -100,7 +101,8 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
     service,
     repo,
     snapshot: () => service.list().map(({ id, name, auth, status }) => ({ id, name, authenticated: auth.type !== 'none', status })),
-    renewNow: (id) => service.renewNow(id),
+    // The tray's ids are the snapshot's, which are the datasources' own.
+    renewNow: (id) => service.renewNow(asDatasourceId(id)),
     recheck: () => service.recheck(),
     close: async () => {
       if (closed) return

@@ -79,7 +79,7 @@ export class DatabaseSync {
         if (status) emit({ type: 'ipc', name: 'statusChanged', payload: status })
       }
     }
-    const present = new Set(records.map((record) => record.id))
+    const present = new Set<string>(records.map((record) => record.id))
     for (const { datasourceId } of scheduler.snapshot()) {
       if (present.has(datasourceId)) continue
       scheduler.remove(datasourceId)

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { DatasourceInput, DatasourceView } from '../../shared/datasource'
+import type { DatasourceId } from '../../shared/ids'
 import { appError, fail, ok, type AppError, type Result } from '../../shared/errors'
 import { IMPORT_TEXT_LIMIT } from '../../shared/ipc'
 import type { ExportReceipt, ImportPreview, ImportPreviewEntry, ImportReport } from '../../shared/import-export'
@@ -98,7 +99,7 @@ function previewOf(input: DatasourceInput, existing: DatasourceRecord | undefine
 
 export interface TransferDeps {
   /** These datasources (all when absent), in list order; fails when one is gone. */
-  readonly records: (ids?: ReadonlyArray<string>) => Result<DatasourceRecord[]>
+  readonly records: (ids?: ReadonlyArray<DatasourceId>) => Result<DatasourceRecord[]>
   readonly findByName: (name: string) => DatasourceRecord | undefined
   /** DatasourceService.importAll: every input saved in one transaction, or none. */
   readonly importAll: (inputs: ReadonlyArray<DatasourceInput>) => Promise<Result<DatasourceView[]>>
@@ -130,7 +131,7 @@ export class DatasourceTransfer {
     this.#deps = deps
   }
 
-  async exportToFile(ids: ReadonlyArray<string> | undefined): Promise<Result<ExportReceipt>> {
+  async exportToFile(ids: ReadonlyArray<DatasourceId> | undefined): Promise<Result<ExportReceipt>> {
     const { dialogs } = this.#deps
     if (!dialogs) return fail(noDialogs())
     const found = this.#deps.records(ids)

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import { appError, fail, noOAuth, notFound, ok, storageError, type AppError, type Result } from '../../shared/errors'
 import type { AppState } from '../../shared/app-state'
+import { newDatasourceId, type DatasourceId } from '../../shared/ids'
 import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
 import type { DeleteReport } from '../../shared/delete-report'
 import type { HistoryEvent } from '../../shared/history'
@@ -157,12 +157,12 @@ export class DatasourceService {
     return this.#deps.repo.list().map((record) => this.#view(record))
   }
 
-  get(id: string): Result<DatasourceView> {
+  get(id: DatasourceId): Result<DatasourceView> {
     const record = this.#deps.repo.get(id)
     return record ? ok(this.#view(record)) : fail(notFound())
   }
 
-  history(id: string): Result<HistoryEvent[]> {
+  history(id: DatasourceId): Result<HistoryEvent[]> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     return ok(this.#deps.repo.history(id))
   }
@@ -270,7 +270,7 @@ export class DatasourceService {
   }
 
   /** These datasources (all when `ids` is absent), in list order: what an export writes. */
-  records(ids?: ReadonlyArray<string>): Result<DatasourceRecord[]> {
+  records(ids?: ReadonlyArray<DatasourceId>): Result<DatasourceRecord[]> {
     const records = this.#deps.repo.list()
     if (!ids) return ok(records)
     const wanted = records.filter((record) => ids.includes(record.id))
@@ -297,7 +297,7 @@ export class DatasourceService {
         fieldIssues: [{ path: 'name', message: 'This name is already used' }],
       }))
     }
-    const id = existing?.id ?? randomUUID()
+    const id = existing?.id ?? newDatasourceId()
     const previousAuth = existing?.auth.type === 'oauth2-password' ? existing.auth : null
 
     // What goes to the keychain: a value to write, or null to delete.
@@ -369,7 +369,7 @@ export class DatasourceService {
     return ok({ id, existing, record, writes, writeRecord, tokenToStore, dropToken })
   }
 
-  async delete(id: string): Promise<Result<DeleteReport>> {
+  async delete(id: DatasourceId): Promise<Result<DeleteReport>> {
     const { repo } = this.#deps
     const record = repo.get(id)
     if (!record) return fail(notFound())
@@ -393,7 +393,7 @@ export class DatasourceService {
   }
 
   /** Forgets the stored token through the one write path (keychain and SQLite together). */
-  async clearToken(id: string): Promise<Result<TokenStatus>> {
+  async clearToken(id: DatasourceId): Promise<Result<TokenStatus>> {
     const { repo } = this.#deps
     if (!repo.get(id)) return fail(notFound())
     try {
@@ -416,7 +416,7 @@ export class DatasourceService {
   }
 
   /** The window's Renew now: a failure that leaves a retry scheduled answers with that status. */
-  async renewNow(id: string): Promise<Result<TokenStatus>> {
+  async renewNow(id: DatasourceId): Promise<Result<TokenStatus>> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     this.#schedule(id)
     const outcome = await this.scheduler.renew(id, 'manual')
@@ -426,7 +426,7 @@ export class DatasourceService {
   }
 
   /** One manual renewal for a command (`renew`, `token`): any failure is the answer, with the renewal's error. */
-  async renew(id: string): Promise<Result<TokenStatus>> {
+  async renew(id: DatasourceId): Promise<Result<TokenStatus>> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     this.#schedule(id)
     const outcome = await this.scheduler.renew(id, 'manual')
@@ -438,7 +438,7 @@ export class DatasourceService {
    * `renew` for `token` and `header`: the access token this renewal stored, so the command prints
    * it without reading it back from the keychain; null when another process renewed meanwhile.
    */
-  async renewForToken(id: string): Promise<Result<Secret | null>> {
+  async renewForToken(id: DatasourceId): Promise<Result<Secret | null>> {
     if (!this.#deps.repo.get(id)) return fail(notFound())
     this.#schedule(id)
     const outcome = await this.scheduler.renew(id, 'manual')
@@ -447,7 +447,7 @@ export class DatasourceService {
   }
 
   /** Answers "Sign-in needed": gets a token with the password the user typed, keeps it if asked to. */
-  async signIn(id: string, password: string, remember: boolean): Promise<Result<TokenStatus>> {
+  async signIn(id: DatasourceId, password: string, remember: boolean): Promise<Result<TokenStatus>> {
     const { repo, clock } = this.#deps
     const record = repo.get(id)
     if (!record) return fail(notFound())

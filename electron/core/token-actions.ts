@@ -7,6 +7,7 @@
 import { appError, fail, ok, type Result } from '../../shared/errors'
 import type { IntrospectionOffer, IntrospectionReport } from '../../shared/introspection'
 import type { CopyFormat, CopyReceipt, TokenDetails } from '../../shared/token-actions'
+import type { DatasourceId } from '../../shared/ids'
 import type { ClipboardPort } from './clipboard'
 import type { DatasourceRecord, DatasourceRepository } from './db/datasource-repository'
 import type { Clock, FetchLike, Logger, TimerHandle } from './deps'
@@ -84,7 +85,7 @@ export class TokenActions {
     this.#deps = deps
   }
 
-  async copy(id: string, format: CopyFormat): Promise<Result<CopyReceipt>> {
+  async copy(id: DatasourceId, format: CopyFormat): Promise<Result<CopyReceipt>> {
     const { repo, clipboard, clock } = this.#deps
     const record = repo.get(id)
     if (!record) return fail(notFound())
@@ -108,7 +109,7 @@ export class TokenActions {
     return ok({ format, clearsAt, expiresAt: meta.expiresAt })
   }
 
-  async details(id: string): Promise<Result<TokenDetails>> {
+  async details(id: DatasourceId): Promise<Result<TokenDetails>> {
     const record = this.#deps.repo.get(id)
     if (!record) return fail(notFound())
     const meta = this.#deps.repo.token(id)
@@ -122,7 +123,7 @@ export class TokenActions {
    * Asks the server about the stored access token (RFC 7662), where its metadata advertised an
    * introspection endpoint for this token URL. Only non-secret fields come back.
    */
-  async introspect(id: string): Promise<Result<IntrospectionReport>> {
+  async introspect(id: DatasourceId): Promise<Result<IntrospectionReport>> {
     const { repo, clock, logger } = this.#deps
     const record = repo.get(id)
     if (!record) return fail(notFound())

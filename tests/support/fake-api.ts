@@ -3,10 +3,11 @@
  * contract (so a renderer that sends the wrong shape fails its tests the way it would fail against
  * the main process), records every call, and lets a test decide how Test connection ends.
  */
-import type { AuthView, DatasourceInput, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
+import type { AuthView, DatasourceView, DiscoveredServer, SecretInput } from '../../shared/datasource'
 import type { AppError, Result } from '../../shared/errors'
+import { asDatasourceId, type DatasourceId } from '../../shared/ids'
 import type { RevocationReport } from '../../shared/revocation'
-import { ipcContract, type DatasourceApi, type IpcEventName, type IpcEvents, type IpcMethod, type IpcResults } from '../../shared/ipc'
+import { ipcContract, type DatasourceApi, type IpcEventName, type IpcEvents, type IpcMethod, type IpcPayload, type IpcResults } from '../../shared/ipc'
 import type { ExportReceipt, ImportPreview, ImportReport } from '../../shared/import-export'
 import type { AppState } from '../../shared/app-state'
 import type { ClientAuthNegotiation, TestReport } from '../../shared/connection-test'
@@ -32,9 +33,9 @@ const fail = <T>(error: AppError): Result<T> => ({ ok: false, error })
 
 let idCounter = 0
 /** Deterministic UUID v4-shaped ids, accepted by the contract's uuid schema. */
-export function fakeId(): string {
+export function fakeId(): DatasourceId {
   idCounter += 1
-  return `00000000-0000-4000-8000-${idCounter.toString(16).padStart(12, '0')}`
+  return asDatasourceId(`00000000-0000-4000-8000-${idCounter.toString(16).padStart(12, '0')}`)
 }
 
 export function tokenMeta(overrides: Partial<TokenMeta> = {}, now = Date.now()): TokenMeta {
@@ -155,7 +156,7 @@ export class FakeApi implements DatasourceApi {
     return view ? ok(view) : this.notFound()
   }
 
-  async testConnection(payload: { testId: string; input: DatasourceInput }): Promise<Result<TestReport>> {
+  async testConnection(payload: IpcPayload<'testConnection'>): Promise<Result<TestReport>> {
     const refused = this.enter('testConnection', payload)
     if (refused) return refused
     const behaviour = this.testBehaviour
@@ -185,7 +186,7 @@ export class FakeApi implements DatasourceApi {
   /** The next tryOtherClientAuth answer (default: no method accepted). */
   negotiation: ClientAuthNegotiation = { accepted: null, attempts: [], report: null }
 
-  async tryOtherClientAuth(payload: { testId: string; input: DatasourceInput }): Promise<Result<ClientAuthNegotiation>> {
+  async tryOtherClientAuth(payload: IpcPayload<'tryOtherClientAuth'>): Promise<Result<ClientAuthNegotiation>> {
     const refused = this.enter('tryOtherClientAuth', payload)
     if (refused) return refused
     return ok(this.negotiation)
@@ -198,7 +199,7 @@ export class FakeApi implements DatasourceApi {
     return this.enter('discoverIssuer', payload) ?? this.discovery
   }
 
-  async saveDatasource(payload: { input: DatasourceInput; testId?: string | undefined }): Promise<Result<DatasourceView>> {
+  async saveDatasource(payload: IpcPayload<'saveDatasource'>): Promise<Result<DatasourceView>> {
     const refused = this.enter('saveDatasource', payload)
     if (refused) return refused
     const { input, testId } = payload
@@ -207,7 +208,7 @@ export class FakeApi implements DatasourceApi {
     const name = input.name.trim()
     const taken = [...this.datasources.values()].some((view) => view.id !== input.id && view.name.toLowerCase() === name.toLowerCase())
     if (taken) return fail({ kind: 'conflict', code: 'name-taken', message: `A datasource named “${name}” already exists.` })
-    const id = input.id ?? fakeId()
+    const id = input.id ? asDatasourceId(input.id) : fakeId()
     const now = this.now()
     const previousAuth = previous?.auth.type === 'oauth2-password' ? previous.auth : null
     const auth: AuthView =

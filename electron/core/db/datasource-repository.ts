@@ -1,4 +1,5 @@
 import type { AuthView, ClientAuthMethod, DiscoveredServer, ExtraParam } from '../../../shared/datasource'
+import { asDatasourceId, type DatasourceId } from '../../../shared/ids'
 import type { PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
 import type { HistoryEvent, HistoryKind } from '../../../shared/history'
@@ -9,7 +10,7 @@ import { leaseIsLive, type StoredLease } from '../leftover-renewing'
 
 /** A datasource as stored: everything but secrets (those are in the keychain). */
 export interface DatasourceRecord {
-  readonly id: string
+  readonly id: DatasourceId
   readonly name: string
   readonly url: string
   readonly auth: AuthView
@@ -120,7 +121,7 @@ function toRecord(row: DatasourceRow): DatasourceRecord {
           ...(row.discovery ? { discovery: parseDiscovery(row.discovery) } : {}),
           ...(row.preset && row.preset !== 'other' ? { preset: row.preset as PresetId } : {}),
         }
-  return { id: row.id, name: row.name, url: row.url, auth, revision: row.config_revision, createdAt: row.created_at, updatedAt: row.updated_at }
+  return { id: asDatasourceId(row.id), name: row.name, url: row.url, auth, revision: row.config_revision, createdAt: row.created_at, updatedAt: row.updated_at }
 }
 
 function parseDiscovery(text: string): DiscoveredServer | null {
@@ -255,13 +256,14 @@ export class DatasourceRepository {
     return row && toRecord(row)
   }
 
-  ids(): string[] {
-    return this.#statements.ids.all().map((row) => row.id)
+  ids(): DatasourceId[] {
+    return this.#statements.ids.all().map((row) => asDatasourceId(row.id))
   }
 
   /** The id of the datasource with this name (compared case-insensitively), if any. */
-  idByName(name: string): string | undefined {
-    return this.#statements.idByName.get(name)?.id
+  idByName(name: string): DatasourceId | undefined {
+    const row = this.#statements.idByName.get(name)
+    return row ? asDatasourceId(row.id) : undefined
   }
 
   /** Runs `work` in one transaction: all of it is stored, or none. */

@@ -12,6 +12,7 @@ import {
 } from '../../../shared/datasource'
 import { hasPlaceholder, type Preset, type PresetId } from '../../../shared/presets'
 import type { AppError } from '../../../shared/errors'
+import { asDatasourceId, type DatasourceId } from '../../../shared/ids'
 import type { TestReport } from '../../../shared/connection-test'
 import type { HistoryEvent } from '../../../shared/history'
 import { revocationText } from '../../../shared/revocation'
@@ -147,7 +148,7 @@ export const useEditorStore = defineStore('editor', () => {
   const datasources = useDatasourcesStore()
   const toasts = useToastStore()
 
-  const id = ref<string | null>(null)
+  const id = ref<DatasourceId | null>(null)
   const original = ref<DatasourceView | null>(null)
   const model = reactive<FormModel>(blankModel())
   const cleared = reactive<Record<SecretField, boolean>>({ clientSecret: false, password: false })
@@ -332,7 +333,7 @@ export const useEditorStore = defineStore('editor', () => {
   async function open(datasourceId: string): Promise<boolean> {
     // Show what the list already knows at once, then the main process's current copy.
     reset(datasources.byId(datasourceId) ?? null)
-    id.value = datasourceId
+    id.value = asDatasourceId(datasourceId)
     loading.value = true
     const result = await call(() => getApi().getDatasource({ id: datasourceId }))
     loading.value = false

@@ -15,6 +15,7 @@ import { startHoldingProxy, type HoldingProxy } from '../../support/holding-prox
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { storedSecret } from '../../support/stored-secrets'
 import { requireKeyringSession } from '../../support/keyring-session'
+import type { DatasourceId } from '../../../shared/ids'
 
 /** Real time, but timers that never fire: the core in this process renews only when told to. */
 const heldTimers: Clock = { now: () => Date.now(), setTimeout: () => null, clearTimeout: () => {} }
@@ -22,7 +23,7 @@ const heldTimers: Clock = { now: () => Date.now(), setTimeout: () => null, clear
 let server: OAuthTestServer
 let proxy: HoldingProxy
 let app: CoreHarness
-let id: string
+let id: DatasourceId
 
 beforeAll(async () => {
   requireKeyringSession()

@@ -27,6 +27,7 @@ import { requireKeyringSession } from '../../support/keyring-session'
 import { TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { storedPointer, storedSecret } from '../../support/stored-secrets'
 import { makeTempDir } from '../../support/temp-dir'
+import type { DatasourceId } from '../../../shared/ids'
 
 /** The real keyring, with every write logged and a hook that runs after a bundle's write. */
 class WatchedStore implements SecretStore {
@@ -69,7 +70,7 @@ let keychainService: string
 let temp: ReturnType<typeof makeTempDir>
 let keyring: SecretStore
 let store: WatchedStore
-let ids: string[]
+let ids: DatasourceId[]
 const opened: Parts[] = []
 
 beforeAll(async () => {
@@ -220,7 +221,7 @@ describe('token bundles, real keyring', () => {
 
   it('drops only the datasource whose revision changed between the bundle write and the commit', async () => {
     const parts = openParts()
-    const [changed, ...others] = ids as [string, ...string[]]
+    const [changed, ...others] = ids as [DatasourceId, ...DatasourceId[]]
     const oldPointer = storedPointer(temp.dir, changed, 'access-token')
     const oldToken = await storedSecret(temp.dir, keyring, changed, 'access-token')
     const tokens = await tokensFor(parts, ids)
@@ -265,7 +266,7 @@ describe('token bundles, real keyring', () => {
     await storeTogether(parts, await tokensFor(parts, ids.slice(0, 3)))
     const [bundle] = await bundleAccounts()
     expect(bundle).toBeDefined()
-    const [first, second, third] = ids as [string, string, string]
+    const [first, second, third] = ids as [DatasourceId, DatasourceId, DatasourceId]
 
     // One datasource renews alone (its own accounts); the bundle stays for the other two.
     await storeTogether(parts, await tokensFor(parts, [first]))

@@ -101,7 +101,7 @@ describe('SIGKILL at random moments while tokens renew', () => {
       await store.set(orphan, new Secret(`orphan-${kill}`))
       const before = await store.accounts()
       const core = await openCore()
-      const owned = new Set(core.service.list().map((view) => view.id))
+      const owned = new Set<string>(core.service.list().map((view) => view.id))
       // A token bundle names no datasource: it is owned while some datasource points to it.
       const unowned = (accounts: ReadonlyArray<string>) => {
         const pointed = pointedAccounts(temp.dir)

@@ -159,7 +159,7 @@ describe(`a full disk under the data folder (${mode})`, () => {
       unwrap(await core.handlers.saveDatasource({ input: passwordForm(server, {}, 'Second') }))
       expect(core.service.list().map((view) => view.name).sort()).toEqual(['CRM', 'Second'])
       // The refused Save left no secrets behind.
-      const owners = new Set(core.service.list().map((view) => view.id))
+      const owners = new Set<string>(core.service.list().map((view) => view.id))
       await expect.poll(async () => (await secrets.accounts()).filter((account) => parseSecretAccount(account)?.databaseId === core.repo.databaseId() && !owners.has(parseSecretAccount(account)!.datasourceId))).toEqual([])
     } finally {
       await core.close()

@@ -15,6 +15,7 @@ import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-s
 import { parseSecretAccount, SECRET_KINDS, type SecretKind, type SecretStore } from '../../../electron/core/secrets/secret-store'
 import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput } from '../../../shared/datasource'
+import type { DatasourceId } from '../../../shared/ids'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { FaultySecretStore } from '../../support/faulty-secret-store'
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
@@ -153,7 +154,7 @@ describe('save of a new datasource', () => {
 
 describe('save of an edited datasource', () => {
   /** Scope changed and the password typed again: the stored token is dropped, secrets rewritten. */
-  const edit = (id: string): DatasourceInput => ({
+  const edit = (id: DatasourceId): DatasourceInput => ({
     ...passwordForm(server, { scope: 'read write', clientSecret: { action: 'keep' } }),
     id,
   })

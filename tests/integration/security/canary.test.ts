@@ -21,6 +21,7 @@ import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-s
 import { parseSecretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
 import { storedSecret } from '../../support/stored-secrets'
 import type { DatasourceInput } from '../../../shared/datasource'
+import { asDatasourceId, type DatasourceId } from '../../../shared/ids'
 import type { AppError, Result } from '../../../shared/errors'
 import { ipcMethods, type HandlerTable, type IpcMethod } from '../../../shared/ipc'
 import type { HistoryEvent } from '../../../shared/history'
@@ -63,7 +64,7 @@ const logLines: string[] = []
 const databaseSnapshots: Buffer[] = []
 const issuedTokens = new Set<string>()
 const keychainSeen = new Map<string, string>()
-let datasourceId = ''
+let datasourceId = asDatasourceId('')
 
 const logger: Logger = {
   info: (message, fields) => void logLines.push(format('info', message, fields ?? {})),
@@ -162,7 +163,7 @@ describe('secret canaries', () => {
     // Create: test with the form's secrets, then save the tested token.
     const testId = randomUUID()
     await expectOk('testConnection', { testId, input: form() })
-    const saved = (await expectOk('saveDatasource', { input: form(), testId })) as { id: string; status: { token: unknown } }
+    const saved = (await expectOk('saveDatasource', { input: form(), testId })) as { id: DatasourceId; status: { token: unknown } }
     datasourceId = saved.id
     expect(saved.status.token).not.toBeNull()
     await readKeychain()

@@ -14,9 +14,10 @@ import type { CoreEvent } from '../../../electron/core/deps'
 import { RenewalScheduler, type RenewalOutcome } from '../../../electron/core/renewal'
 import { FakeClock } from '../../support/fake-clock'
 import { makeTempDir } from '../../support/temp-dir'
+import { asDatasourceId, type DatasourceId } from '../../../shared/ids'
 
-const A = '3f2b7c1e-0000-4000-8000-0000000000a1'
-const B = '3f2b7c1e-0000-4000-8000-0000000000b2'
+const A = asDatasourceId('3f2b7c1e-0000-4000-8000-0000000000a1')
+const B = asDatasourceId('3f2b7c1e-0000-4000-8000-0000000000b2')
 
 let temp: ReturnType<typeof makeTempDir>
 let ours: Db
@@ -30,7 +31,7 @@ let answer: ((outcome: RenewalOutcome) => void) | null
 const token = (obtainedAt: number): TokenMeta => ({ tokenType: 'Bearer', grantedScope: '', requestedScope: '', obtainedAt, expiresAt: obtainedAt + 3_600_000, hasRefreshToken: true })
 
 /** A datasource (and its token) committed by another process. */
-function addElsewhere(id: string, name: string, at: number): void {
+function addElsewhere(id: DatasourceId, name: string, at: number): void {
   const repo = new DatasourceRepository(theirs)
   repo.save({ id, name, url: '', auth: { type: 'none' }, revision: 1, createdAt: at, updatedAt: at })
   repo.saveToken(id, token(at))

@@ -16,6 +16,7 @@ import type { RenewalState } from '../../../shared/token'
 import { FakeClock } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
 import { makeTempDir } from '../../support/temp-dir'
+import { asDatasourceId } from '../../../shared/ids'
 
 const NOW = 1_800_000_000_000
 const alive = () => false
@@ -74,7 +75,7 @@ describe('the app start-up', () => {
     const db = openDatabase(join(temp.dir, DATABASE_FILE))
     const repo = new DatasourceRepository(db)
     const now = clock.now()
-    const ids = { leftover: '3f2b7c1e-0000-4000-8000-00000000000a', elsewhere: '3f2b7c1e-0000-4000-8000-00000000000b' }
+    const ids = { leftover: asDatasourceId('3f2b7c1e-0000-4000-8000-00000000000a'), elsewhere: asDatasourceId('3f2b7c1e-0000-4000-8000-00000000000b') }
     for (const [name, id] of Object.entries(ids)) {
       repo.save({
         id,

@@ -18,8 +18,9 @@ import { Secret } from '../../../electron/core/secrets/secret'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
 import { makeTempDir } from '../../support/temp-dir'
+import { asDatasourceId } from '../../../shared/ids'
 
-const ID = '3f2b7c1e-0000-4000-8000-00000000feed'
+const ID = asDatasourceId('3f2b7c1e-0000-4000-8000-00000000feed')
 
 let temp: ReturnType<typeof makeTempDir>
 let db: Db

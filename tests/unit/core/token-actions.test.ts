@@ -9,8 +9,9 @@ import { CLIPBOARD_CLEAR_MS, TokenActions, copyText, shellQuote } from '../../..
 import { FakeClock } from '../../support/fake-clock'
 import { KeychainError } from '../../../electron/core/secrets/secret-store'
 import { makeTempDir } from '../../support/temp-dir'
+import { asDatasourceId } from '../../../shared/ids'
 
-const ID = '0b5d6c9e-2f1a-4e3b-8c7d-6a5b4c3d2e1f'
+const ID = asDatasourceId('0b5d6c9e-2f1a-4e3b-8c7d-6a5b4c3d2e1f')
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 class RecordingClipboard {
@@ -108,7 +109,7 @@ describe('copy actions', () => {
   it('says what is missing instead of copying nothing', async () => {
     const none = await actions.copy(ID, 'access-token')
     expect(!none.ok && none.error.code).toBe('no-token')
-    const gone = await actions.copy('00000000-0000-4000-8000-000000000000', 'curl')
+    const gone = await actions.copy(asDatasourceId('00000000-0000-4000-8000-000000000000'), 'curl')
     expect(!gone.ok && gone.error.kind).toBe('not-found')
     keychainDown = true
     repo.saveToken(ID, { tokenType: 'Bearer', grantedScope: null, requestedScope: '', obtainedAt: 0, expiresAt: null, hasRefreshToken: false })
@@ -186,7 +187,7 @@ describe('introspection (RFC 7662)', () => {
     const foreign = await actions.introspect(ID)
     expect(!foreign.ok && foreign.error.code).toBe('introspection-other-origin')
     expect(!foreign.ok && foreign.error.message).toBe('Nothing was sent: the introspection endpoint is on elsewhere.example.net, not on auth.example.com where the token came from.')
-    const gone = await actions.introspect('00000000-0000-4000-8000-000000000000')
+    const gone = await actions.introspect(asDatasourceId('00000000-0000-4000-8000-000000000000'))
     expect(!gone.ok && gone.error.kind).toBe('not-found')
   })
 })

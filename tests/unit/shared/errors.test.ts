@@ -14,6 +14,7 @@ import { openDatabase, type Db } from '../../../electron/core/db/connection'
 import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
 import { exitCodeForKind, EXIT_CODES } from '../../../electron/cli/exit-codes'
 import { makeTempDir } from '../../support/temp-dir'
+import { asDatasourceId } from '../../../shared/ids'
 
 describe('codes typed per kind', () => {
   it('accepts a kind with its own codes, and a server-chosen OAuth code only when marked as such', () => {
@@ -92,7 +93,7 @@ describe('a stored sign-in error from before the kind existed', () => {
     const repo = new DatasourceRepository(db)
     const now = Date.now()
     const old = (message: string) => JSON.stringify({ kind: 'oauth', code: 'sign-in-needed', message, hint: 'Entering the password again fixes this.' })
-    const ids = ['a', 'b']
+    const ids = [asDatasourceId('a'), asDatasourceId('b')]
     for (const id of ids) {
       repo.save({ id, name: id, url: '', auth: { type: 'none' }, revision: 1, createdAt: now, updatedAt: now })
       repo.saveRenewalState(id, { state: 'sign-in-needed', attempt: 1, nextAttemptAt: null, lastError: null, updatedAt: now })
