@@ -17,6 +17,7 @@ import { exportedDatasource, exportFileText, parseImportFile } from './datasourc
 import type { DatasourceRecord } from './db/datasource-repository'
 import type { Clock, Logger } from './deps'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
+import { urlHost } from '../../shared/url-parts'
 
 /** The host's file dialogs (Electron's in main, a stand-in in tests); null answers mean "cancelled". */
 export interface FileDialogPort {
@@ -34,14 +35,6 @@ export const EXPORT_FILE_NAME = 'datasource-desk-export.json'
 export interface PlannedEntry {
   readonly input: DatasourceInput
   readonly preview: ImportPreviewEntry
-}
-
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host
-  } catch {
-    return ''
-  }
 }
 
 const importError = (code: 'import-empty' | 'import-too-large', message: string): AppError =>
@@ -90,7 +83,7 @@ function previewOf(input: DatasourceInput, existing: DatasourceRecord | undefine
     name: input.name,
     action: !existing ? 'add' : sameSettings(existing, input) ? 'unchanged' : 'replace',
     ...(existing ? { existingId: existing.id } : {}),
-    tokenHost: auth.type === 'oauth2-password' ? hostOf(auth.tokenUrl) : '',
+    tokenHost: auth.type === 'oauth2-password' ? urlHost(auth.tokenUrl, '') : '',
     username: auth.type === 'oauth2-password' ? auth.username : '',
     needsSecrets,
     secretsDropped,

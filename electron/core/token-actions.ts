@@ -16,6 +16,7 @@ import { introspectToken } from './oauth/introspection'
 import { oauthConfig } from './renewer'
 import { keychainAppError } from './secrets/keychain-errors'
 import type { Secret } from './secrets/secret'
+import { urlHost } from '../../shared/url-parts'
 
 /** How long a copied token stays on the clipboard. */
 export const CLIPBOARD_CLEAR_MS = 60_000
@@ -66,14 +67,6 @@ function introspectionOffer(record: DatasourceRecord): IntrospectionOffer | null
     return { host: url.host, sameOrigin: url.origin === new URL(record.auth.tokenUrl).origin }
   } catch {
     return null
-  }
-}
-
-function hostOf(value: string): string {
-  try {
-    return new URL(value).host
-  } catch {
-    return 'an invalid URL'
   }
 }
 
@@ -137,7 +130,7 @@ export class TokenActions {
     const secret = auth.hasClientSecret && auth.clientAuth !== 'none' ? await this.#readSecret(() => this.#deps.readClientSecret(id)) : ok(null)
     if (!secret.ok) return secret
     const result = await introspectToken({ endpoint, config: oauthConfig(auth, secret.value), accessToken: token.value }, { fetch: this.#deps.fetch, now: () => clock.now() })
-    logger.info('introspection', { datasourceId: id, host: hostOf(endpoint), ...(result.ok ? { active: result.value.active } : { code: result.error.code }) })
+    logger.info('introspection', { datasourceId: id, host: urlHost(endpoint), ...(result.ok ? { active: result.value.active } : { code: result.error.code }) })
     return result
   }
 

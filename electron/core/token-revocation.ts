@@ -17,6 +17,7 @@ import type { SecretVault } from './secret-vault'
 import { keychainAppError } from './secrets/keychain-errors'
 import type { Secret } from './secrets/secret'
 import type { SecretKind } from './secrets/secret-store'
+import { urlHost } from '../../shared/url-parts'
 
 export interface TokenRevocationDeps {
   readonly vault: SecretVault
@@ -58,7 +59,7 @@ export class TokenRevocation {
       return { target: { endpoint, config: oauthConfig(auth, clientSecret), refreshToken, accessToken } }
     } catch (error) {
       const failure = keychainAppError(error)
-      return { report: { host: hostOf(endpoint), revoked: [], error: { ...failure, message: `the OS keychain did not give the tokens back (${failure.message.replace(/\.$/, '')})` } } }
+      return { report: { host: urlHost(endpoint), revoked: [], error: { ...failure, message: `the OS keychain did not give the tokens back (${failure.message.replace(/\.$/, '')})` } } }
     }
   }
 
@@ -119,13 +120,5 @@ export class TokenRevocation {
 
   #options() {
     return { fetch: this.#deps.fetch, now: () => this.#deps.clock.now(), ...(this.#deps.timeoutMs ? { timeoutMs: this.#deps.timeoutMs } : {}) }
-  }
-}
-
-function hostOf(value: string): string {
-  try {
-    return new URL(value).host
-  } catch {
-    return 'an invalid URL'
   }
 }

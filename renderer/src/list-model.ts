@@ -6,6 +6,7 @@
 import type { DatasourceView } from '../../shared/datasource'
 import type { TokenStatus } from '../../shared/token'
 import { statusView } from '../../shared/token-status'
+import { urlHost } from '../../shared/url-parts'
 
 export type ListFilter = 'all' | 'needs-you' | 'working' | 'idle'
 export type ListSort = 'name' | 'state' | 'expiry'
@@ -35,16 +36,8 @@ export function groupOf(datasource: DatasourceView, status: TokenStatus, now: nu
 
 /** The host that issues the tokens, the part that tells two datasources of one user apart. */
 export function tokenHost(datasource: DatasourceView): string {
-  if (datasource.auth.type === 'none') return hostOf(datasource.url)
-  return hostOf(datasource.auth.tokenUrl)
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host
-  } catch {
-    return ''
-  }
+  if (datasource.auth.type === 'none') return urlHost(datasource.url, '')
+  return urlHost(datasource.auth.tokenUrl, '')
 }
 
 /** "ana@auth.example.com" for OAuth, the API host otherwise. */

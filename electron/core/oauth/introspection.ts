@@ -17,6 +17,7 @@ import { BoundedExchange, discard } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { checkUrl, clientAuthentication, type OAuthClientConfig, type TokenRequestOptions } from './token-client'
 import { cleanServerText } from './token-errors'
+import { urlHost, urlOrigin } from '../../../shared/url-parts'
 
 /** The user is waiting on a button; a server that takes longer is reported, not waited for. */
 export const INTROSPECTION_TIMEOUT_MS = 10_000
@@ -34,11 +35,11 @@ export async function introspectToken(target: IntrospectionTarget, options: Toke
   const checked = checkUrl(target.endpoint, 'the introspection endpoint')
   if (!checked.ok) return checked
   const url = checked.value
-  const tokenOrigin = originOf(target.config.tokenUrl)
+  const tokenOrigin = urlOrigin(target.config.tokenUrl)
   if (url.origin !== tokenOrigin) {
     // The token and the client secret were only ever sent to the token URL's origin.
     return fail(
-      appError('validation', 'introspection-other-origin', `Nothing was sent: the introspection endpoint is on ${url.host}, not on ${hostOf(target.config.tokenUrl)} where the token came from.`, {
+      appError('validation', 'introspection-other-origin', `Nothing was sent: the introspection endpoint is on ${url.host}, not on ${urlHost(target.config.tokenUrl)} where the token came from.`, {
         hint: 'Ask the server’s administrator, or check the token at the API.',
       }),
     )
@@ -129,20 +130,4 @@ function reportOf(body: oauth.IntrospectionResponse, host: string, checkedAt: nu
   if (!body.active) return { host, checkedAt, active: false }
   const present = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== '')) as Partial<IntrospectionReport>
   return { ...present, host, checkedAt, active: true }
-}
-
-function originOf(value: string): string | null {
-  try {
-    return new URL(value).origin
-  } catch {
-    return null
-  }
-}
-
-function hostOf(value: string): string {
-  try {
-    return new URL(value).host
-  } catch {
-    return 'an invalid URL'
-  }
 }

@@ -17,6 +17,7 @@ import { BoundedExchange, discard } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { checkUrl, clientAuthentication, type OAuthClientConfig, type TokenRequestOptions } from './token-client'
 import { cleanServerText } from './token-errors'
+import { urlHost, urlOrigin } from '../../../shared/url-parts'
 
 /** Both requests together; a revocation is never worth more of the user's time than this. */
 export const REVOCATION_TIMEOUT_MS = 5_000
@@ -38,15 +39,15 @@ export async function revokeTokens(target: RevocationTarget, options: TokenReque
   if (target.accessToken && !target.accessToken.isEmpty) tokens.push(['access-token', target.accessToken])
   if (tokens.length === 0) return null
   const endpoint = checkUrl(target.endpoint, 'the revocation endpoint')
-  if (!endpoint.ok) return { host: hostOf(target.endpoint), revoked: [], error: endpoint.error }
+  if (!endpoint.ok) return { host: urlHost(target.endpoint), revoked: [], error: endpoint.error }
   const url = endpoint.value
-  const tokenOrigin = originOf(target.config.tokenUrl)
+  const tokenOrigin = urlOrigin(target.config.tokenUrl)
   if (url.origin !== tokenOrigin) {
     // The tokens and the client secret were only ever sent to the token URL's origin.
     return {
       host: url.host,
       revoked: [],
-      error: appError('validation', 'revocation-other-origin', `Nothing was sent: the revocation endpoint is on ${url.host}, not on ${hostOf(target.config.tokenUrl)} where the tokens came from.`),
+      error: appError('validation', 'revocation-other-origin', `Nothing was sent: the revocation endpoint is on ${url.host}, not on ${urlHost(target.config.tokenUrl)} where the tokens came from.`),
     }
   }
   const auth = clientAuthentication(target.config)
@@ -120,21 +121,5 @@ async function revokeOne(
     return exchange.failureOf(error)
   } finally {
     exchange.dispose()
-  }
-}
-
-function originOf(value: string): string | null {
-  try {
-    return new URL(value).origin
-  } catch {
-    return null
-  }
-}
-
-function hostOf(value: string): string {
-  try {
-    return new URL(value).host
-  } catch {
-    return 'an invalid URL'
   }
 }

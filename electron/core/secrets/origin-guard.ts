@@ -1,14 +1,7 @@
 import type { DatasourceInput } from '../../../shared/datasource'
 import { appError, type AppError } from '../../../shared/errors'
 import type { DatasourceRecord } from '../db/datasource-repository'
-
-const originOf = (url: string): string | null => {
-  try {
-    return new URL(url).origin
-  } catch {
-    return null
-  }
-}
+import { urlOrigin } from '../../../shared/url-parts'
 
 /**
  * Credentials follow their server (issue 11, item 5): when an edit or an import points the token
@@ -18,8 +11,8 @@ const originOf = (url: string): string | null => {
  */
 export function storedSecretsToNewOrigin(existing: DatasourceRecord | undefined, input: DatasourceInput): AppError | null {
   if (!existing || existing.auth.type !== 'oauth2-password' || input.auth.type !== 'oauth2-password') return null
-  const before = originOf(existing.auth.tokenUrl)
-  const after = originOf(input.auth.tokenUrl)
+  const before = urlOrigin(existing.auth.tokenUrl)
+  const after = urlOrigin(input.auth.tokenUrl)
   if (before === null || after === null || before === after || input.auth.confirmedOrigin === after) return null
   const keeps: Array<{ path: string; label: string }> = []
   if (existing.auth.hasClientSecret && input.auth.clientAuth !== 'none' && input.auth.clientSecret.action === 'keep') keeps.push({ path: 'auth.clientSecret', label: 'client secret' })

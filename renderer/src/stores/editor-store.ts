@@ -16,6 +16,7 @@ import { asDatasourceId, type DatasourceId } from '../../../shared/ids'
 import type { TestReport } from '../../../shared/connection-test'
 import type { HistoryEvent } from '../../../shared/history'
 import { revocationText } from '../../../shared/revocation'
+import { urlOrigin } from '../../../shared/url-parts'
 import { getApi } from '../api'
 import { call, useDatasourcesStore } from './datasources-store'
 import { useToastStore } from './toast-store'
@@ -131,14 +132,6 @@ function modelFromView(view: DatasourceView): FormModel {
   return model
 }
 
-function originOf(url: string): string | null {
-  try {
-    return new URL(url.trim()).origin
-  } catch {
-    return null
-  }
-}
-
 /**
  * The create/edit screen: the form model, validation with the shared schema, Test connection
  * (with cancel) and Save. The renderer never holds a stored secret: an untouched secret field is
@@ -188,8 +181,8 @@ export const useEditorStore = defineStore('editor', () => {
   const movedSecrets = computed<{ readonly host: string; readonly origin: string; readonly fields: ReadonlyArray<SecretField> } | null>(() => {
     const auth = original.value?.auth
     if (!auth || auth.type !== 'oauth2-password' || model.authType !== 'oauth2-password') return null
-    const before = originOf(auth.tokenUrl)
-    const after = originOf(model.tokenUrl)
+    const before = urlOrigin(auth.tokenUrl.trim())
+    const after = urlOrigin(model.tokenUrl.trim())
     if (before === null || after === null || before === after) return null
     const fields: SecretField[] = []
     if (model.clientAuth !== 'none' && model.clientSecret === '' && hasStored('clientSecret')) fields.push('clientSecret')
