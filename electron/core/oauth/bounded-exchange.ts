@@ -6,7 +6,7 @@
  */
 import { AppFailure, appError, type AppError } from '../../../shared/errors'
 import type { FetchLike } from '../deps'
-import { cancelledError, classifyNetworkError, timeoutError, type NetworkErrorContext } from './network-errors'
+import { cancelledError, capitalise, classifyNetworkError, timeoutError, type NetworkErrorContext } from './network-errors'
 
 export const DEFAULT_TIMEOUT_MS = 15_000
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
@@ -107,6 +107,21 @@ export class BoundedExchange {
       offset += chunk.byteLength
     }
     return { status: response.status, statusText: response.statusText, headers: response.headers, bytes }
+  }
+
+  /**
+   * oauth4webapi's custom fetch for an endpoint whose answer needs no screening (revocation,
+   * introspection): a redirect is refused, the body is read within the cap.
+   */
+  readonly fetchRefusingRedirects = async (input: string, init: Pick<RequestInit, 'method' | 'headers' | 'body'>): Promise<Response> => {
+    const opened = await this.open(input, { method: init.method, headers: init.headers, body: init.body })
+    if (opened.status >= 300 && opened.status < 400) {
+      await discard(opened)
+      const { target, host } = this.#options
+      throw new AppFailure(appError('network', 'redirect', `${capitalise(target)} (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
+    }
+    const received = await this.read(opened)
+    return new Response(received.status === 204 || received.status === 205 ? null : received.bytes, { status: received.status, headers: received.headers })
   }
 
   /** The AppError for anything thrown while the exchange ran; our deadline and the caller's cancel win. */

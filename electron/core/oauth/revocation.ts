@@ -13,7 +13,7 @@ import * as oauth from 'oauth4webapi'
 import { AppFailure, appError, serverErrorCode, type AppError } from '../../../shared/errors'
 import type { RevocationReport, RevokedTokenKind } from '../../../shared/revocation'
 import type { Secret } from '../secrets/secret'
-import { BoundedExchange, discard } from './bounded-exchange'
+import { BoundedExchange } from './bounded-exchange'
 import { Redactor } from './redaction'
 import { checkUrl, clientAuthentication, type OAuthClientConfig, type TokenRequestOptions } from './token-client'
 import { cleanServerText } from './token-errors'
@@ -93,15 +93,7 @@ async function revokeOne(
       additionalParameters: { token_type_hint: HINTS[kind] },
       [oauth.allowInsecureRequests]: url.protocol === 'http:',
       signal: exchange.signal,
-      [oauth.customFetch]: async (input, init) => {
-        const opened = await exchange.open(input, { method: init.method, headers: init.headers, body: init.body })
-        if (opened.status >= 300 && opened.status < 400) {
-          await discard(opened)
-          throw new AppFailure(appError('network', 'redirect', `The revocation endpoint (${host}) answered with a redirect (HTTP ${opened.status}); it was not followed.`))
-        }
-        const received = await exchange.read(opened)
-        return new Response(received.status === 204 || received.status === 205 ? null : received.bytes, { status: received.status, headers: received.headers })
-      },
+      [oauth.customFetch]: exchange.fetchRefusingRedirects,
     })
     await oauth.processRevocationResponse(response)
     return null

@@ -186,7 +186,7 @@ describe('the answers', () => {
   it('does not follow a redirect with the token', async () => {
     answers = [(_req, res) => res.writeHead(307, { location: 'https://elsewhere.example/introspect' }).end()]
     const result = await introspectToken(target(), options)
-    expect(!result.ok && result.error).toMatchObject({ kind: 'network', code: 'redirect' })
+    expect(!result.ok && result.error).toMatchObject({ kind: 'network', code: 'redirect', message: expect.stringMatching(/^The introspection endpoint \(.*\) answered with a redirect \(HTTP 3\d\d\); it was not followed\.$/) })
     expect(recorded).toHaveLength(1)
   })
 

@@ -154,7 +154,7 @@ describe('the answers', () => {
   it('does not follow a redirect with the credentials', async () => {
     answers = [(_req, res) => res.writeHead(302, { location: 'https://elsewhere.example/revoke' }).end()]
     const report = await revokeTokens(target({ accessToken: null }), options)
-    expect(report?.error).toMatchObject({ kind: 'network', code: 'redirect' })
+    expect(report?.error).toMatchObject({ kind: 'network', code: 'redirect', message: expect.stringMatching(/^The revocation endpoint \(.*\) answered with a redirect \(HTTP 3\d\d\); it was not followed\.$/) })
     expect(recorded).toHaveLength(1)
   })
 
