@@ -1,12 +1,16 @@
 /**
- * When the app sweeps the keychain for entries no datasource owns (left by a crash or a killed
- * command): once after start, late enough not to hold up start-up renewals and the window's first
- * keychain calls. The sweep itself is SecretVault.sweep (only this database's entries). A command
+ * When the app removes keychain entries no datasource owns (left by a crash or a killed command).
+ * At once, the cheap part: the entries SQLite records as released or abandoned (SecretVault.drain,
+ * no listing), so that what a killed process or an exited command left marked does not wait for
+ * the listing. Once after start, late enough not to hold up start-up renewals and the window's
+ * first keychain calls, the sweep (SecretVault.sweep: lists this database's entries). A command
  * never sweeps: it must exit as soon as its work is done.
  */
 import type { Clock, Logger } from './deps'
 
 export interface OrphanSweepOptions {
+  /** Deletes what SQLite records as released or abandoned; never rejects. */
+  readonly drain: () => Promise<void>
   readonly sweep: () => Promise<number>
   readonly clock: Clock
   /** 0 or absent: at once (CoreDeps.sweepDelayMs). */
@@ -19,8 +23,9 @@ export interface ScheduledSweep {
   stop(): void
 }
 
-export function scheduleOrphanSweep({ sweep, clock, delayMs, logger }: OrphanSweepOptions): ScheduledSweep {
+export function scheduleOrphanSweep({ drain, sweep, clock, delayMs, logger }: OrphanSweepOptions): ScheduledSweep {
   let stopped = false
+  void drain()
   // The sweep needs the keychain; an unavailable one must not stop the app from starting.
   const run = () => {
     if (stopped) return

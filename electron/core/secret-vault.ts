@@ -430,12 +430,22 @@ export class SecretVault {
    * Removes this database's keychain entries that no datasource points to and no live write is
    * about to: left by a crash, a killed command, or a keychain that refused a delete. Entries of
    * other databases and entries named before accounts were versioned are never touched.
+   *
+   * The listing takes one turn of the maintenance queue; each delete then takes a turn of its own,
+   * so what renewals release meanwhile (drainLater) is deleted between them instead of waiting
+   * behind a sweep of many orphans (a slow keychain takes a second or more for each).
    */
-  sweep(): Promise<number> {
-    return this.#oneAtATime(() => this.#sweep())
+  async sweep(): Promise<number> {
+    const orphans = await this.#oneAtATime(() => this.#listOrphans())
+    let removed = 0
+    for (const account of orphans) {
+      if (this.#stopped) break
+      if (await this.#oneAtATime(() => this.#deleteOrphan(account))) removed++
+    }
+    return removed
   }
 
-  async #sweep(): Promise<number> {
+  async #listOrphans(): Promise<string[]> {
     const { repo, secrets, clock } = this.#deps
     const databaseId = this.databaseId()
     // Listed first, SQLite read after: a write that commits in between is in one of the two sets.
@@ -448,22 +458,21 @@ export class SecretVault {
         .filter((write) => isLiveWrite(write, now))
         .map((write) => write.account),
     )
-    let removed = 0
-    for (const account of listed) {
+    return listed.filter((account) => {
       // A lock-probe item whose process was killed between its write and its delete (the shared
       // one of older versions has no holder). A live prober's item is its own to delete.
       const prober = lockProbeHolder(account)
-      if (prober !== null) {
-        if ((prober === '' || holderGone(prober)) && (await secrets.delete(account))) removed++
-        continue
-      }
-      if (accountDatabaseId(account) !== databaseId) continue
-      if (pointed.has(account) || inProgress.has(account)) continue
-      this.#writtenBundles.delete(account)
-      if (await secrets.delete(account)) removed++
-      this.#forgetWrite(account)
-    }
-    return removed
+      if (prober !== null) return prober === '' || holderGone(prober)
+      // Nothing can point to an orphan later: only a live write's account is ever pointed to.
+      return accountDatabaseId(account) === databaseId && !pointed.has(account) && !inProgress.has(account)
+    })
+  }
+
+  async #deleteOrphan(account: string): Promise<boolean> {
+    this.#writtenBundles.delete(account)
+    const deleted = await this.#deps.secrets.delete(account)
+    if (lockProbeHolder(account) === null) this.#forgetWrite(account)
+    return deleted
   }
 
   databaseId(): string {

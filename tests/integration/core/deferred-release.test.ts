@@ -11,20 +11,26 @@ import { createCore, DATABASE_FILE, type Core } from '../../../electron/core/cor
 import { systemClock } from '../../../electron/core/deps'
 import { TO_DELETE } from '../../../electron/core/secret-vault'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
-import type { Secret } from '../../../electron/core/secrets/secret'
-import type { SecretStore } from '../../../electron/core/secrets/secret-store'
+import { Secret } from '../../../electron/core/secrets/secret'
+import { versionedSecretAccount, type SecretStore } from '../../../electron/core/secrets/secret-store'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
-import { storedAccount, storedSecret } from '../../support/stored-secrets'
+import { databaseIdOf, storedAccount, storedSecret } from '../../support/stored-secrets'
 import { makeTempDir } from '../../support/temp-dir'
 
-/** The real keyring, with every delete held until `releaseDeletes()` and every write logged. */
+/** The real keyring, with every delete held until `releaseDeletes()`, and every write and delete logged. */
 class HeldDeletesStore implements SecretStore {
   readonly writes: string[] = []
+  readonly deletes: string[] = []
   #held = true
   #waiting: Array<() => void> = []
 
   constructor(readonly inner: SecretStore) {}
+
+  /** Deletes waiting for `releaseDeletes()`. */
+  get waitingDeletes(): number {
+    return this.#waiting.length
+  }
 
   releaseDeletes(): void {
     this.#held = false
@@ -42,6 +48,7 @@ class HeldDeletesStore implements SecretStore {
 
   async delete(account: string): Promise<boolean> {
     if (this.#held) await new Promise<void>((resume) => this.#waiting.push(resume))
+    this.deletes.push(account)
     return this.inner.delete(account)
   }
 
@@ -131,6 +138,30 @@ describe('old versions after a renewal', () => {
     await expect.poll(released).toEqual([])
     expect(await keyring.get(oldAccess!)).toBeNull()
     expect(await storedSecret(temp.dir, keyring, saved.id, 'refresh-token')).not.toBeNull()
+  })
+
+  it('are deleted between the deletes of a sweep of many orphans, not after all of them', async () => {
+    const saved = await saveWithToken(rotating)
+    const oldAccess = storedAccount(temp.dir, saved.id, 'access-token')!
+    const databaseId = databaseIdOf(temp.dir)
+    const orphans = Array.from({ length: 12 }, (_, index) => versionedSecretAccount(databaseId, randomUUID(), 'refresh-token', `orphan${index}`))
+    for (const orphan of orphans) await keyring.set(orphan, new Secret('left by a crash'))
+
+    // The sweep lists, then waits at its first delete; the renewal's release queues meanwhile.
+    const swept = core.service.sweepOrphanSecrets()
+    await expect.poll(() => store.waitingDeletes).toBe(1)
+    unwrap(await core.service.renewNow(saved.id))
+    expect(released()).toContain(oldAccess)
+    store.releaseDeletes()
+    expect(await swept).toBe(orphans.length)
+    await expect.poll(released).toEqual([])
+
+    const firstOrphanDeleted = store.deletes.findIndex((account) => orphans.includes(account))
+    const lastOrphanDeleted = store.deletes.findLastIndex((account) => orphans.includes(account))
+    // Before the second orphan: the sweep's deletes each wait their turn behind what was released.
+    expect(store.deletes.indexOf(oldAccess)).toBe(firstOrphanDeleted + 1)
+    expect(store.deletes.indexOf(oldAccess)).toBeLessThan(lastOrphanDeleted)
+    for (const orphan of orphans) expect(await keyring.get(orphan)).toBeNull()
   })
 })
 

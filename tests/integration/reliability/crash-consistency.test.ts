@@ -107,7 +107,10 @@ describe('SIGKILL at random moments while tokens renew', () => {
         const pointed = pointedAccounts(temp.dir)
         return accounts.filter((account) => !owned.has(parseSecretAccount(account)?.datasourceId ?? '') && !pointed.has(account))
       }
-      await expect.poll(async () => unowned(await store.accounts()), { timeout: 10_000 }).toEqual([])
+      // A bound on liveness, not a speed: on a loaded machine each keychain delete may take a
+      // second. Polled every 250 ms because a listing holds the keychain alone, and listing every
+      // 50 ms would keep the sweep's deletes waiting.
+      await expect.poll(async () => unowned(await store.accounts()), { timeout: 30_000, interval: 250 }).toEqual([])
       totals.swept += unowned(before).length
 
       // 3. Every datasource is valid, or one renewal brings it back; either way one renewal works.

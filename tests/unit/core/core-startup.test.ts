@@ -11,6 +11,8 @@ import { Secret } from '../../../electron/core/secrets/secret'
 import { openDatabase } from '../../../electron/core/db/connection'
 import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
 import { versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
+import { TO_DELETE } from '../../../electron/core/secret-vault'
+import { databaseIdOf } from '../../support/stored-secrets'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
 import { makeTempDir } from '../../support/temp-dir'
@@ -66,6 +68,24 @@ describe('createCore start-up', () => {
     await flushPromises()
     expect(store.listings).toBe(1)
     expect(store.values.has(orphan)).toBe(false)
+    await core.close()
+  })
+
+  it('deletes at once, without a listing, what SQLite records as released by a process that stopped', async () => {
+    const store = new CountingStore()
+    const released = versionedSecretAccount(databaseIdOf(temp.dir), '00000000-0000-4000-8000-000000000001', 'access-token', 'old')
+    await store.set(released, new Secret('an old version'))
+    await store.set(orphan, new Secret('left by a crash'))
+    const db = openDatabase(join(temp.dir, DATABASE_FILE))
+    new DatasourceRepository(db).markSecretForDeletion(released, TO_DELETE, Date.now())
+    db.close()
+    const clock = new FakeClock()
+    const core = await createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock, notify: () => {}, sweepDelayMs: APP_SWEEP_DELAY_MS })
+    await flushPromises()
+    expect(store.values.has(released)).toBe(false)
+    expect(store.listings).toBe(0)
+    // An orphan SQLite knows nothing of waits for the sweep's listing.
+    expect(store.values.has(orphan)).toBe(true)
     await core.close()
   })
 
