@@ -44,6 +44,8 @@ interface LoadCase {
   readonly serverFile?: string
   /** Seeding the secrets stops after this long (the case is then reported as not run). */
   readonly seedBudgetSeconds?: number
+  /** `renewal`: tokens spread as in a running app (default), or all expired at start ("cold"). */
+  readonly start?: 'running' | 'cold'
 }
 
 class SeedBudgetExceeded extends Error {}
@@ -75,12 +77,18 @@ async function startTokenServer(file: string, lifetimeSeconds: number): Promise<
   }
 }
 
-/** Writes N datasources straight into SQLite (and their passwords into the store), as the app would have them. */
-async function seed(dataDir: string, secrets: SecretStore, count: number, tokenUrl: string, token: (index: number) => TokenMeta, budgetMs = Number.POSITIVE_INFINITY): Promise<number> {
+/**
+ * Writes N datasources straight into SQLite (and their passwords into the store), as the app would
+ * have them. The tokens are stamped once the passwords are in, with `token(index, now)` at that
+ * moment: seeding the keychain takes many seconds, and tokens stamped before it would all have
+ * expired by the time the core starts.
+ */
+async function seed(dataDir: string, secrets: SecretStore, count: number, tokenUrl: string, token: (index: number, now: number) => TokenMeta, budgetMs = Number.POSITIVE_INFINITY): Promise<number> {
   const db = openDatabase(join(dataDir, DATABASE_FILE))
   const repo = new DatasourceRepository(db)
   const now = Date.now()
   const accounts: string[] = []
+  const ids: string[] = []
   const databaseId = repo.databaseId()
   repo.transaction(() => {
     for (let index = 0; index < count; index++) {
@@ -105,24 +113,32 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
         createdAt: now,
         updatedAt: now,
       })
-      repo.saveToken(id, token(index))
+      ids.push(id)
       const account = versionedSecretAccount(databaseId, id, 'password', 'seed')
       repo.setSecretAccount(id, 'password', account)
       accounts.push(account)
     }
   })
-  db.close()
   const started = performance.now()
-  for (const [index, account] of accounts.entries()) {
-    await secrets.set(account, new Secret(TEST_USER.password))
-    const elapsed = performance.now() - started
-    if (elapsed > budgetMs && index + 1 < count) {
-      throw new SeedBudgetExceeded(
-        `seeding stopped after ${index + 1} of ${count} passwords in ${Math.round(elapsed / 1000)} s (${Math.round(((index + 1) / elapsed) * 1000)} keychain writes/s, falling as items are added)`,
-      )
+  try {
+    for (const [index, account] of accounts.entries()) {
+      await secrets.set(account, new Secret(TEST_USER.password))
+      const elapsed = performance.now() - started
+      if (elapsed > budgetMs && index + 1 < count) {
+        throw new SeedBudgetExceeded(
+          `seeding stopped after ${index + 1} of ${count} passwords in ${Math.round(elapsed / 1000)} s (${Math.round(((index + 1) / elapsed) * 1000)} keychain writes/s, falling as items are added)`,
+        )
+      }
     }
+    const seededMs = performance.now() - started
+    const now = Date.now()
+    repo.transaction(() => {
+      for (const [index, id] of ids.entries()) repo.saveToken(id, token(index, now))
+    })
+    return seededMs
+  } finally {
+    db.close()
   }
-  return performance.now() - started
 }
 
 /** Keychain calls by kind during the window: how many, and their mean time (the store measured, not changed). */
@@ -184,8 +200,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dsd-bench-load-'))
   const secrets = new CountingStore(secretStoreFor(spec.store ?? 'memory'))
   try {
-    const now = Date.now()
-    // Spread like a running app: each token somewhere between just obtained and due now.
+    const cold = spec.start === 'cold'
     let seedMs: number
     try {
       seedMs = await seed(
@@ -193,8 +208,10 @@ async function renewalCase(): Promise<Record<string, unknown>> {
         secrets,
         count,
         server.tokenUrl,
-        (index) => {
-          const obtainedAt = Math.round(now - ((index + 0.5) / count) * 0.7 * lifetimeMs)
+        (index, now) => {
+          // Running: spread like a running app, each token somewhere between just obtained and due
+          // now. Cold: every token expired, as when the app starts after hours closed.
+          const obtainedAt = cold ? now - 2 * lifetimeMs : Math.round(now - ((index + 0.5) / count) * 0.7 * lifetimeMs)
           return { tokenType: 'Bearer', grantedScope: 'read', requestedScope: '', obtainedAt, expiresAt: obtainedAt + lifetimeMs, hasRefreshToken: false }
         },
         (spec.seedBudgetSeconds ?? 300) * 1000,
@@ -228,7 +245,8 @@ async function renewalCase(): Promise<Record<string, unknown>> {
     const coreStartMs = performance.now() - startedCore
     for (const entry of core.snapshot()) if (entry.status.token?.expiresAt) expiresAt.set(entry.id, entry.status.token.expiresAt)
 
-    await sleep(warmupMs)
+    // Cold: measured from the start, until every datasource holds a valid token again.
+    if (!cold) await sleep(warmupMs)
     measuring = true
     secrets.counting = true
     const countsBefore = await server.counts()
@@ -238,7 +256,8 @@ async function renewalCase(): Promise<Record<string, unknown>> {
     let maxExpired = 0
     let last = windowStart
     let maxConcurrency = 0
-    while (Date.now() - windowStart < windowMs) {
+    let allValidAt: number | null = null
+    while (Date.now() - windowStart < windowMs && allValidAt === null) {
       await sleep(100)
       maxConcurrency = Math.max(maxConcurrency, core.service.scheduler.concurrency)
       const at = Date.now()
@@ -247,6 +266,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
       expiredMs += expired * (at - last)
       maxExpired = Math.max(maxExpired, expired)
       last = at
+      if (cold && expired === 0) allValidAt = at
     }
     const elapsedMs = last - windowStart
     const cpu = process.cpuUsage(cpuBefore)
@@ -261,6 +281,7 @@ async function renewalCase(): Promise<Record<string, unknown>> {
       lifetimeSeconds: lifetimeMs / 1000,
       store: spec.store ?? 'memory',
       windowSeconds: Math.round(elapsedMs / 100) / 10,
+      ...(cold ? { start: 'cold', allValidAfterSeconds: allValidAt === null ? null : Math.round((allValidAt - windowStart) / 100) / 10 } : {}),
       expiredDatasourceSeconds: Math.round(expiredMs / 100) / 10,
       maxExpiredAtOnce: maxExpired,
       lateRenewals,

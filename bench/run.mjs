@@ -9,7 +9,9 @@
  * Cases (`--cases a,b,...`; `--list` prints them):
  *   margin                       token requests per lifetime of the scheduler, 5 s to 24 h tokens (simulated clock)
  *   renewal-<store>-<N>x<L>      N datasources with L-second tokens renewed by the real core against the real
- *                                OAuth server, store memory or keychain: lapses and requests per lifetime
+ *                                OAuth server, store memory or keychain: lapses and requests per lifetime, tokens
+ *                                spread as in a running app, measured after one lifetime of warm-up
+ *   cold-<store>-<N>x<L>         the same with every token expired at start: how long until all are valid again
  *   cli-fast, cli-due            `datasource-desk token` with a cached token / with a token due, vs `node -e 0`
  *   cli-size-<N>                 the fast and due paths with N datasources and their history in the database, vs 10
  *   idle-<N>                     CPU per minute of the core with N scheduled datasources and nothing due
@@ -41,6 +43,7 @@ const FULL_CASES = [
   'renewal-keychain-100x5',
   'renewal-memory-500x5',
   'renewal-keychain-500x5',
+  'cold-keychain-500x5',
   'renewal-memory-2000x5',
   'renewal-keychain-2000x60',
   'cli-fast',
@@ -67,7 +70,7 @@ const windowOverride = option('--window') === undefined ? undefined : Number(opt
 const seedBudgetOverride = option('--seed-budget') === undefined ? undefined : Number(option('--seed-budget'))
 const markdownFile = option('--markdown')
 
-const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|renewal-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
+const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|(renewal|cold)-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
 const unknown = cases.filter((id) => !casePattern.test(id))
 if (unknown.length > 0 || !Number.isInteger(runs) || runs < 3 || (windowOverride !== undefined && !(windowOverride >= 2 && windowOverride <= 600))) {
   console.error(`bench: ${unknown.length > 0 ? `unknown case ${unknown.join(', ')} (see --list)` : '--runs needs a whole number >= 3 and --window 2..600 seconds'}`)
@@ -139,6 +142,15 @@ async function renewalFigures(store, count, lifetimeSeconds) {
     `${r.failedAttempts} failed attempts; ${r.requestsPerLifetime} token requests per lifetime (${r.renewalsPerSecond}/s over ${r.windowSeconds} s); ` +
     `core CPU ${r.cpuMsPerSecond} ms/s; start-up ${r.coreStartMs} ms; seeding ${r.seedKeychainWritesPerSecond} secret writes/s; ${r.keychainCalls}`
   )
+}
+
+async function coldStartFigures(store, count, lifetimeSeconds) {
+  const windowSeconds = windowOverride ?? (quick ? 30 : 120)
+  const seedBudgetSeconds = seedBudgetOverride ?? (quick ? 60 : 240)
+  const r = await loadCase({ mode: 'renewal', start: 'cold', store, count, lifetimeSeconds, windowSeconds, seedBudgetSeconds }, (windowSeconds + seedBudgetSeconds + 300) * 1000)
+  if (r.notRun) return `not run: ${r.notRun}`
+  const after = r.allValidAfterSeconds === null ? `not all valid within ${r.windowSeconds} s` : `every token valid ${r.allValidAfterSeconds} s after start`
+  return `all ${count} tokens expired at start: ${after}; ${r.expiredDatasourceSeconds} datasource-s expired until then; ${r.tokenRequests} token requests; core start-up ${r.coreStartMs} ms; ${r.keychainCalls}`
 }
 
 async function keychainFigures(count) {
@@ -280,8 +292,9 @@ for (const id of cases) {
     else if (id === 'cli-due') figures = await cliFigures(true)
     else if (match[2]) figures = await cliSizeFigures(Number(match[2]))
     else if (match[3]) figures = await idleFigures(Number(match[3]))
-    else if (match[7]) figures = await keychainFigures(Number(match[7]))
-    else figures = await renewalFigures(match[4], Number(match[5]), Number(match[6]))
+    else if (match[8]) figures = await keychainFigures(Number(match[8]))
+    else if (match[4] === 'cold') figures = await coldStartFigures(match[5], Number(match[6]), Number(match[7]))
+    else figures = await renewalFigures(match[5], Number(match[6]), Number(match[7]))
   } catch (error) {
     figures = `FAILED: ${error instanceof Error ? error.message : String(error)}`
     exitCode = 1
