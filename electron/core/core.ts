@@ -86,7 +86,17 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
       })
     : null
   let closed = false
-  const sweep = app ? scheduleOrphanSweep({ drain: () => service.drainReleasedSecrets(), sweep: () => service.sweepOrphanSecrets(), clock: deps.clock, delayMs: deps.sweepDelayMs, logger }) : null
+  const sweep = app
+    ? scheduleOrphanSweep({
+        drain: () => service.drainReleasedSecrets(),
+        sweep: () => service.sweepOrphanSecrets(),
+        lastSweepAt: () => service.lastOrphanSweepAt(),
+        hasAbandonedWrites: () => service.hasAbandonedSecretWrites(),
+        clock: deps.clock,
+        delayMs: deps.sweepDelayMs,
+        logger,
+      })
+    : null
   const tokenActions = new TokenActions({
     repo,
     readAccessToken: (id) => service.readSecret(id, 'access-token'),

@@ -468,6 +468,16 @@ export class DatasourceService {
     return this.#vault.sweep()
   }
 
+  /** When the orphan sweep last completed (null: never). */
+  lastOrphanSweepAt(): number | null {
+    return this.#vault.lastSweepAt()
+  }
+
+  /** Whether a process died with a keychain write in progress (then the sweep runs). */
+  hasAbandonedSecretWrites(): boolean {
+    return this.#vault.hasAbandonedWrites()
+  }
+
   /** Resolves once background revocations (of discarded tokens) have ended; a command waits for it. */
   revocationsSettled(): Promise<void> {
     return this.#revocation.settled()

@@ -2,16 +2,26 @@
  * When the app removes keychain entries no datasource owns (left by a crash or a killed command).
  * At once, the cheap part: the entries SQLite records as released or abandoned (SecretVault.drain,
  * no listing), so that what a killed process or an exited command left marked does not wait for
- * the listing. Once after start, late enough not to hold up start-up renewals and the window's
- * first keychain calls, the sweep (SecretVault.sweep: lists this database's entries). A command
+ * the listing. Then, late enough not to hold up start-up renewals and the window's first keychain
+ * calls, the sweep (SecretVault.sweep: lists this database's entries), only when it may find
+ * something SQLite does not know of: after a process died with a write in progress, and otherwise
+ * once a week. A listing holds the keychain alone for seconds with many datasources (it took 5 s
+ * beside 500 renewing ones, bench/RESULTS.md), time in which short-lived tokens lapse. A command
  * never sweeps: it must exit as soon as its work is done.
  */
 import type { Clock, Logger } from './deps'
+
+/** The longest time between two sweeps of a database. */
+export const SWEEP_INTERVAL_MS = 7 * 24 * 60 * 60_000
 
 export interface OrphanSweepOptions {
   /** Deletes what SQLite records as released or abandoned; never rejects. */
   readonly drain: () => Promise<void>
   readonly sweep: () => Promise<number>
+  /** When the last sweep completed (null: never). */
+  readonly lastSweepAt: () => number | null
+  /** Whether a process died with a keychain write in progress (read before the drain forgets it). */
+  readonly hasAbandonedWrites: () => boolean
   readonly clock: Clock
   /** 0 or absent: at once (CoreDeps.sweepDelayMs). */
   readonly delayMs: number | undefined
@@ -23,9 +33,12 @@ export interface ScheduledSweep {
   stop(): void
 }
 
-export function scheduleOrphanSweep({ drain, sweep, clock, delayMs, logger }: OrphanSweepOptions): ScheduledSweep {
+export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWrites, clock, delayMs, logger }: OrphanSweepOptions): ScheduledSweep {
   let stopped = false
+  const last = lastSweepAt()
+  const needed = hasAbandonedWrites() || last === null || clock.now() - last >= SWEEP_INTERVAL_MS
   void drain()
+  if (!needed) return { stop() {} }
   // The sweep needs the keychain; an unavailable one must not stop the app from starting.
   const run = () => {
     if (stopped) return

@@ -439,10 +439,29 @@ export class SecretVault {
     const orphans = await this.#oneAtATime(() => this.#listOrphans())
     let removed = 0
     for (const account of orphans) {
-      if (this.#stopped) break
+      if (this.#stopped) return removed
       if (await this.#oneAtATime(() => this.#deleteOrphan(account))) removed++
     }
+    try {
+      this.#deps.repo.recordSweep(this.#deps.clock.now())
+    } catch (error) {
+      this.#deps.logger.warn('orphan sweep not recorded; the next start-up sweeps again', { error: error instanceof Error ? error.name : typeof error })
+    }
     return removed
+  }
+
+  /** When the sweep last completed for this database (null: never); see orphan-sweep.ts. */
+  lastSweepAt(): number | null {
+    return this.#deps.repo.lastSweepAt()
+  }
+
+  /**
+   * Whether a process died (or stalled) with a keychain write in progress: the item it was
+   * writing may reach the keychain after the drain has looked, with nothing in SQLite to say so.
+   */
+  hasAbandonedWrites(): boolean {
+    const now = this.#deps.clock.now()
+    return this.#deps.repo.secretWrites().some((write) => write.holder !== TO_DELETE && !isLiveWrite(write, now))
   }
 
   async #listOrphans(): Promise<string[]> {

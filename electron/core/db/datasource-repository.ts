@@ -198,6 +198,8 @@ export class DatasourceRepository {
           issuer = excluded.issuer, discovery = excluded.discovery, preset = excluded.preset`),
       revision: db.prepare<[string], { config_revision: number }>('SELECT config_revision FROM datasources WHERE id = ?'),
       databaseId: db.prepare<[], { id: string }>('SELECT id FROM database_identity'),
+      lastSweepAt: db.prepare<[], { last_sweep_at: number | null }>('SELECT last_sweep_at FROM database_identity'),
+      recordSweep: db.prepare('UPDATE database_identity SET last_sweep_at = ?'),
       secretAccount: db.prepare<[string, string], { account: string; entry: string | null }>(
         'SELECT account, entry FROM secret_accounts WHERE datasource_id = ? AND kind = ?',
       ),
@@ -307,6 +309,15 @@ export class DatasourceRepository {
     const row = this.#statements.databaseId.get()
     if (!row) throw new Error('database identity missing')
     return row.id
+  }
+
+  /** When the orphan sweep last listed the keychain for this database; null: never. */
+  lastSweepAt(): number | null {
+    return this.#statements.lastSweepAt.get()?.last_sweep_at ?? null
+  }
+
+  recordSweep(now: number): void {
+    this.#statements.recordSweep.run(now)
   }
 
   /** The keychain account that holds this secret now, or null when none is stored. */

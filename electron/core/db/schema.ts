@@ -150,4 +150,13 @@ export const schemaMigrations: ReadonlyArray<Migration> = [
           SELECT datasource_id FROM renewal_state WHERE state = 'sign-in-needed' AND last_error LIKE '%The refresh token is no longer accepted%');
     `,
   },
+  {
+    version: 6,
+    name: 'when the orphan sweep last listed the keychain',
+    sql: `
+      -- The sweep lists every keychain item, which holds the keychain for seconds with many
+      -- datasources: it runs when a process died with writes in progress, or once a week (NULL: never).
+      ALTER TABLE database_identity ADD COLUMN last_sweep_at INTEGER;
+    `,
+  },
 ]

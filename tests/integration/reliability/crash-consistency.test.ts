@@ -91,13 +91,22 @@ describe('SIGKILL at random moments while tokens renew', () => {
       totals.ops += child.lines.filter((line) => line.startsWith('op ')).length
 
       // 1. The file is a sound database (WAL recovery included).
-      const raw = new Database(join(temp.dir, DATABASE_FILE))
+      let raw = new Database(join(temp.dir, DATABASE_FILE))
       expect(raw.pragma('integrity_check', { simple: true })).toBe('ok')
       totals.staleLeases += raw.prepare('SELECT COUNT(*) FROM renewal_leases').pluck().get() as number
       raw.close()
 
-      // 2. A deterministic orphan besides whatever the kill left: the start-up sweep removes both.
-      const orphan = versionedSecretAccount(databaseIdOf(temp.dir), randomUUID(), 'refresh-token', 'v1')
+      // 2. Deterministic leftovers besides whatever the kill left: a write the child had in progress
+      // (recorded, so the start-up drain deletes it, and a sign of a crash, so the sweep runs) and
+      // an orphan SQLite knows nothing of (an item that reached the keychain after the drain looked:
+      // only the sweep's listing finds it).
+      const databaseId = databaseIdOf(temp.dir)
+      const inProgress = versionedSecretAccount(databaseId, randomUUID(), 'access-token', 'v1')
+      await store.set(inProgress, new Secret(`in-progress-${kill}`))
+      raw = new Database(join(temp.dir, DATABASE_FILE))
+      raw.prepare('INSERT INTO secret_writes (account, holder, started_at) VALUES (?, ?, ?)').run(inProgress, `${child.process.pid}:killed`, Date.now())
+      raw.close()
+      const orphan = versionedSecretAccount(databaseId, randomUUID(), 'refresh-token', 'v1')
       await store.set(orphan, new Secret(`orphan-${kill}`))
       const before = await store.accounts()
       const core = await openCore()

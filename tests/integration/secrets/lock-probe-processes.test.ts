@@ -11,6 +11,9 @@ import { randomUUID } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { DATABASE_FILE } from '../../../electron/core/core'
+import { SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../../../electron/core/secrets/secret'
 import { lockProbeAccount, lockProbeHolder } from '../../../electron/core/secrets/secret-store'
@@ -31,6 +34,13 @@ async function runProbers(count: number, env: NodeJS.ProcessEnv) {
       return { exit, failures: report ? (JSON.parse(report) as { failures: string[] }).failures : null, stderr: running.stderr() }
     }),
   )
+}
+
+/** Probe items are in no database's records: only the sweep's listing finds them, which runs once a week. */
+function weekSinceLastSweep(dataDir: string): void {
+  const db = new Database(join(dataDir, DATABASE_FILE))
+  db.prepare('UPDATE database_identity SET last_sweep_at = ?').run(Date.now() - SWEEP_INTERVAL_MS)
+  db.close()
 }
 
 describe('lock probe across processes (real keyring)', () => {
@@ -80,6 +90,7 @@ describe('lock probe across processes (real keyring)', () => {
       expect(left).toHaveLength(2)
       expect(left).toContain(live)
       await raw.delete('stored')
+      weekSinceLastSweep(harness.dataDir)
       await harness.restart()
       await expect.poll(probeItems, { timeout: 15_000 }).toEqual([live])
     } finally {
@@ -92,6 +103,7 @@ describe('lock probe across processes (real keyring)', () => {
     try {
       const raw = harness.secretStore
       await raw.set('datasource-desk-lock-probe', new Secret('lock-probe'))
+      weekSinceLastSweep(harness.dataDir)
       await harness.restart()
       await expect.poll(async () => (await raw.accounts()).includes('datasource-desk-lock-probe'), { timeout: 15_000 }).toBe(false)
     } finally {

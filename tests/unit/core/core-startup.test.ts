@@ -12,6 +12,7 @@ import { openDatabase } from '../../../electron/core/db/connection'
 import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
 import { versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
 import { TO_DELETE } from '../../../electron/core/secret-vault'
+import { SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
 import { databaseIdOf } from '../../support/stored-secrets'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
@@ -87,6 +88,41 @@ describe('createCore start-up', () => {
     // An orphan SQLite knows nothing of waits for the sweep's listing.
     expect(store.values.has(orphan)).toBe(true)
     await core.close()
+  })
+
+  it('lists the keychain again only a week after the last sweep, or at once after a process died with a write in progress', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const open = () => createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock, notify: () => {} })
+    await (await open()).close()
+    await flushPromises()
+    expect(store.listings).toBe(1)
+
+    // Swept an hour ago: no listing, even with an orphan SQLite knows nothing of.
+    await store.set(orphan, new Secret('left by an older version'))
+    clock.advance(60 * 60_000)
+    await (await open()).close()
+    await flushPromises()
+    expect(store.listings).toBe(1)
+    expect(store.values.has(orphan)).toBe(true)
+
+    // A write whose process is gone (pid 2^22 + 1 does not exist: pid_max is at most 2^22).
+    const staged = versionedSecretAccount(databaseIdOf(temp.dir), '00000000-0000-4000-8000-000000000002', 'access-token', 'staged')
+    const db = openDatabase(join(temp.dir, DATABASE_FILE))
+    new DatasourceRepository(db).addSecretWrite(staged, `${2 ** 22 + 1}:killed`, clock.now())
+    db.close()
+    await (await open()).close()
+    await flushPromises()
+    expect(store.listings).toBe(2)
+    expect(store.values.has(orphan)).toBe(false)
+
+    // A week after that sweep: the next start lists again.
+    await store.set(orphan, new Secret('left by an older version'))
+    clock.advance(SWEEP_INTERVAL_MS)
+    await (await open()).close()
+    await flushPromises()
+    expect(store.listings).toBe(3)
+    expect(store.values.has(orphan)).toBe(false)
   })
 
   it('sweeps at once without a delay, and never after close', async () => {
