@@ -46,6 +46,11 @@ interface LoadCase {
   readonly seedBudgetSeconds?: number
   /** `renewal`: tokens spread as in a running app (default), or all expired at start ("cold"). */
   readonly start?: 'running' | 'cold'
+  /**
+   * `renewal`: the weekly orphan sweep (a listing of every item) falls in the middle of the window.
+   * Otherwise the database was swept recently, as on most starts, and the app does not list.
+   */
+  readonly sweep?: boolean
 }
 
 class SeedBudgetExceeded extends Error {}
@@ -136,6 +141,15 @@ async function seed(dataDir: string, secrets: SecretStore, count: number, tokenU
       for (const [index, id] of ids.entries()) repo.saveToken(id, token(index, now))
     })
     return seededMs
+  } finally {
+    db.close()
+  }
+}
+
+function withRepository(dataDir: string, work: (repo: DatasourceRepository) => void): void {
+  const db = openDatabase(join(dataDir, DATABASE_FILE))
+  try {
+    work(new DatasourceRepository(db))
   } finally {
     db.close()
   }
@@ -243,8 +257,9 @@ async function renewalCase(): Promise<Record<string, unknown>> {
       expiresAt.set(status.datasourceId, next)
     }
     const startedCore = performance.now()
-    // The app sweeps orphans (a listing of every item) APP_SWEEP_DELAY_MS after start; here in the
-    // middle of the window, so that the figure includes what the listing costs renewals.
+    // The app sweeps orphans (a listing of every item) APP_SWEEP_DELAY_MS after start when the
+    // week's sweep is due; with --sweep it is, in the middle of the window.
+    if (!spec.sweep) withRepository(dataDir, (repo) => repo.recordSweep(Date.now()))
     const sweepDelayMs = cold ? APP_SWEEP_DELAY_MS : warmupMs + windowMs / 2
     const core = await createCore({ dataDir, secretStore: secrets, fetch: globalThis.fetch, clock: systemClock, notify, sweepDelayMs })
     const coreStartMs = performance.now() - startedCore

@@ -18,7 +18,8 @@
  *   keychain-<N>                 the real keychain alone with N items: writes and reads per second, 1 and 3 at once
  *
  * Options: --quick (short windows, fewer runs, smaller sizes), --window S (renewal and idle windows),
- * --runs N (CLI runs per figure), --seed-budget S (how long seeding the keychain may take, default 240), --no-build (use out/cli and the bench build as they are),
+ * --sweep (the weekly orphan sweep's listing falls in the middle of each renewal window; otherwise the
+ * database was swept recently, as on most starts), --runs N (CLI runs per figure), --seed-budget S (how long seeding the keychain may take, default 240), --no-build (use out/cli and the bench build as they are),
  * --markdown FILE (also write the summary as a Markdown table).
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -69,6 +70,8 @@ const windowOverride = option('--window') === undefined ? undefined : Number(opt
 // Seeding N passwords into the real keychain is gnome-keyring's per-item cost (one item each).
 const seedBudgetOverride = option('--seed-budget') === undefined ? undefined : Number(option('--seed-budget'))
 const markdownFile = option('--markdown')
+// The weekly orphan sweep's listing in the middle of each renewal window (otherwise none: swept recently).
+const withSweep = args.includes('--sweep')
 
 const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|(renewal|cold)-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
 const unknown = cases.filter((id) => !casePattern.test(id))
@@ -91,7 +94,7 @@ if (!args.includes('--no-build') || (needsCli && !existsSync(cli)) || (needsLoad
 }
 
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ')
-const commandFor = (id) => `npm run bench -- --cases ${id}${quick ? ' --quick' : ''}${windowOverride ? ` --window ${windowOverride}` : ''}${args.includes('--runs') ? ` --runs ${runs}` : ''}${seedBudgetOverride ? ` --seed-budget ${seedBudgetOverride}` : ''}`
+const commandFor = (id) => `npm run bench -- --cases ${id}${quick ? ' --quick' : ''}${windowOverride ? ` --window ${windowOverride}` : ''}${args.includes('--runs') ? ` --runs ${runs}` : ''}${seedBudgetOverride ? ` --seed-budget ${seedBudgetOverride}` : ''}${withSweep ? ' --sweep' : ''}`
 
 /** Runs a command to completion; resolves with its exit code, output and wall time in ms. */
 function timed(command, commandArgs, { env = process.env, input = '', timeoutMs = 120_000 } = {}) {
@@ -135,7 +138,7 @@ async function marginFigures() {
 async function renewalFigures(store, count, lifetimeSeconds) {
   const windowSeconds = windowOverride ?? (quick ? 15 : 60)
   const seedBudgetSeconds = seedBudgetOverride ?? (quick ? 60 : 240)
-  const r = await loadCase({ mode: 'renewal', store, count, lifetimeSeconds, windowSeconds, seedBudgetSeconds }, (windowSeconds + Math.min(lifetimeSeconds, 30) + seedBudgetSeconds + 300) * 1000)
+  const r = await loadCase({ mode: 'renewal', store, count, lifetimeSeconds, windowSeconds, seedBudgetSeconds, sweep: withSweep }, (windowSeconds + Math.min(lifetimeSeconds, 30) + seedBudgetSeconds + 300) * 1000)
   if (r.notRun) return `not run: ${r.notRun}`
   return (
     `${r.expiredDatasourceSeconds} datasource-s expired, max ${r.maxExpiredAtOnce} expired at once, ${r.lateRenewals} renewals after expiry, ` +
