@@ -14,6 +14,8 @@ export interface CliContextOptions {
   readonly keychainService: string
   readonly fetch?: FetchLike
   readonly clock?: Clock
+  /** See KeytarSecretStoreOptions.whileFirstCallWaits. */
+  readonly whileFirstKeychainCallWaits?: () => void
 }
 
 export interface CliContext extends Pick<Core, 'handlers' | 'service' | 'repo'> {
@@ -25,7 +27,7 @@ export interface CliContext extends Pick<Core, 'handlers' | 'service' | 'repo'> 
 function commandDeps(options: CliContextOptions): CoreDeps {
   return {
     dataDir: options.dataDir,
-    secretStore: createKeytarSecretStore(options.keychainService),
+    secretStore: createKeytarSecretStore(options.keychainService, { whileFirstCallWaits: options.whileFirstKeychainCallWaits }),
     fetch: options.fetch ?? globalThis.fetch,
     clock: options.clock ?? systemClock,
     logger: silentLogger,

@@ -17,10 +17,19 @@ import { openRenewalCore } from './context'
 
 const FULL_PATH: CachedTokenResult = { kind: 'full-path' }
 
+/**
+ * Node loads its fetch implementation (undici) on first use: about 60 ms of compiling here (a CPU
+ * profile of `token` with a due token, bench/RESULTS.md). The renewal needs it right after its
+ * first keychain read, whose first call waits about 30 ms for libsecret's D-Bus session doing
+ * nothing: touching `Response` (a lazy global that loads the same module) during that wait
+ * overlaps the two.
+ */
+const loadFetch = (): unknown => globalThis.Response
+
 export async function readRenewedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
   let core: CoreWithoutHandlers
   try {
-    core = await openRenewalCore({ dataDir: request.dataDir, keychainService: request.keychainService })
+    core = await openRenewalCore({ dataDir: request.dataDir, keychainService: request.keychainService, whileFirstKeychainCallWaits: loadFetch })
   } catch {
     return FULL_PATH
   }

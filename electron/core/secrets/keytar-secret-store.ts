@@ -38,6 +38,12 @@ export interface KeytarSecretStoreOptions {
    * Service's `Locked` property on Linux with the real keytar (secret-service-lock.ts), else null.
    */
   readonly readLockState?: () => Promise<boolean | null>
+  /**
+   * Runs once, right after the store's first keychain call was handed to its thread-pool thread:
+   * work the caller needs next (the due `token` command loads Node's fetch) runs while libsecret
+   * opens its D-Bus session, instead of after it.
+   */
+  readonly whileFirstCallWaits?: () => void
 }
 
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 5_000
@@ -75,6 +81,13 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
   // This store's own probe item (see lockProbeAccount): never the one another process writes.
   const lockProbe = lockProbeAccount(newHolderId())
 
+  let whileFirstCallWaits = options.whileFirstCallWaits
+  function runWhileFirstCallWaits(): void {
+    const work = whileFirstCallWaits
+    whileFirstCallWaits = undefined
+    work?.()
+  }
+
   function keytar(): Promise<KeytarLike> {
     keytarPromise ??= loadKeytar().catch((error: unknown) => {
       keytarPromise = null
@@ -93,7 +106,11 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
     const work = gate.run(operation === 'list', () => {
       // Its caller already got a timeout: a late write or delete would surprise everyone.
       if (timedOut) return Promise.reject(new KeychainError('Abandoned after a timeout', 'timeout'))
-      return keytar().then((kt) => (nativeCall = run(kt)))
+      return keytar().then((kt) => {
+        nativeCall = run(kt)
+        runWhileFirstCallWaits()
+        return nativeCall
+      })
     })
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

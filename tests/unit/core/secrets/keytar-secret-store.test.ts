@@ -163,6 +163,27 @@ describe('createKeytarSecretStore', () => {
     expect(listingWithOthers).toBe(false)
   })
 
+  it('runs whileFirstCallWaits once, after the first keychain call was handed to keytar and before it answers', async () => {
+    const events: string[] = []
+    let answer: (value: string | null) => void = () => {}
+    const kt = fakeKeytar({
+      getPassword: () => {
+        events.push('native call')
+        return new Promise((resolve) => (answer = resolve))
+      },
+    })
+    const store = createKeytarSecretStore('svc', { loadKeytar: async () => kt, readLockState: async () => false, whileFirstCallWaits: () => events.push('while waiting') })
+    const first = store.get('a/password')
+    await expect.poll(() => events).toEqual(['native call', 'while waiting'])
+    answer('secret')
+    expect((await first)?.reveal()).toBe('secret')
+    const second = store.get('b/password')
+    await expect.poll(() => events.length).toBe(3)
+    answer(null)
+    await second
+    expect(events).toEqual(['native call', 'while waiting', 'native call'])
+  })
+
   it('probes availability with one lookup, without listing every secret', async () => {
     let listed = 0
     let lookups = 0
