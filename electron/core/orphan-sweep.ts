@@ -5,8 +5,8 @@
  * the listing. Then, late enough not to hold up start-up renewals and the window's first keychain
  * calls, the sweep (SecretVault.sweep: lists this database's entries), only when it may find
  * something SQLite does not know of: after a process died with a write in progress, and otherwise
- * once a week. A listing holds the keychain alone for seconds with many datasources (it took 5 s
- * beside 500 renewing ones, bench/RESULTS.md), time in which short-lived tokens lapse. A command
+ * once a week. A listing holds the keychain alone for seconds with many datasources (1.9 s with
+ * 500, bench/RESULTS.md), time in which short-lived tokens lapse. A command
  * never sweeps: it must exit as soon as its work is done.
  */
 import type { Clock, Logger } from './deps'

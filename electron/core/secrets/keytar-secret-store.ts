@@ -85,7 +85,12 @@ export function createKeytarSecretStore(service: string, options: KeytarSecretSt
   function runWhileFirstCallWaits(): void {
     const work = whileFirstCallWaits
     whileFirstCallWaits = undefined
-    work?.()
+    try {
+      work?.()
+    } catch {
+      // Work done early for the caller's sake: if it fails, the caller meets the failure when it
+      // does that work itself; the keychain call goes on either way.
+    }
   }
 
   function keytar(): Promise<KeytarLike> {
