@@ -32,12 +32,14 @@ chmod +x "$restart"
 printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$restart" >"$keyring_home/session/dbus-1/services/org.freedesktop.secrets.service"
 
 status=0
-# The session bus looks for service files in $XDG_DATA_HOME/dbus-1/services before the system's.
+# The session bus looks for service files in $XDG_DATA_HOME/dbus-1/services before the system's;
+# the command itself gets the caller's XDG_DATA_HOME back (unset if it was).
 XDG_DATA_HOME="$keyring_home/session" dbus-run-session -- bash -c '
   keyring_home=$1; shift
+  if [ "$1" = unset ]; then unset XDG_DATA_HOME; else export XDG_DATA_HOME="${1#set:}"; fi; shift
   printf "test\n" | HOME="$keyring_home" XDG_DATA_HOME="$keyring_home/data" \
     gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export DATASOURCE_DESK_KEYRING_READY=1
   "$@"
-' with-keyring "$keyring_home" "$@" || status=$?
+' with-keyring "$keyring_home" "$([ -n "${XDG_DATA_HOME+x}" ] && echo "set:$XDG_DATA_HOME" || echo unset)" "$@" || status=$?
 exit "$status"
