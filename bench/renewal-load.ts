@@ -26,7 +26,7 @@ import type { TokenMeta } from '../shared/token'
 import { createCore, DATABASE_FILE } from '../electron/core/core'
 import { openDatabase } from '../electron/core/db/connection'
 import { DatasourceRepository } from '../electron/core/db/datasource-repository'
-import { APP_SWEEP_DELAY_MS, systemClock, type CoreEvent } from '../electron/core/deps'
+import { systemClock, type CoreEvent } from '../electron/core/deps'
 import { RenewalScheduler } from '../electron/core/renewal'
 import { createKeytarSecretStore } from '../electron/core/secrets/keytar-secret-store'
 import { Secret } from '../electron/core/secrets/secret'
@@ -257,10 +257,10 @@ async function renewalCase(): Promise<Record<string, unknown>> {
       expiresAt.set(status.datasourceId, next)
     }
     const startedCore = performance.now()
-    // The app sweeps orphans (a listing of every item) APP_SWEEP_DELAY_MS after start when the
-    // week's sweep is due; with --sweep it is, in the middle of the window.
+    // The app sweeps orphans (a listing of every item) a minute after start when the week's sweep
+    // is due; with --sweep it is, in the middle of the window. Otherwise it was swept recently.
     if (!spec.sweep) withRepository(dataDir, (repo) => repo.recordSweep(Date.now()))
-    const sweepDelayMs = cold ? APP_SWEEP_DELAY_MS : warmupMs + windowMs / 2
+    const sweepDelayMs = warmupMs + windowMs / 2
     const core = await createCore({ dataDir, secretStore: secrets, fetch: globalThis.fetch, clock: systemClock, notify, sweepDelayMs })
     const coreStartMs = performance.now() - startedCore
     for (const entry of core.snapshot()) if (entry.status.token?.expiresAt) expiresAt.set(entry.id, entry.status.token.expiresAt)

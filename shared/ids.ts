@@ -1,8 +1,9 @@
 /**
  * Branded identifiers (issue 12): a datasource id, a test id and plain text are different types, so
  * that a name, a keychain account or the other id cannot be passed where one is meant. The brand is
- * zod's (a type only: this file loads nothing), the one `.brand(..., 'inout')` gives the IPC
- * schemas in datasource.ts and ipc.ts, so a parsed payload carries these types.
+ * zod's (a type only: this file loads nothing), the one `.brand<'DatasourceId'>()` and
+ * `.brand<'TestId'>()` give the IPC schemas in datasource.ts and ipc.ts, so a parsed payload carries
+ * these types.
  */
 import type { z } from 'zod'
 
