@@ -4,6 +4,7 @@ import { storedSecret } from '../support/stored-secrets'
 import { CONFIDENTIAL_CLIENT, TEST_USER } from '../support/oauth-server'
 import { expect, test } from './fixtures'
 import { createDatasource, fillOAuthForm, row, serverForm, testConnection } from './form'
+import { clockPattern } from '../support/clock-pattern'
 
 test('first run: the empty state explains what to do; create, test, save, and see it listed', async ({ app, oauthServer }) => {
   const { page } = app
@@ -15,7 +16,7 @@ test('first run: the empty state explains what to do; create, test, save, and se
   await fillOAuthForm(page, serverForm(oauthServer))
   const result = await testConnection(page, 'success')
   await expect(result).toContainText('Valid access token')
-  await expect(result.getByTestId('test-expiry')).toHaveText(/^\d{1,2}:\d{2}( [AP]M)?, in (59 min|60 min|1 h)$/)
+  await expect(result.getByTestId('test-expiry')).toHaveText(new RegExp(`^${clockPattern}, in (59 min|60 min|1 h)$`))
   // The outcome also sits in the sticky action bar, next to Save.
   await expect(page.getByTestId('test-summary')).toContainText(/valid access token/i)
   await expect(result).toContainText(/refresh token/i)

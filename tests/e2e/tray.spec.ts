@@ -2,10 +2,11 @@ import type { Locator, Page } from '@playwright/test'
 import type { TrayItem, TrayModel } from '../../electron/core/tray-model'
 import { expect, test } from './fixtures'
 import { createDatasource, row, serverForm } from './form'
+import { clockPattern } from '../support/clock-pattern'
 
 type DatasourceItem = Extract<TrayItem, { kind: 'datasource' }>
 const datasourceItems = (model: TrayModel): DatasourceItem[] => model.items.filter((item): item is DatasourceItem => item.kind === 'datasource')
-const clock = String.raw`\d{1,2}:\d{2}( [AP]M)?`
+const clock = clockPattern
 
 /** The dot's colour next to the theme's amber and red, all as computed rgb() strings. */
 async function dotColours(page: Page, status: Locator): Promise<{ dot: string; attention: string; error: string }> {

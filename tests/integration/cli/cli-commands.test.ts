@@ -14,6 +14,7 @@ import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner
 import { CONFIDENTIAL_CLIENT, PUBLIC_CLIENT, TEST_USER, startOAuthServer, type OAuthTestServer } from '../../support/oauth-server'
 import { makeTempDir } from '../../support/temp-dir'
 import { requireKeyringSession } from '../../support/keyring-session'
+import { clockPattern } from '../../support/clock-pattern'
 
 const keychainService = `datasource-desk-test-cli-${randomUUID()}`
 const secrets = createKeytarSecretStore(keychainService)
@@ -99,7 +100,7 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
     const result = await cli(addArgs('crm'), { input: `${CONFIDENTIAL_CLIENT.secret}\n${TEST_USER.password}\n` })
     expect(result.stderr).toContain('API check: GET')
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^Added "crm": Valid until \d{1,2}:\d{2}( [AP]M)? - renews from \d{1,2}:\d{2}( [AP]M)? on the next `datasource-desk token` or when the app runs\n$/)
+    expect(result.stdout).toMatch(new RegExp(`^Added "crm": Valid until ${clockPattern} - renews from ${clockPattern} on the next \`datasource-desk token\` or when the app runs\n$`))
     // Test connection's token is the one saved: one request in all.
     expect(server.counts.tokenRequests).toBe(1)
     expect(server.counts.passwordGrants).toBe(1)
@@ -122,7 +123,7 @@ describe('datasource-desk against a real OAuth server and keyring', () => {
   it('shows the status of all datasources and the details of one', async () => {
     const all = await cli(['status'])
     expect(all.code).toBe(0)
-    expect(all.stdout).toMatch(/crm\s+Valid until \d{1,2}:\d{2}( [AP]M)? - renews from \d{1,2}:\d{2}( [AP]M)? on the next `datasource-desk token` or when the app runs\n/)
+    expect(all.stdout).toMatch(new RegExp(`crm\\s+Valid until ${clockPattern} - renews from ${clockPattern} on the next \`datasource-desk token\` or when the app runs\n`))
     const one = await cli(['status', 'CRM'])
     expect(one.code).toBe(0)
     expect(one.stdout).toMatch(/Refresh token: +Held: renewal uses it first/)

@@ -18,6 +18,7 @@ import type { TokenMeta } from '../../../shared/token'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
 import { requireKeyringSession } from '../../support/keyring-session'
 import { makeTempDir } from '../../support/temp-dir'
+import { clockPattern } from '../../support/clock-pattern'
 
 const keychainService = `datasource-desk-test-cli-status-${randomUUID()}`
 const dataDir = makeTempDir('dsd-cli-status-')
@@ -124,7 +125,7 @@ describe('CLI status in two dimensions', () => {
   it('a valid token whose password was rejected reads as valid, with renewal failing', async () => {
     const result = await cli(['status', 'rejected'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/Status: +Valid until \d{1,2}:\d{2}( [AP]M)? \(in (49|50) min\)\n/)
+    expect(result.stdout).toMatch(new RegExp(`Status: +Valid until ${clockPattern} \\(in (49|50) min\\)\n`))
     expect(result.stdout).toMatch(/Renewal: +Renewal failing: password rejected\n/)
     // The refresh token was tried first and refused: never "Held" or "Issued" after that.
     expect(result.stdout).toMatch(/Refresh token: +Not accepted by the server at the last renewal\n/)

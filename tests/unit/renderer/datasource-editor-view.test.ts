@@ -5,6 +5,7 @@ import { datasourceView, FakeApi, tokenMeta } from '../../support/fake-api'
 import DatasourceEditorView from '../../../renderer/src/views/DatasourceEditorView.vue'
 import { useViewStore, type DetailTab } from '../../../renderer/src/stores/view-store'
 import { useToastStore } from '../../../renderer/src/stores/toast-store'
+import { clockPattern } from '../../support/clock-pattern'
 
 let api: FakeApi
 let pinia: Pinia
@@ -149,7 +150,7 @@ describe('Test connection', () => {
     expect(panel.attributes('role')).toBe('status')
     expect(panel.text()).toContain('Valid access token')
     // "Expiry: 10:41 AM, in 59 min": the label says what it is, the value does not repeat it.
-    expect(byTestId(w, 'test-expiry').text()).toMatch(/^\d{1,2}:\d{2}.*, in 59 min$/)
+    expect(byTestId(w, 'test-expiry').text()).toMatch(new RegExp(`^${clockPattern}, in 59 min$`))
     expect(byTestId(w, 'scope-differs').text()).toContain('read write')
     expect(panel.text()).toContain('Not issued')
     expect(byTestId(w, 'api-check').text()).toBe('GET https://api.example.com/v1 → 200 OK')

@@ -5,6 +5,7 @@ import { datasourceView, FakeApi, tokenMeta, tokenStatus } from '../../support/f
 import App from '../../../renderer/src/App.vue'
 import TokenStatusBadge from '../../../renderer/src/components/TokenStatusBadge.vue'
 import { useViewStore } from '../../../renderer/src/stores/view-store'
+import { clockPattern } from '../../support/clock-pattern'
 
 let api: FakeApi
 let pinia: Pinia
@@ -65,7 +66,7 @@ describe('the datasource list', () => {
     expect(rows[1]?.text()).toContain('No authentication')
     expect(rows[0]?.find('[data-testid="datasource-status"]').text()).toBe('Valid · in 59 min')
     // The whole sentence, both dimensions, is the row's title.
-    expect(rows[0]?.find('[data-testid="datasource-status"]').attributes('title')).toMatch(/^Valid until \d{1,2}:\d{2}( [AP]M)? - renew/)
+    expect(rows[0]?.find('[data-testid="datasource-status"]').attributes('title')).toMatch(new RegExp(`^Valid until ${clockPattern} - renew`))
     expect(rows[1]?.find('[data-testid="datasource-status"]').text()).toBe('No authentication')
     expect(rows[1]?.find('[data-testid="renew-now"]').exists()).toBe(false)
     expect(byTestId(w, 'empty-state').exists()).toBe(false)

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { compactDetail, statusLine, summarizeStatus } from '../../../renderer/src/status-text'
 import { tokenMeta, tokenStatus } from '../../support/fake-api'
+import { clockPattern } from '../../support/clock-pattern'
 
 const id = '00000000-0000-4000-8000-000000000001'
 const now = new Date(2026, 10, 26, 13, 33, 0).getTime()
-const clock = String.raw`\d{1,2}:\d{2}( [AP]M)?`
+const clock = clockPattern
 
 describe('summarizeStatus', () => {
   it('says until when the token is valid and when it renews', () => {

@@ -14,6 +14,7 @@ import {
   type TokenMeta,
   type TokenStatus,
 } from '../../../shared/token'
+import { clockPattern } from '../../support/clock-pattern'
 
 const SECOND = 1_000
 const MINUTE = 60 * SECOND
@@ -228,6 +229,19 @@ describe('statusKind (the legacy one-word kind)', () => {
       expect(formatClock(nine, now, 'en-US')).toBe('9:41 AM')
       expect(formatClock(nine, now, 'en-GB')).toBe('09:41')
       expect(formatRelative(now + 3 * DAY, now)).toBe('in 3 days')
+    })
+
+    it('writes what the real-clock tests expect, also for an hour\'s token obtained at 23:30 or on New Year\'s Eve', () => {
+      const whole = new RegExp(`^${clockPattern}$`)
+      for (const evening of [new Date(2026, 10, 30, 23, 30).getTime(), new Date(2026, 11, 31, 23, 30).getTime()]) {
+        for (const locale of ['en-US', 'en-GB', undefined]) {
+          expect(formatClock(evening + 10 * MINUTE, evening, locale)).toMatch(whole)
+          const pastMidnight = formatClock(evening + HOUR, evening, locale)
+          expect(pastMidnight).toMatch(/\d{1,2}:\d{2}/)
+          expect(pastMidnight).not.toMatch(/^\d{1,2}:\d{2}/)
+          expect(pastMidnight).toMatch(whole)
+        }
+      }
     })
   })
 })
