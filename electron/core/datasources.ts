@@ -17,7 +17,7 @@ import { newHolderId } from './process-holder'
 import { RenewalScheduler } from './renewal'
 import { Renewer, type WriteRefusal } from './renewer'
 import { SecretVault } from './secret-vault'
-import { TokenRevocation } from './token-revocation'
+import { TokenRevocation, type PreparedRevocation } from './token-revocation'
 import { keychainAppError } from './secrets/keychain-errors'
 import { storedSecretsToNewOrigin } from './secrets/origin-guard'
 import { Secret } from './secrets/secret'
@@ -247,6 +247,14 @@ export class DatasourceService {
       if (!planned.ok) return fail({ ...planned.error, message: `${label}: ${planned.error.message} Nothing was imported.` })
       plans.push(planned.value)
     }
+    // As in Save: a replaced datasource whose token is dropped gets it revoked at the server it came
+    // from, with what is read now, before the write releases its keychain entries.
+    const revocations = new Map<string, PreparedRevocation>()
+    for (const plan of plans) {
+      if (!plan.existing || !plan.dropToken) continue
+      const prepared = await this.#revocation.prepare(plan.existing, repo.token(plan.id) !== null)
+      if (prepared) revocations.set(plan.id, prepared)
+    }
     try {
       const written = await this.#renewer.writeAll(
         plans.map((plan) => ({ id: plan.id, plan: { expectedRevision: plan.existing?.revision ?? null, secrets: plan.writes, write: plan.writeRecord } })),
@@ -266,6 +274,7 @@ export class DatasourceService {
     }
     // An empty import changed nothing, so the window has nothing to reload.
     if (plans.length > 0) this.#emit({ type: 'ipc', name: 'datasourcesChanged', payload: { ids: plans.map((plan) => plan.id) } })
+    for (const [id, revocation] of revocations) this.#revocation.droppedBySave(id, revocation)
     return ok(plans.map((plan) => this.#view(repo.get(plan.id) ?? plan.record)))
   }
 

@@ -110,6 +110,30 @@ it('revokes the stored token a Save dropped (the scope changed) in the backgroun
   expect(app.databaseBytes().includes(Buffer.from(stored!))).toBe(false)
 })
 
+it('revokes the stored token that an import replacing the datasource dropped (the scope changed in the file)', async () => {
+  const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
+  expect(await refreshAccepted(stored!)).toBe(true)
+  const file = JSON.parse(unwrap(await app.core.handlers.exportDatasources({ ids: [saved.id] })).text) as { datasources: Array<{ auth: { scope: string } }> }
+  file.datasources[0]!.auth.scope = 'read write'
+  unwrap(await app.core.handlers.importDatasources({ text: JSON.stringify(file), replace: true }))
+  await app.core.service.revocationsSettled()
+  expect(proxy.revocations).toBe(2)
+  expect(await refreshAccepted(stored!)).toBe(false)
+  const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
+  expect(history.map((event) => event.message)).toContain(
+    `The token of the previous settings was dropped. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
+  )
+})
+
+it('revokes nothing when an import replaces a datasource with the same settings', async () => {
+  const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
+  const file = unwrap(await app.core.handlers.exportDatasources({ ids: [saved.id] })).text
+  unwrap(await app.core.handlers.importDatasources({ text: file, replace: true }))
+  await app.core.service.revocationsSettled()
+  expect(proxy.revocations).toBe(0)
+  expect((await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()).toBe(stored)
+})
+
 it('revokes nothing when a Save keeps the token (a rename)', async () => {
   const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
   unwrap(await app.core.handlers.saveDatasource({ input: { ...form('read', true), name: 'Renamed' } }))
