@@ -6,8 +6,14 @@
  * two processes writing and deleting one probe item failed each other's calls.
  *
  * One method call on a connection of its own, from the event loop with a deadline: SASL EXTERNAL,
- * Hello, then org.freedesktop.DBus.Properties.Get. Only what those three need of the D-Bus wire
+ * Hello, then org.freedesktop.DBus.Properties.GetAll. Only what those three need of the D-Bus wire
  * format is here (https://dbus.freedesktop.org/doc/dbus-specification.html, "Message Protocol").
+ *
+ * GetAll, never Get: when gnome-keyring's property getter fails (it does when it has no record of
+ * the caller, a race seen with short-lived processes), GLib's Get handler asserts that an error was
+ * set and aborts the whole daemon (gdbusconnection.c, invoke_get_property_in_idle_cb), taking every
+ * application's secrets with it; GetAll leaves the failed property out of its answer instead. With
+ * Get, gnome-keyring 42.1 died here once in a few thousand reads from short-lived processes.
  */
 import { connect, type Socket } from 'node:net'
 import { KeychainError } from './secret-store'
@@ -64,14 +70,15 @@ export function defaultCollectionLocked(address: string | undefined, timeoutMs: 
         received = received.subarray(end + 2)
         if (!line.startsWith('OK ')) return finish(new KeychainError(`The OS keychain is not available (D-Bus session bus refused us: ${line.slice(0, 60)})`, 'unavailable'))
         authenticated = true
-        socket.write(Buffer.concat([Buffer.from('BEGIN\r\n', 'latin1'), helloCall(), lockedPropertyCall()]))
+        socket.write(Buffer.concat([Buffer.from('BEGIN\r\n', 'latin1'), helloCall(), collectionPropertiesCall()]))
       }
       for (let message = takeMessage(received); message; message = takeMessage(received)) {
         received = received.subarray(message.length)
-        if (message.replySerial !== LOCKED_SERIAL) continue
+        if (message.replySerial !== PROPERTIES_SERIAL) continue
         if (message.type === METHOD_RETURN) {
-          const locked = readVariantBoolean(message)
-          return finish(locked === null ? new KeychainError('The OS keychain lock state could not be read', 'failed') : { locked })
+          const locked = readLockedProperty(message)
+          // Left out of the answer: the service could not say (see above), so nothing is known.
+          return finish(locked === 'unreadable' ? new KeychainError('The OS keychain lock state could not be read', 'failed') : { locked })
         }
         if (message.type === ERROR) {
           // No default collection, or a service that has no such property: nothing to tell.
@@ -98,7 +105,7 @@ const METHOD_CALL = 1
 const METHOD_RETURN = 2
 const ERROR = 3
 const HELLO_SERIAL = 1
-const LOCKED_SERIAL = 2
+const PROPERTIES_SERIAL = 2
 
 const FIELD = { path: 1, interface: 2, member: 3, errorName: 4, replySerial: 5, destination: 6, signature: 8 } as const
 
@@ -106,11 +113,11 @@ function helloCall(): Buffer {
   return methodCall(HELLO_SERIAL, { path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello', destination: 'org.freedesktop.DBus' })
 }
 
-function lockedPropertyCall(): Buffer {
+function collectionPropertiesCall(): Buffer {
   return methodCall(
-    LOCKED_SERIAL,
-    { path: DEFAULT_COLLECTION, interface: 'org.freedesktop.DBus.Properties', member: 'Get', destination: SECRET_SERVICE },
-    ['org.freedesktop.Secret.Collection', 'Locked'],
+    PROPERTIES_SERIAL,
+    { path: DEFAULT_COLLECTION, interface: 'org.freedesktop.DBus.Properties', member: 'GetAll', destination: SECRET_SERVICE },
+    ['org.freedesktop.Secret.Collection'],
   )
 }
 
@@ -182,7 +189,7 @@ class Writer {
   }
 }
 
-interface Message {
+export interface Message {
   readonly length: number
   readonly type: number
   readonly replySerial: number | null
@@ -246,15 +253,128 @@ function takeMessage(data: Buffer): Message | null {
   return { length, type: data[1]!, replySerial, errorName, signature, littleEndian, body: data.subarray(bodyOffset, length), bodyOffset }
 }
 
-/** The boolean inside a `v` body (Properties.Get's answer), or null when it holds something else. */
-function readVariantBoolean(message: Message): boolean | null {
-  if (message.signature !== 'v' || message.body.length < 3) return null
-  const size = message.body[0]!
-  if (message.body.toString('latin1', 1, 1 + size) !== 'b') return null
-  const at = align(message.bodyOffset + 1 + size + 1, 4) - message.bodyOffset
-  if (message.body.length < at + 4) return null
-  const value = message.littleEndian ? message.body.readUInt32LE(at) : message.body.readUInt32BE(at)
-  return value !== 0
+/**
+ * The `Locked` entry of a GetAll answer (`a{sv}`): true or false, null when the answer leaves it
+ * out, 'unreadable' when the answer is not what the specification says. The other entries (Items,
+ * Label, Created, Modified) are stepped over whatever their types.
+ */
+export function readLockedProperty(message: Pick<Message, 'signature' | 'littleEndian' | 'body' | 'bodyOffset'>): boolean | null | 'unreadable' {
+  if (message.signature !== 'a{sv}') return 'unreadable'
+  const reader = new BodyReader(message)
+  try {
+    const end = reader.arrayEnd('{')
+    while (reader.position < end) {
+      reader.align(8)
+      const name = reader.string()
+      const type = reader.signature()
+      if (name === 'Locked') return type === 'b' ? reader.u32() !== 0 : 'unreadable'
+      reader.skip(type)
+    }
+    return null
+  } catch {
+    return 'unreadable'
+  }
+}
+
+/** Reads a message body; alignment counts from the message's start, as the wire format does. */
+class BodyReader {
+  #at: number
+  readonly #body: Buffer
+  readonly #base: number
+  readonly #littleEndian: boolean
+
+  constructor(message: Pick<Message, 'littleEndian' | 'body' | 'bodyOffset'>) {
+    this.#body = message.body
+    this.#base = message.bodyOffset
+    this.#at = message.bodyOffset
+    this.#littleEndian = message.littleEndian
+  }
+
+  get position(): number {
+    return this.#at
+  }
+  align(boundary: number): void {
+    this.#at = align(this.#at, boundary)
+  }
+  u32(): number {
+    this.align(4)
+    const at = this.#take(4)
+    return this.#littleEndian ? this.#body.readUInt32LE(at) : this.#body.readUInt32BE(at)
+  }
+  string(): string {
+    const size = this.u32()
+    const at = this.#take(size + 1)
+    return this.#body.toString('utf8', at, at + size)
+  }
+  signature(): string {
+    const size = this.#body[this.#take(1)]!
+    const at = this.#take(size + 1)
+    return this.#body.toString('latin1', at, at + size)
+  }
+  /** An array's length word; returns where its elements end (the first element aligned). */
+  arrayEnd(elementType: string): number {
+    const size = this.u32()
+    this.align(alignmentOf(elementType))
+    if (this.#at + size > this.#base + this.#body.length) throw new RangeError('array past the end of the body')
+    return this.#at + size
+  }
+  /** Steps over values of the given signature (one or more complete types). */
+  skip(signature: string): void {
+    for (let index = 0; index < signature.length; ) {
+      const next = completeTypeEnd(signature, index)
+      this.#skipOne(signature.slice(index, next))
+      index = next
+    }
+  }
+  #skipOne(type: string): void {
+    const code = type[0]!
+    if (code === 'a') {
+      this.#at = this.arrayEnd(type[1]!)
+    } else if (code === '(' || code === '{') {
+      this.align(8)
+      this.skip(type.slice(1, -1))
+    } else if (code === 'v') {
+      this.skip(this.signature())
+    } else if (code === 's' || code === 'o') {
+      this.string()
+    } else if (code === 'g') {
+      this.signature()
+    } else {
+      const size = FIXED_SIZES[code]
+      if (size === undefined) throw new RangeError(`unknown D-Bus type ${code}`)
+      this.align(size)
+      this.#take(size)
+    }
+  }
+  #take(size: number): number {
+    const at = this.#at - this.#base
+    if (at + size > this.#body.length) throw new RangeError('value past the end of the body')
+    this.#at += size
+    return at
+  }
+}
+
+const FIXED_SIZES: Readonly<Record<string, number>> = { y: 1, n: 2, q: 2, b: 4, i: 4, u: 4, h: 4, x: 8, t: 8, d: 8 }
+
+function alignmentOf(type: string): number {
+  if (type === '(' || type === '{') return 8
+  if (type === 's' || type === 'o' || type === 'a') return 4
+  if (type === 'g' || type === 'v') return 1
+  return FIXED_SIZES[type] ?? 1
+}
+
+/** Where the complete type starting at `index` ends in a signature. */
+function completeTypeEnd(signature: string, index: number): number {
+  const code = signature[index]
+  if (code === undefined) throw new RangeError('signature ends inside a type')
+  if (code === 'a') return completeTypeEnd(signature, index + 1)
+  if (code === '(' || code === '{') {
+    const close = code === '(' ? ')' : '}'
+    let at = index + 1
+    while (signature[at] !== close) at = completeTypeEnd(signature, at)
+    return at + 1
+  }
+  return index + 1
 }
 
 function align(offset: number, boundary: number): number {

@@ -93,6 +93,22 @@ describe('the Secret Service lock state, read without writing', () => {
     expect((await keychainError(defaultCollectionLocked(address, 300))).code).toBe('timeout')
   })
 
+  it('asks with Properties.GetAll, never Get: a failing Get getter aborts the whole gnome-keyring daemon', async () => {
+    let sent = Buffer.alloc(0)
+    const address = await listen('recording.sock', (socket) => {
+      socket.once('data', () => socket.write('OK 0123456789abcdef0123456789abcdef\r\n'))
+      socket.on('data', (chunk: Buffer) => {
+        sent = Buffer.concat([sent, chunk])
+      })
+    })
+    expect((await keychainError(defaultCollectionLocked(address, 300))).code).toBe('timeout')
+    // A member name on the wire: its length (little-endian u32), the name, a NUL.
+    const member = (name: string) => Buffer.concat([Buffer.from([name.length, 0, 0, 0]), Buffer.from(name), Buffer.from([0])])
+    expect(sent.includes(member('GetAll'))).toBe(true)
+    expect(sent.includes(member('Get'))).toBe(false)
+    expect(sent.includes(Buffer.from('Locked'))).toBe(false)
+  })
+
   it('a socket that refuses authentication or hangs up: "unavailable"', async () => {
     const refusing = await listen('refusing.sock', (socket) => socket.once('data', () => socket.write('REJECTED EXTERNAL\r\n')))
     expect((await keychainError(defaultCollectionLocked(refusing, 1_000))).code).toBe('unavailable')
