@@ -17,10 +17,11 @@ done
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 
-# If the daemon goes away mid-run (it did in 2 of 3 full runs on 2026-12-01; the cause is not
-# found), D-Bus would start the system's gnome-keyring, without this keyring, and every keychain
-# test after it would fail. This session's own service file starts the same keyring again instead
-# (its file is on disk, so its items are still there) and says so on stderr.
+# If the daemon goes away mid-run, D-Bus would start the system's gnome-keyring, without this
+# keyring, and every keychain test after it would fail. It did go away in several full runs: GLib
+# aborted it on a Properties.Get the app sent (fixed: secret-service-lock.ts uses GetAll). Any
+# client can still meet a gnome-keyring bug, so this session's own service file starts the same
+# keyring again (its file is on disk, so its items are still there) and says so on stderr.
 mkdir -p "$keyring_home/session/dbus-1/services"
 restart="$keyring_home/restart-keyring.sh"
 {

@@ -46,10 +46,9 @@ export function defaultCollectionLocked(address: string | undefined, timeoutMs: 
       () => finish(new KeychainError(`The OS keychain did not answer within ${timeoutMs} ms (lock state)`, 'timeout')),
       timeoutMs,
     )
-    // A graceful end, not destroy(): gnome-keyring 42 crashed now and then (the whole daemon,
-    // every secret unreachable until it restarted locked) when a client that had just asked it
-    // something vanished abruptly while other processes used it. A bus that never closes its end
-    // does not keep the process alive: the socket is unref'd, and destroyed a moment later.
+    // A graceful end, not destroy(), so the bus sees an orderly goodbye. (It was first thought to
+    // be what crashed gnome-keyring; the crash was Get, see the top of this file.) A bus that never
+    // closes its end does not keep the process alive: the socket is unref'd, destroyed a moment later.
     const hangUp = (): void => {
       socket.end()
       socket.unref()
