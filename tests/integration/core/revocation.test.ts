@@ -93,36 +93,40 @@ it('revokes a token the renewer discarded (the settings changed while it was req
   for (const secret of [discarded.refresh_token!, PLAIN_CLIENT.secret]) expect(bytes.includes(Buffer.from(secret))).toBe(false)
 })
 
-it('revokes the stored token a Save dropped (the scope changed) in the background, at the server it came from', async () => {
+/** The stored refresh token, still accepted by the server before the change that drops it. */
+async function storedRefreshToken(): Promise<string> {
   const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
   expect(stored).toBeTruthy()
   expect(await refreshAccepted(stored!)).toBe(true)
+  return stored!
+}
+
+/** Both tokens revoked once the background work ended; the server refuses the refresh token; History says so. */
+async function expectDroppedTokenRevoked(stored: string): Promise<void> {
+  await app.core.service.revocationsSettled()
+  expect(proxy.revocations).toBe(2)
+  expect(await refreshAccepted(stored)).toBe(false)
+  const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
+  expect(history.map((event) => event.message)).toContain(
+    `The token of the previous settings was dropped. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
+  )
+}
+
+it('revokes the stored token a Save dropped (the scope changed) in the background, at the server it came from', async () => {
+  const stored = await storedRefreshToken()
   unwrap(await app.core.handlers.saveDatasource({ input: form('read write', true) }))
   // Save answered before any revocation request reached the server.
   expect(proxy.revocations).toBe(0)
-  await app.core.service.revocationsSettled()
-  expect(proxy.revocations).toBe(2)
-  expect(await refreshAccepted(stored!)).toBe(false)
-  const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
-  expect(history.map((event) => event.message)).toContain(
-    `The token of the previous settings was dropped. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
-  )
-  expect(app.databaseBytes().includes(Buffer.from(stored!))).toBe(false)
+  await expectDroppedTokenRevoked(stored)
+  expect(app.databaseBytes().includes(Buffer.from(stored))).toBe(false)
 })
 
 it('revokes the stored token that an import replacing the datasource dropped (the scope changed in the file)', async () => {
-  const stored = (await app.core.service.readSecret(saved.id, 'refresh-token'))?.reveal()
-  expect(await refreshAccepted(stored!)).toBe(true)
+  const stored = await storedRefreshToken()
   const file = JSON.parse(unwrap(await app.core.handlers.exportDatasources({ ids: [saved.id] })).text) as { datasources: Array<{ auth: { scope: string } }> }
   file.datasources[0]!.auth.scope = 'read write'
   unwrap(await app.core.handlers.importDatasources({ text: JSON.stringify(file), replace: true }))
-  await app.core.service.revocationsSettled()
-  expect(proxy.revocations).toBe(2)
-  expect(await refreshAccepted(stored!)).toBe(false)
-  const history = unwrap(await app.core.handlers.getHistory({ id: saved.id }))
-  expect(history.map((event) => event.message)).toContain(
-    `The token of the previous settings was dropped. Revoked the refresh token and the access token at ${new URL(proxy.tokenUrl).host}.`,
-  )
+  await expectDroppedTokenRevoked(stored)
 })
 
 it('revokes nothing when an import replaces a datasource with the same settings', async () => {

@@ -40,7 +40,7 @@ function propertiesBody(entries: ReadonlyArray<[string, Value]>, bodyOffset = 16
     else if (entry.type === 't') {
       pad(8)
       for (let shift = 0n; shift < 64n; shift += 8n) bytes.push(Number((entry.value >> shift) & 0xffn))
-    } else {
+    } else if (entry.type === 'ao') {
       u32(0)
       const arrayLengthAt = bytes.length - 4
       const arrayStart = bytes.length
