@@ -202,9 +202,7 @@ export class DatasourceService {
     if (!planned.ok) return planned
     const { id, existing, record, writes, writeRecord, tokenToStore, dropToken } = planned.value
     const expectedRevision = existing?.revision ?? null
-    // A dropped token is revoked at the server it came from (the previous settings), with what is
-    // read now: after the write its keychain entries are released.
-    const revocation = existing && dropToken ? await this.#revocation.prepare(existing, repo.token(id) !== null) : null
+    const revocation = await this.#prepareDroppedTokenRevocation(planned.value)
     try {
       if (tokenToStore) {
         const stored = await this.#renewer.storeToken(id, expectedRevision, tokenToStore, { secrets: writes, write: writeRecord })
@@ -247,14 +245,8 @@ export class DatasourceService {
       if (!planned.ok) return fail({ ...planned.error, message: `${label}: ${planned.error.message} Nothing was imported.` })
       plans.push(planned.value)
     }
-    // As in Save: a replaced datasource whose token is dropped gets it revoked at the server it came
-    // from, with what is read now, before the write releases its keychain entries.
     const revocations = new Map<string, PreparedRevocation>()
-    for (const plan of plans) {
-      if (!plan.existing || !plan.dropToken) continue
-      const prepared = await this.#revocation.prepare(plan.existing, repo.token(plan.id) !== null)
-      if (prepared) revocations.set(plan.id, prepared)
-    }
+    for (const plan of plans) revocations.set(plan.id, await this.#prepareDroppedTokenRevocation(plan))
     try {
       const written = await this.#renewer.writeAll(
         plans.map((plan) => ({ id: plan.id, plan: { expectedRevision: plan.existing?.revision ?? null, secrets: plan.writes, write: plan.writeRecord } })),
@@ -289,6 +281,16 @@ export class DatasourceService {
   findByName(name: string): DatasourceRecord | undefined {
     const id = this.#deps.repo.idByName(name)
     return id === undefined ? undefined : this.#deps.repo.get(id)
+  }
+
+  /**
+   * A token the plan drops (Save or import replacing a datasource) is revoked at the server it came
+   * from, the previous settings, with what is read now: after the write its keychain entries are
+   * released. Null when nothing is dropped (droppedBySave then does nothing).
+   */
+  #prepareDroppedTokenRevocation(plan: SavePlan): Promise<PreparedRevocation> {
+    if (!plan.existing || !plan.dropToken) return Promise.resolve(null)
+    return this.#revocation.prepare(plan.existing, this.#deps.repo.token(plan.id) !== null)
   }
 
   /** What a Save of this input would write: checked against the stored state, nothing written yet. */
