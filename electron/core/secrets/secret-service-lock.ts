@@ -204,50 +204,39 @@ export interface Message {
 function takeMessage(data: Buffer): Message | null {
   if (data.length < 16) return null
   const littleEndian = data[0] === 0x6c
-  const u32 = (at: number): number => (littleEndian ? data.readUInt32LE(at) : data.readUInt32BE(at))
-  const bodyLength = u32(4)
-  const fieldsLength = u32(12)
+  const bodyLength = littleEndian ? data.readUInt32LE(4) : data.readUInt32BE(4)
+  const fieldsLength = littleEndian ? data.readUInt32LE(12) : data.readUInt32BE(12)
   const bodyOffset = align(16 + fieldsLength, 8)
   const length = bodyOffset + bodyLength
   if (data.length < length) return null
+  // A header the message cannot be read by: a field of a type the specification does not use, or
+  // one that runs past the header.
+  const unreadable: Message = { length, type: 0, replySerial: null, errorName: null, signature: '', littleEndian, body: Buffer.alloc(0), bodyOffset }
   let replySerial: number | null = null
   let errorName: string | null = null
   let signature = ''
-  let at = 16
   const end = 16 + fieldsLength
-  const readString = (): string => {
-    at = align(at, 4)
-    const size = u32(at)
-    const value = data.toString('utf8', at + 4, at + 4 + size)
-    at += 4 + size + 1
-    return value
-  }
-  const readSignature = (): string => {
-    const size = data[at]!
-    const value = data.toString('latin1', at + 1, at + 1 + size)
-    at += 1 + size + 1
-    return value
-  }
-  while (at < end) {
-    at = align(at, 8)
-    const code = data[at]!
-    at += 1
-    const type = readSignature()
-    if (type === 'u') {
-      at = align(at, 4)
-      const value = u32(at)
-      at += 4
-      if (code === FIELD.replySerial) replySerial = value
-    } else if (type === 'g') {
-      const value = readSignature()
-      if (code === FIELD.signature) signature = value
-    } else if (type === 's' || type === 'o') {
-      const value = readString()
-      if (code === FIELD.errorName) errorName = value
-    } else {
-      // A header field of a type the specification does not use: the message cannot be read.
-      return { length, type: 0, replySerial: null, errorName: null, signature: '', littleEndian, body: Buffer.alloc(0), bodyOffset }
+  const reader = new WireReader(data.subarray(0, end), 0, littleEndian, 16)
+  try {
+    while (reader.position < end) {
+      reader.align(8)
+      const code = reader.byte()
+      const type = reader.signature()
+      if (type === 'u') {
+        const value = reader.u32()
+        if (code === FIELD.replySerial) replySerial = value
+      } else if (type === 'g') {
+        const value = reader.signature()
+        if (code === FIELD.signature) signature = value
+      } else if (type === 's' || type === 'o') {
+        const value = reader.string()
+        if (code === FIELD.errorName) errorName = value
+      } else {
+        return unreadable
+      }
     }
+  } catch {
+    return unreadable
   }
   return { length, type: data[1]!, replySerial, errorName, signature, littleEndian, body: data.subarray(bodyOffset, length), bodyOffset }
 }
@@ -259,7 +248,7 @@ function takeMessage(data: Buffer): Message | null {
  */
 export function readLockedProperty(message: Pick<Message, 'signature' | 'littleEndian' | 'body' | 'bodyOffset'>): boolean | null | 'unreadable' {
   if (message.signature !== 'a{sv}') return 'unreadable'
-  const reader = new BodyReader(message)
+  const reader = new WireReader(message.body, message.bodyOffset, message.littleEndian)
   try {
     const end = reader.arrayEnd('{')
     while (reader.position < end) {
@@ -275,18 +264,21 @@ export function readLockedProperty(message: Pick<Message, 'signature' | 'littleE
   }
 }
 
-/** Reads a message body; alignment counts from the message's start, as the wire format does. */
-class BodyReader {
+/**
+ * Reads part of a message (its header fields or its body), `bytes` starting at offset `base` in
+ * the message: alignment counts from the message's start, as the wire format does. Throws a
+ * RangeError for anything that runs past `bytes`.
+ */
+class WireReader {
   #at: number
-  readonly #body: Buffer
-  readonly #base: number
-  readonly #littleEndian: boolean
 
-  constructor(message: Pick<Message, 'littleEndian' | 'body' | 'bodyOffset'>) {
-    this.#body = message.body
-    this.#base = message.bodyOffset
-    this.#at = message.bodyOffset
-    this.#littleEndian = message.littleEndian
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly base: number,
+    private readonly littleEndian: boolean,
+    start = base,
+  ) {
+    this.#at = start
   }
 
   get position(): number {
@@ -295,26 +287,29 @@ class BodyReader {
   align(boundary: number): void {
     this.#at = align(this.#at, boundary)
   }
+  byte(): number {
+    return this.bytes[this.#take(1)]!
+  }
   u32(): number {
     this.align(4)
     const at = this.#take(4)
-    return this.#littleEndian ? this.#body.readUInt32LE(at) : this.#body.readUInt32BE(at)
+    return this.littleEndian ? this.bytes.readUInt32LE(at) : this.bytes.readUInt32BE(at)
   }
   string(): string {
     const size = this.u32()
     const at = this.#take(size + 1)
-    return this.#body.toString('utf8', at, at + size)
+    return this.bytes.toString('utf8', at, at + size)
   }
   signature(): string {
-    const size = this.#body[this.#take(1)]!
+    const size = this.byte()
     const at = this.#take(size + 1)
-    return this.#body.toString('latin1', at, at + size)
+    return this.bytes.toString('latin1', at, at + size)
   }
   /** An array's length word; returns where its elements end (the first element aligned). */
   arrayEnd(elementType: string): number {
     const size = this.u32()
     this.align(alignmentOf(elementType))
-    if (this.#at + size > this.#base + this.#body.length) throw new RangeError('array past the end of the body')
+    if (this.#at + size > this.base + this.bytes.length) throw new RangeError('an array runs past the end')
     return this.#at + size
   }
   /** Steps over values of the given signature (one or more complete types). */
@@ -346,8 +341,8 @@ class BodyReader {
     }
   }
   #take(size: number): number {
-    const at = this.#at - this.#base
-    if (at + size > this.#body.length) throw new RangeError('value past the end of the body')
+    const at = this.#at - this.base
+    if (at + size > this.bytes.length) throw new RangeError('a value runs past the end')
     this.#at += size
     return at
   }
