@@ -8,11 +8,18 @@
  * once a week. A listing holds the keychain alone for seconds with many datasources (1.9 s with
  * 500, bench/RESULTS.md), time in which short-lived tokens lapse. A command
  * never sweeps: it must exit as soon as its work is done.
+ *
+ * The app stays open for weeks in the tray, so the same check runs again every hour while it
+ * runs: a drain (a SQLite read when nothing is marked), and a sweep when one is due by the rules
+ * above or the last one failed (a locked keychain, or a command deleting during the listing).
  */
-import type { Clock, Logger } from './deps'
+import type { Clock, Logger, TimerHandle } from './deps'
 
 /** The longest time between two sweeps of a database. */
 export const SWEEP_INTERVAL_MS = 7 * 24 * 60 * 60_000
+
+/** How often a running app checks again whether to drain or sweep. */
+export const MAINTENANCE_INTERVAL_MS = 60 * 60_000
 
 export interface OrphanSweepOptions {
   /** Deletes what SQLite records as released or abandoned; never rejects. */
@@ -35,21 +42,42 @@ export interface ScheduledSweep {
 
 export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWrites, clock, delayMs, logger }: OrphanSweepOptions): ScheduledSweep {
   let stopped = false
-  const last = lastSweepAt()
-  const needed = hasAbandonedWrites() || last === null || clock.now() - last >= SWEEP_INTERVAL_MS
-  void drain()
-  if (!needed) return { stop() {} }
+  let lastSweepFailed = false
+  let timer: TimerHandle | null = null
+  const later = (work: () => void, ms: number) => {
+    if (!stopped) timer = clock.setTimeout(work, ms)
+  }
+  // Read before the drain, which forgets the abandoned writes it cleans up.
+  const sweepDue = () => {
+    const last = lastSweepAt()
+    return lastSweepFailed || hasAbandonedWrites() || last === null || clock.now() - last >= SWEEP_INTERVAL_MS
+  }
   // The sweep needs the keychain; an unavailable one must not stop the app from starting.
-  const run = () => {
+  const runSweep = () => {
     if (stopped) return
     sweep().then(
-      (removed) => removed > 0 && logger.info('removed keychain entries that no datasource owns', { removed }),
-      // The error's name only: a keychain message may quote an account.
-      (error: unknown) => logger.warn('orphan sweep failed; the next start-up retries', { error: error instanceof Error ? error.name : typeof error }),
-    )
+      (removed) => {
+        lastSweepFailed = false
+        if (removed > 0) logger.info('removed keychain entries that no datasource owns', { removed })
+      },
+      (error: unknown) => {
+        lastSweepFailed = true
+        // The error's name only: a keychain message may quote an account.
+        logger.warn('orphan sweep failed; it is tried again within the hour', { error: error instanceof Error ? error.name : typeof error })
+      },
+    ).finally(() => later(check, MAINTENANCE_INTERVAL_MS))
   }
-  const timer = delayMs ? clock.setTimeout(run, delayMs) : null
-  if (timer === null) run()
+  const check = () => {
+    if (stopped) return
+    const due = sweepDue()
+    void drain().then(() => (due ? runSweep() : later(check, MAINTENANCE_INTERVAL_MS)))
+  }
+
+  const dueAtStart = sweepDue()
+  void drain()
+  if (!dueAtStart) later(check, MAINTENANCE_INTERVAL_MS)
+  else if (delayMs) later(runSweep, delayMs)
+  else runSweep()
   return {
     stop() {
       stopped = true

@@ -445,7 +445,7 @@ export class SecretVault {
     try {
       this.#deps.repo.recordSweep(this.#deps.clock.now())
     } catch (error) {
-      this.#deps.logger.warn('orphan sweep not recorded; the next start-up sweeps again', { error: error instanceof Error ? error.name : typeof error })
+      this.#deps.logger.warn('orphan sweep not recorded; a later check sweeps again', { error: error instanceof Error ? error.name : typeof error })
     }
     return removed
   }

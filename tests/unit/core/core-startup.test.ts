@@ -6,13 +6,14 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, DATABASE_FILE } from '../../../electron/core/core'
-import { APP_SWEEP_DELAY_MS } from '../../../electron/core/deps'
+import { APP_SWEEP_DELAY_MS, silentLogger } from '../../../electron/core/deps'
 import { Secret } from '../../../electron/core/secrets/secret'
+import { KeychainError } from '../../../electron/core/secrets/secret-store'
 import { openDatabase } from '../../../electron/core/db/connection'
 import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
 import { versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
 import { TO_DELETE } from '../../../electron/core/secret-vault'
-import { SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
+import { MAINTENANCE_INTERVAL_MS, SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
 import { databaseIdOf } from '../../support/stored-secrets'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
@@ -139,5 +140,116 @@ describe('createCore start-up', () => {
     await closed.close()
     await clock.advanceAsync(5_000)
     expect(later.listings).toBe(0)
+  })
+})
+
+/** Lists like a keychain that a command's delete interrupts once (findCredentials fails). */
+class FailingOnceStore extends CountingStore {
+  failNext = true
+  override async accounts(): Promise<ReadonlyArray<string>> {
+    if (!this.failNext) return super.accounts()
+    this.failNext = false
+    this.listings++
+    throw new KeychainError('the listing met an item deleted meanwhile', 'failed')
+  }
+}
+
+describe('a running app keeps the keychain clean without a restart', () => {
+  const openApp = (store: CountingStore, clock: FakeClock, logger = silentLogger) =>
+    createCore({ dataDir: temp.dir, secretStore: store, fetch: globalThis.fetch, clock, notify: () => {}, logger })
+  /** An app whose start-up sweep (never swept before: at once) is done. */
+  const startedApp = async (store: CountingStore, clock: FakeClock) => {
+    const core = await openApp(store, clock)
+    await flushPromises()
+    expect(store.listings).toBe(1)
+    return core
+  }
+  /** What a command writes to SQLite while the app runs, through a connection of its own. */
+  const asCommand = (write: (repo: DatasourceRepository) => void) => {
+    const db = openDatabase(join(temp.dir, DATABASE_FILE))
+    write(new DatasourceRepository(db))
+    db.close()
+  }
+
+  it('sweeps again once a week has passed since the last sweep, checked every hour', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const core = await startedApp(store, clock)
+
+    await store.set(orphan, new Secret('left by a command killed at a bad moment'))
+    // The wall clock moves as over days of sleep and use; the hourly check fires after it.
+    clock.jump(SWEEP_INTERVAL_MS - 2 * MAINTENANCE_INTERVAL_MS)
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    expect(store.listings).toBe(1)
+    clock.jump(MAINTENANCE_INTERVAL_MS)
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    await flushPromises()
+    expect(store.listings).toBe(2)
+    expect(store.values.has(orphan)).toBe(false)
+    await core.close()
+  })
+
+  it('tries a failed sweep again within the hour, and logs only the error name', async () => {
+    const store = new FailingOnceStore()
+    await store.set(orphan, new Secret('left by a crash'))
+    const clock = new FakeClock()
+    const warnings: string[] = []
+    const core = await openApp(store, clock, { ...silentLogger, warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`) })
+    await flushPromises()
+    expect(store.listings).toBe(1)
+    expect(store.values.has(orphan)).toBe(true)
+    expect(warnings).toEqual(['orphan sweep failed; it is tried again within the hour {"error":"KeychainError"}'])
+
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    await flushPromises()
+    expect(store.listings).toBe(2)
+    expect(store.values.has(orphan)).toBe(false)
+    await core.close()
+  })
+
+  it('after a command was killed with a write in progress, sweeps at the next hourly check', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const core = await startedApp(store, clock)
+
+    // The killed command's item reached the keychain; its row says a write was in progress.
+    const staged = versionedSecretAccount(databaseIdOf(temp.dir), '00000000-0000-4000-8000-000000000003', 'access-token', 'staged')
+    await store.set(staged, new Secret('written by a killed add'))
+    asCommand((repo) => repo.addSecretWrite(staged, `${2 ** 22 + 1}:killed`, clock.now()))
+    await store.set(orphan, new Secret('left by an older version'))
+
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    await flushPromises()
+    expect(store.listings).toBe(2)
+    expect([store.values.has(staged), store.values.has(orphan)]).toEqual([false, false])
+    await core.close()
+  })
+
+  it('deletes within the hour, without a listing, what a command marked as released while the app runs', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const core = await startedApp(store, clock)
+
+    const released = versionedSecretAccount(databaseIdOf(temp.dir), '00000000-0000-4000-8000-000000000004', 'access-token', 'old')
+    await store.set(released, new Secret('an old version a command left marked'))
+    asCommand((repo) => repo.markSecretForDeletion(released, TO_DELETE, clock.now()))
+
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    await flushPromises()
+    expect(store.values.has(released)).toBe(false)
+    expect(store.listings).toBe(1)
+    await core.close()
+  })
+
+  it('leaves no timer behind once closed', async () => {
+    const store = new CountingStore()
+    const clock = new FakeClock()
+    const core = await startedApp(store, clock)
+    expect(clock.pending).toBeGreaterThan(0)
+    await core.close()
+    expect(clock.pending).toBe(0)
+    clock.jump(SWEEP_INTERVAL_MS)
+    await clock.advanceAsync(2 * MAINTENANCE_INTERVAL_MS)
+    expect(store.listings).toBe(1)
   })
 })
