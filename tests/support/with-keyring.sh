@@ -40,7 +40,21 @@ XDG_DATA_HOME="$keyring_home/session" dbus-run-session -- bash -c '
   if [ "$1" = unset ]; then unset XDG_DATA_HOME; else export XDG_DATA_HOME="${1#set:}"; fi; shift
   printf "test\n" | HOME="$keyring_home" XDG_DATA_HOME="$keyring_home/data" \
     gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  # The daemon forks and takes its bus name a moment later. Until then a first keychain call would
+  # start a second daemon through the service file, and a session that ends first leaves the
+  # daemon running with no bus (it outlived 5 of 5 sessions of `true`).
+  ask_bus() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus "org.freedesktop.DBus.$1" string:org.freedesktop.secrets 2>/dev/null
+  }
+  for _ in $(seq 100); do
+    ask_bus NameHasOwner | grep -q "boolean true" && break
+    sleep 0.05
+  done
   export DATASOURCE_DESK_KEYRING_READY=1
-  "$@"
+  status=0
+  "$@" || status=$?
+  keyring_pid=$(ask_bus GetConnectionUnixProcessID | awk "/uint32/ { print \$2 }")
+  if [ -n "$keyring_pid" ]; then kill "$keyring_pid" 2>/dev/null || true; fi
+  exit "$status"
 ' with-keyring "$keyring_home" "$([ -n "${XDG_DATA_HOME+x}" ] && echo "set:$XDG_DATA_HOME" || echo unset)" "$@" || status=$?
 exit "$status"
