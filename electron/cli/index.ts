@@ -9,6 +9,7 @@ import { homedir } from 'node:os'
 import { keychainServiceName, resolveDataDir } from '../core/locations'
 import { parseCommandLine, UsageError, type ParsedCommandLine } from './args'
 import { abandonedKeychainCalls } from '../core/secrets/abandoned-calls'
+import { cacheCompiledCode } from './compile-cache'
 import { EXIT_CODES, exitCodeForKind, type ExitCode } from './exit-codes'
 import { formatError, processOutput } from './output'
 
@@ -37,6 +38,8 @@ async function main(argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = proces
   const dataDir = resolveDataDir(typeof dataDirOption === 'string' ? dataDirOption : undefined, process.platform, env, homedir())
   const keychainService = keychainServiceName(env)
   const name = parsed.command.name
+  // Before the chunks below load: their compiled code comes from, and goes to, the cache.
+  cacheCompiledCode(dataDir)
   if (name === 'token' || name === 'header') {
     const { readCachedToken } = await import('./fast-token')
     const request = { dataDir, keychainService, name: parsed.positionals[0]!, now: Date.now() }

@@ -5,10 +5,11 @@
  * hook in the child records every module it requires and every pragma it runs.
  */
 import { randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { COMPILE_CACHE_DIR } from '../../../electron/cli/compile-cache'
 import { DATABASE_FILE } from '../../../electron/core/core'
 import { createKeytarSecretStore } from '../../../electron/core/secrets/keytar-secret-store'
 import { ensureCliBuilt, runCli, type CliResult } from '../../support/cli-runner'
@@ -120,5 +121,33 @@ describe('datasource-desk token: what each path loads', () => {
     expect(result.code).toBe(0)
     expect(trace.modules).toContain('zod')
     expect(trace.pragmas.join(' ')).not.toMatch(/quick_check|integrity_check/)
+  })
+})
+
+describe('datasource-desk: compiled code kept between runs', () => {
+  const cacheFiles = (): string[] => {
+    const root = join(dataDir.dir, COMPILE_CACHE_DIR)
+    return readdirSync(root).flatMap((version) => readdirSync(join(root, version)).map((name) => join(root, version, name)))
+  }
+
+  it('keeps it in the data folder, private, and renews a due token as before from a damaged cache', async () => {
+    await runCli(['token', 'crm'], { env: { DATASOURCE_DESK_DATA_DIR: dataDir.dir, DATASOURCE_DESK_KEYCHAIN_SERVICE: keychainService } })
+    expect((statSync(join(dataDir.dir, COMPILE_CACHE_DIR)).mode & 0o777).toString(8)).toBe('700')
+    // Node wrote the chunks' code there (the entry file, compiled before the cache is on, is not).
+    expect(cacheFiles().length).toBeGreaterThan(0)
+
+    // Every entry keeps Node's 20-byte header (magic, sizes, hashes) over a damaged body, as a torn
+    // or tampered write would: Node must find the body's hash wrong and compile from source.
+    for (const file of cacheFiles()) {
+      const entry = readFileSync(file)
+      writeFileSync(file, Buffer.concat([entry.subarray(0, 20), Buffer.alloc(entry.length - 20, 0x5a)]))
+    }
+    makeDue()
+    server.resetCounts()
+    const { result } = await traced(['token', 'crm'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^\S+\n$/)
+    expect(server.counts.tokenRequests).toBe(1)
   })
 })
