@@ -69,7 +69,15 @@ export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWri
   }
   const check = () => {
     if (stopped) return
-    const due = sweepDue()
+    let due: boolean
+    try {
+      due = sweepDue()
+    } catch (error) {
+      // A database that cannot be read now (busy, or a disk error) is asked again in an hour.
+      logger.warn('keychain clean-up check failed; it is tried again within the hour', { error: error instanceof Error ? error.name : typeof error })
+      later(check, MAINTENANCE_INTERVAL_MS)
+      return
+    }
     void drain().then(() => (due ? runSweep() : later(check, MAINTENANCE_INTERVAL_MS)))
   }
 

@@ -13,7 +13,7 @@ import { openDatabase } from '../../../electron/core/db/connection'
 import { DatasourceRepository } from '../../../electron/core/db/datasource-repository'
 import { versionedSecretAccount } from '../../../electron/core/secrets/secret-store'
 import { TO_DELETE } from '../../../electron/core/secret-vault'
-import { MAINTENANCE_INTERVAL_MS, SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
+import { MAINTENANCE_INTERVAL_MS, scheduleOrphanSweep, SWEEP_INTERVAL_MS } from '../../../electron/core/orphan-sweep'
 import { databaseIdOf } from '../../support/stored-secrets'
 import { FakeClock, flushPromises } from '../../support/fake-clock'
 import { MemorySecretStore } from '../../support/memory-secret-store'
@@ -251,5 +251,42 @@ describe('a running app keeps the keychain clean without a restart', () => {
     clock.jump(SWEEP_INTERVAL_MS)
     await clock.advanceAsync(2 * MAINTENANCE_INTERVAL_MS)
     expect(store.listings).toBe(1)
+  })
+})
+
+describe('the hourly check itself', () => {
+  it('survives a database it cannot read for a moment, and checks again an hour later', async () => {
+    const clock = new FakeClock()
+    const warnings: string[] = []
+    let sweeps = 0
+    let unreadable = false
+    // A week is up an hour and a half after start.
+    const lastSweep = clock.now() - SWEEP_INTERVAL_MS + 90 * 60_000
+    const scheduled = scheduleOrphanSweep({
+      drain: async () => {},
+      sweep: async () => {
+        sweeps++
+        return 0
+      },
+      lastSweepAt: () => {
+        if (unreadable) throw Object.assign(new Error('database is locked'), { name: 'SqliteError' })
+        return lastSweep
+      },
+      hasAbandonedWrites: () => false,
+      clock,
+      delayMs: undefined,
+      logger: { ...silentLogger, warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`) },
+    })
+    unreadable = true
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    expect(warnings).toEqual(['keychain clean-up check failed; it is tried again within the hour {"error":"SqliteError"}'])
+    expect(sweeps).toBe(0)
+
+    // Readable again, and the week has run out meanwhile.
+    unreadable = false
+    await clock.advanceAsync(MAINTENANCE_INTERVAL_MS)
+    expect(sweeps).toBe(1)
+    scheduled.stop()
+    expect(clock.pending).toBe(0)
   })
 })
