@@ -47,6 +47,7 @@ export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWri
   const later = (work: () => void, ms: number) => {
     if (!stopped) timer = clock.setTimeout(work, ms)
   }
+  const checkLater = () => later(check, MAINTENANCE_INTERVAL_MS)
   // Read before the drain, which forgets the abandoned writes it cleans up.
   const sweepDue = () => {
     const last = lastSweepAt()
@@ -65,7 +66,7 @@ export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWri
         // The error's name only: a keychain message may quote an account.
         logger.warn('orphan sweep failed; it is tried again within the hour', { error: error instanceof Error ? error.name : typeof error })
       },
-    ).finally(() => later(check, MAINTENANCE_INTERVAL_MS))
+    ).finally(checkLater)
   }
   const check = () => {
     if (stopped) return
@@ -75,15 +76,15 @@ export function scheduleOrphanSweep({ drain, sweep, lastSweepAt, hasAbandonedWri
     } catch (error) {
       // A database that cannot be read now (busy, or a disk error) is asked again in an hour.
       logger.warn('keychain clean-up check failed; it is tried again within the hour', { error: error instanceof Error ? error.name : typeof error })
-      later(check, MAINTENANCE_INTERVAL_MS)
+      checkLater()
       return
     }
-    void drain().then(() => (due ? runSweep() : later(check, MAINTENANCE_INTERVAL_MS)))
+    void drain().then(() => (due ? runSweep() : checkLater()))
   }
 
   const dueAtStart = sweepDue()
   void drain()
-  if (!dueAtStart) later(check, MAINTENANCE_INTERVAL_MS)
+  if (!dueAtStart) checkLater()
   else if (delayMs) later(runSweep, delayMs)
   else runSweep()
   return {
