@@ -7,6 +7,7 @@
 import type { DatasourceRecord } from '../core/db/datasource-repository'
 import { createCore, type Core, type CoreWithoutHandlers } from '../core/core'
 import { silentLogger, systemClock, type Clock, type CoreDeps, type FetchLike } from '../core/deps'
+import { createNodeHttpFetch } from '../core/node-http-request'
 import { createKeytarSecretStore } from '../core/secrets/keytar-secret-store'
 
 export interface CliContextOptions {
@@ -28,7 +29,7 @@ function commandDeps(options: CliContextOptions): CoreDeps {
   return {
     dataDir: options.dataDir,
     secretStore: createKeytarSecretStore(options.keychainService, { whileFirstCallWaits: options.whileFirstKeychainCallWaits }),
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? createNodeHttpFetch(),
     clock: options.clock ?? systemClock,
     logger: silentLogger,
     // No window and no tray to tell: the command reports outcomes itself.

@@ -18,7 +18,7 @@ import { buildTrayModel, type TrayAction, type TrayModel } from '../core/tray-mo
 import type { Severity } from '../../shared/token'
 import { createSenderCheck, pushEvent, registerIpcMainHandlers, type RegisterOptions } from './ipc'
 import { createFileDialogs } from './file-dialogs'
-import { createNetFetch } from './net-fetch-adapter'
+import { createRequestFetch } from '../core/request-fetch'
 import { installApplicationMenu } from './menu'
 import { createTrayView, runTrayAction, type TrayActions, type TrayView } from './tray'
 import { trayIsShown } from './tray-support'
@@ -216,8 +216,8 @@ export async function startApp(options: StartOptions): Promise<AppController | n
   const trayQuery = (options.trayIsShown ?? trayIsShown)().catch(() => false)
 
   const logger = options.logger ?? createFileLogger(join(app.getPath('userData'), 'logs'))
-  // Not net.fetch itself: see net-fetch-adapter.ts for what it would get wrong.
-  const fetchViaNet = createNetFetch((requestOptions) => net.request(requestOptions))
+  // Not net.fetch itself: see electron/core/request-fetch.ts for what it would get wrong.
+  const fetchViaNet = createRequestFetch((requestOptions) => net.request(requestOptions))
   const coreDeps: CoreDeps = {
     dataDir: app.getPath('userData'),
     secretStore: options.secretStore ?? createKeytarSecretStore(keychainServiceName(env)),

@@ -1,10 +1,12 @@
 /**
- * The two fetches the core runs on: Node's (CLI, tests) and the app's (electron/main's adapter
- * over Electron's net.request, here over the net double). Suites that must hold for both take
- * them with `describe.each(FETCH_IMPLEMENTATIONS)`.
+ * The fetches the core runs on: Node's (tests), the command line's (the request adapter over
+ * Node's http client) and the app's (the same adapter over Electron's net.request, here over the
+ * net double). Suites that must hold for all of them take them with
+ * `describe.each(FETCH_IMPLEMENTATIONS)`.
  */
 import type { FetchLike } from '../../electron/core/deps'
-import { createNetFetch } from '../../electron/main/net-fetch-adapter'
+import { createNodeHttpFetch } from '../../electron/core/node-http-request'
+import { createRequestFetch } from '../../electron/core/request-fetch'
 import { createElectronNetDouble, type ElectronNetDouble } from './electron-net-fetch-double'
 
 export interface FetchImplementation {
@@ -21,11 +23,15 @@ export function nodeFetch(): FetchImplementation {
   return { name: "Node's fetch", fetch: (input, init) => fetch(input, init), net: null, failsUnknownNames: false, close: () => {} }
 }
 
+export function commandLineFetch(): FetchImplementation {
+  return { name: "the command line's Node http adapter", fetch: createNodeHttpFetch(), net: null, failsUnknownNames: false, close: () => {} }
+}
+
 export function adapterOverNetDouble(): FetchImplementation {
   const net = createElectronNetDouble()
   return {
     name: "the app's net.request adapter (Electron double)",
-    fetch: createNetFetch((options) => net.request(options)),
+    fetch: createRequestFetch((options) => net.request(options)),
     net,
     failsUnknownNames: true,
     close: () => net.close(),
@@ -35,5 +41,6 @@ export function adapterOverNetDouble(): FetchImplementation {
 /** For `describe.each(FETCH_IMPLEMENTATIONS)('over $name', ({ create }) => ...)`. */
 export const FETCH_IMPLEMENTATIONS: ReadonlyArray<{ readonly name: string; readonly create: () => FetchImplementation }> = [
   { name: nodeFetch().name, create: nodeFetch },
+  { name: commandLineFetch().name, create: commandLineFetch },
   { name: "the app's net.request adapter (Electron double)", create: adapterOverNetDouble },
 ]

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../electron/core/core'
 import { systemClock } from '../../../electron/core/deps'
-import { createNetFetch } from '../../../electron/main/net-fetch-adapter'
+import { createRequestFetch } from '../../../electron/core/request-fetch'
 import { passwordForm, unwrap } from '../../support/core-harness'
 import { createElectronNetDouble, type ElectronNetDouble } from '../../support/electron-net-fetch-double'
 import { MemorySecretStore } from '../../support/memory-secret-store'
@@ -25,7 +25,7 @@ beforeAll(async () => {
   core = await createCore({
     dataDir: temp.dir,
     secretStore: new MemorySecretStore(),
-    fetch: createNetFetch((options) => net.request(options)),
+    fetch: createRequestFetch((options) => net.request(options)),
     clock: systemClock,
     notify: () => {},
   })

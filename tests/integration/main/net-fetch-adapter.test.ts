@@ -1,5 +1,5 @@
 /**
- * The app's fetch (electron/main/net-fetch-adapter.ts over the Electron net double) gives the
+ * The app's fetch (electron/core/request-fetch.ts over the Electron net double) gives the
  * core what Node's fetch gives it, where Electron's net.fetch as is would not. Each behaviour is
  * shown over both fetches, and, where it differs, against net.fetch itself: so a test would fail
  * if the app went back to passing net.fetch to the core.
@@ -12,7 +12,7 @@ import type { FetchLike } from '../../../electron/core/deps'
 import { classifyNetworkError } from '../../../electron/core/oauth/network-errors'
 import { checkApi, requestPasswordToken, type OAuthClientConfig, type TokenRequestOptions } from '../../../electron/core/oauth/token-client'
 import { Secret } from '../../../electron/core/secrets/secret'
-import { createNetFetch, type NetClientRequest, type NetRequest } from '../../../electron/main/net-fetch-adapter'
+import { createRequestFetch, type ClientRequestLike, type RequestFunction } from '../../../electron/core/request-fetch'
 import type { AppError } from '../../../shared/errors'
 import { CHROMIUM_SOCKETS_PER_HOST, createElectronNetDouble, type ElectronNetDouble } from '../../support/electron-net-fetch-double'
 import { FETCH_IMPLEMENTATIONS } from '../../support/fetch-implementations'
@@ -175,7 +175,7 @@ describe("net.fetch as is, which the adapter replaces (Electron's behaviour, sho
 
 describe('net::ERR_* failures reach the core as the same kinds as Node’s', () => {
   /** A net.request whose loader fails at once with Chromium's error string (no real part gives ERR_TIMED_OUT here). */
-  function failingRequest(netError: string): NetRequest {
+  function failingRequest(netError: string): RequestFunction {
     return () => {
       const listeners = new Map<string, (error: Error) => void>()
       const client = {
@@ -188,7 +188,7 @@ describe('net::ERR_* failures reach the core as the same kinds as Node’s', () 
           return client
         },
       }
-      return client as unknown as NetClientRequest
+      return client as unknown as ClientRequestLike
     }
   }
 
@@ -203,7 +203,7 @@ describe('net::ERR_* failures reach the core as the same kinds as Node’s', () 
     ['net::ERR_CONNECTION_RESET', 'reset'],
     ['net::ERR_INTERNET_DISCONNECTED', 'unreachable'],
   ])('%s is %s', async (netError, kind) => {
-    const fetch: FetchLike = createNetFetch(failingRequest(netError))
+    const fetch: FetchLike = createRequestFetch(failingRequest(netError))
     const rejection: unknown = await fetch('https://token.example/token', { method: 'POST' }).catch((error: unknown) => error)
     expect(rejection).toBeInstanceOf(TypeError)
     expect(classifyNetworkError(rejection, { host: 'token.example', target: 'the token endpoint' }).code).toBe(kind)
@@ -278,7 +278,7 @@ describe('the double over real sockets behaves like Electron, not like Node', ()
       const raw = await http2.fetch(server.url('/api-cacheable'))
       expect(raw.statusText).toBe('')
       await raw.body?.cancel()
-      const adapted = await createNetFetch((options) => http2.request(options))(server.url('/api-cacheable'))
+      const adapted = await createRequestFetch((options) => http2.request(options))(server.url('/api-cacheable'))
       expect(adapted).toMatchObject({ status: 200, statusText: 'OK' })
       await adapted.text()
     } finally {

@@ -1,7 +1,8 @@
 /**
  * The interop matrix: every scenario run against one authorization server with the real core (a
- * temp data directory, the real keychain, Node's fetch) and the built CLI. Each cell asserts what
- * the app should report there, and records what it did report into
+ * temp data directory, the real keychain, Node's fetch) and the built CLI (which sends its requests
+ * with Node's http client, electron/core/node-http-request.ts). Each cell asserts what the app
+ * should report there, and records what it did report into
  * test-results/interop/<server>.json; scripts/interop-table.mjs renders those into
  * docs/interop-matrix.md.
  *

@@ -1,8 +1,14 @@
 /**
- * The core's fetch in the app: Electron's `net.request` (Chromium's network stack, so the system
- * proxy, the OS certificate store and the session's webRequest handlers apply), shaped to behave
- * like Node's fetch for everything the core relies on. `net.fetch` itself cannot be used as is
- * (../shared/ELECTRON-NOTES.md):
+ * The core's fetch over a request function shaped like Electron's `net.request` (and Node's
+ * `http.request`, which it was modelled on), built to behave like Node's fetch for everything the
+ * core relies on. Two users:
+ *
+ * - the app: Electron's `net.request` (Chromium's network stack, so the system proxy, the OS
+ *   certificate store and the session's webRequest handlers apply), electron/main/app.ts;
+ * - the command line: Node's own http/https client (node-http-request.ts), which answers a first
+ *   request sooner than Node's fetch (bench/RESULTS.md).
+ *
+ * `net.fetch` itself cannot be used as is (../shared/ELECTRON-NOTES.md):
  *
  * - with `redirect: 'manual'` it rejects with "Redirect was cancelled" instead of returning the 3xx,
  *   so a redirecting token endpoint looked like a transient failure. Here the request's `redirect`
@@ -23,10 +29,10 @@
  */
 import { Buffer } from 'node:buffer'
 import { STATUS_CODES } from 'node:http'
-import type { FetchLike } from '../core/deps'
+import type { FetchLike } from './deps'
 
-/** The options this adapter passes to `net.request`. */
-export interface NetRequestOptions {
+/** The options this adapter passes to the request function. */
+export interface ClientRequestOptions {
   readonly method: string
   readonly url: string
   readonly redirect: 'manual'
@@ -36,7 +42,7 @@ export interface NetRequestOptions {
 }
 
 /** What the adapter uses of Electron's IncomingMessage (a Readable at runtime). */
-export interface NetIncomingMessage {
+export interface IncomingMessageLike {
   readonly statusCode: number
   readonly statusMessage: string
   readonly rawHeaders: string[]
@@ -49,26 +55,32 @@ export interface NetIncomingMessage {
 }
 
 /** What the adapter uses of Electron's ClientRequest. */
-export interface NetClientRequest {
+export interface ClientRequestLike {
   setHeader(name: string, value: string): void
   end(chunk?: Buffer): unknown
   abort(): void
   followRedirect(): void
-  on(event: 'response', listener: (response: NetIncomingMessage) => void): this
+  on(event: 'response', listener: (response: IncomingMessageLike) => void): this
   on(event: 'redirect', listener: (statusCode: number, method: string, redirectUrl: string, responseHeaders: Record<string, string[]>) => void): this
   on(event: 'error', listener: (error: Error) => void): this
 }
 
-export type NetRequest = (options: NetRequestOptions) => NetClientRequest
+export type RequestFunction = (options: ClientRequestOptions) => ClientRequestLike
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
 
+/**
+ * How the request function hands over header values: decoded as UTF-8 (Electron's net, so each
+ * value goes back to its bytes first) or one character per byte already (Node's http).
+ */
+export type HeaderValueDecoding = 'utf8' | 'latin1'
+
 /** Headers as Node's fetch builds them: each value's bytes read one character per byte. */
-function nodeLikeHeaders(pairs: Iterable<readonly [string, string]>): Headers {
+function nodeLikeHeaders(pairs: Iterable<readonly [string, string]>, decoding: HeaderValueDecoding): Headers {
   const headers = new Headers()
   for (const [name, value] of pairs) {
     try {
-      headers.append(name, Buffer.from(value, 'utf8').toString('latin1'))
+      headers.append(name, decoding === 'utf8' ? Buffer.from(value, 'utf8').toString('latin1') : value)
     } catch {
       // A name or value no fetch could carry; Node's parser would not have produced it either.
     }
@@ -120,8 +132,8 @@ function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause })
 }
 
-/** Wraps Electron's `net.request` into the core's fetch. */
-export function createNetFetch(request: NetRequest): FetchLike {
+/** Wraps a `net.request`-shaped request function into the core's fetch. */
+export function createRequestFetch(request: RequestFunction, headerValues: HeaderValueDecoding = 'utf8'): FetchLike {
   return async (input, init) => {
     const req = new Request(input, init)
     const signal = req.signal
@@ -130,8 +142,15 @@ export function createNetFetch(request: NetRequest): FetchLike {
     if (signal.aborted) throw signal.reason
 
     const head = await new Promise<ResponseHead>((resolve, reject) => {
-      const client = request({ method: req.method, url: req.url, redirect: 'manual', credentials: 'omit', useSessionCookies: false, cache: 'no-store' })
-      for (const [name, value] of req.headers) client.setHeader(name, value)
+      let client: ClientRequestLike
+      try {
+        client = request({ method: req.method, url: req.url, redirect: 'manual', credentials: 'omit', useSessionCookies: false, cache: 'no-store' })
+        for (const [name, value] of req.headers) client.setHeader(name, value)
+      } catch (error) {
+        // A URL or header the request function refuses (Node's http: an unknown scheme) fails as Node's fetch does.
+        reject(fetchFailed(error))
+        return
+      }
       let state: 'waiting' | 'streaming' | 'done' = 'waiting'
       let bodyController: ReadableStreamDefaultController<Uint8Array> | null = null
 
@@ -179,7 +198,7 @@ export function createNetFetch(request: NetRequest): FetchLike {
         guarded((statusCode: number, _method: string, redirectUrl: string, responseHeaders: Record<string, string[]>) => {
           if (req.redirect === 'follow') return client.followRedirect()
           const pairs = Object.entries(responseHeaders).flatMap(([name, values]) => values.map((value) => [name, value] as const))
-          const headers = nodeLikeHeaders(pairs)
+          const headers = nodeLikeHeaders(pairs, headerValues)
           if (!headers.has('location')) headers.set('location', redirectUrl)
           release()
           if (req.redirect === 'error') return reject(fetchFailed(new Error('unexpected redirect')))
@@ -199,11 +218,11 @@ export function createNetFetch(request: NetRequest): FetchLike {
 
       client.on(
         'response',
-        guarded((message: NetIncomingMessage) => {
+        guarded((message: IncomingMessageLike) => {
           if (state !== 'waiting') return
           const status = message.statusCode
           const statusText = reasonPhrase(message.statusMessage, status)
-          const headers = nodeLikeHeaders(rawPairs(message.rawHeaders))
+          const headers = nodeLikeHeaders(rawPairs(message.rawHeaders), headerValues)
           if (NULL_BODY_STATUSES.has(status) || req.method === 'HEAD') {
             state = 'streaming'
             message.on('end', finish)
