@@ -132,13 +132,54 @@ function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause })
 }
 
+/** What the request function is given of a fetch call. */
+interface OutgoingRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: Headers
+  readonly body: Buffer | undefined
+  readonly redirect: NonNullable<RequestInit['redirect']>
+  readonly signal: AbortSignal
+}
+
+const NEVER_ABORTED = new AbortController().signal
+const SIMPLE_METHODS = new Set(['GET', 'HEAD', 'POST'])
+
+/**
+ * The call as a Request would normalise it. The core's calls (a URL string; a form, a string or
+ * no body; GET, HEAD or POST) are read directly: a first Request and its body stream cost about
+ * 6 ms of CPU, a few percent of a command (bench/RESULTS.md). Anything else goes through Request,
+ * which also throws the TypeError fetch would (a body on a GET, credentials in the URL).
+ */
+async function outgoing(input: string | URL | Request, init: RequestInit | undefined): Promise<OutgoingRequest> {
+  const method = (init?.method ?? 'GET').toUpperCase()
+  const body = init?.body
+  const bodyOk = body == null || ((typeof body === 'string' || body instanceof URLSearchParams) && method === 'POST')
+  const url = typeof input === 'string' && URL.canParse(input) ? new URL(input) : null
+  if (!url || url.username || url.password || !SIMPLE_METHODS.has(method) || !bodyOk) {
+    const req = new Request(input, init)
+    const requestBody = req.body ? Buffer.from(await req.arrayBuffer()) : undefined
+    return { method: req.method, url: req.url, headers: req.headers, body: requestBody, redirect: req.redirect, signal: req.signal }
+  }
+  const headers = new Headers(init?.headers)
+  if (body != null && !headers.has('content-type')) {
+    headers.set('content-type', typeof body === 'string' ? 'text/plain;charset=UTF-8' : 'application/x-www-form-urlencoded;charset=UTF-8')
+  }
+  return {
+    method,
+    url: url.href,
+    headers,
+    body: body == null ? undefined : Buffer.from(body.toString(), 'utf8'),
+    redirect: init?.redirect ?? 'follow',
+    signal: init?.signal ?? NEVER_ABORTED,
+  }
+}
+
 /** Wraps a `net.request`-shaped request function into the core's fetch. */
 export function createRequestFetch(request: RequestFunction, headerValues: HeaderValueDecoding = 'utf8'): FetchLike {
   return async (input, init) => {
-    const req = new Request(input, init)
-    const signal = req.signal
-    if (signal.aborted) throw signal.reason
-    const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined
+    const req = await outgoing(input, init)
+    const { signal, body } = req
     if (signal.aborted) throw signal.reason
 
     const head = await new Promise<ResponseHead>((resolve, reject) => {

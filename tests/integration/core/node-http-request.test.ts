@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNodeHttpFetch } from '../../../electron/core/node-http-request'
 
 interface Received {
@@ -67,6 +67,35 @@ it('sends a form body with its length, not chunked', async () => {
   expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8')
   expect(request.headers['content-length']).toBe(String(Buffer.byteLength(body.toString())))
   expect(request.headers['transfer-encoding']).toBeUndefined()
+})
+
+describe('reads the core\'s calls without a Request, and sends what a Request would', () => {
+  const calls: ReadonlyArray<readonly [string, RequestInit]> = [
+    ['a form', { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r é+/=' }) }],
+    ['a form with its own content type and lower-case method', { method: 'post', body: new URLSearchParams({ a: '1' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }],
+    ['a string', { method: 'POST', body: 'plain ü' }],
+    ['a GET with header pairs', { headers: [['authorization', 'Bearer abc'], ['accept', 'application/json']] }],
+    ['a HEAD', { method: 'HEAD' }],
+  ]
+  it.each(calls)('%s', async (_name, init) => {
+    const url = `${baseUrl}/token?q=1`
+    const direct = await send(url, init)
+    // A Request as input takes the Request path.
+    const throughRequest = await send(new Request(url, { ...init, redirect: 'manual' }), init.method === 'HEAD' ? { method: 'HEAD' } : {})
+    expect(direct).toEqual(throughRequest)
+  })
+
+  async function send(input: string | Request, init: RequestInit): Promise<Received> {
+    const response = await fetch(input, { ...init, redirect: 'manual' })
+    await response.arrayBuffer()
+    const request = received.at(-1)!
+    return { ...request, headers: { ...request.headers, host: 'any' } }
+  }
+
+  it('still refuses what fetch refuses: a body on a GET, credentials in the URL', async () => {
+    await expect(fetch(`${baseUrl}/token`, { body: 'x' })).rejects.toThrow(TypeError)
+    await expect(fetch(`http://user:pass@127.0.0.1:1/token`)).rejects.toThrow(TypeError)
+  })
 })
 
 it("fails a scheme Node's http client cannot send as Node's fetch does: TypeError('fetch failed')", async () => {
