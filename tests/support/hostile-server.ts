@@ -293,6 +293,8 @@ export async function startHostileServer(): Promise<HostileServer> {
 export interface TlsServer {
   readonly url: string
   readonly hits: () => number
+  /** The certificate (PEM), for a client told to trust it (NODE_EXTRA_CA_CERTS). */
+  readonly certificate: string
   close(): Promise<void>
 }
 
@@ -315,7 +317,7 @@ export async function startSelfSignedServer(): Promise<TlsServer> {
     })
     const close = track(server)
     const port = await listen(server)
-    return { url: `https://127.0.0.1:${port}/token`, hits: () => hits, close }
+    return { url: `https://127.0.0.1:${port}/token`, hits: () => hits, certificate: cert.toString('utf8'), close }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
