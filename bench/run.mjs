@@ -13,6 +13,8 @@
  *                                spread as in a running app, measured after one lifetime of warm-up
  *   cold-<store>-<N>x<L>         the same with every token expired at start: how long until all are valid again
  *   cli-fast, cli-due            `datasource-desk token` with a cached token / with a token due, vs `node -e 0`
+ *   cli-due-vs-fast              the two in turn, round by round, for their ratio: measured apart, a machine
+ *                                whose speed drifts between the two cases (shared cores, steal time) moves it
  *   cli-size-<N>                 the fast and due paths with N datasources and their history in the database, vs 10
  *   idle-<N>                     CPU per minute of the core with N scheduled datasources and nothing due
  *   keychain-<N>                 the real keychain alone with N items: writes and reads per second, 1 and 3 at once
@@ -49,10 +51,11 @@ const FULL_CASES = [
   'renewal-keychain-2000x60',
   'cli-fast',
   'cli-due',
+  'cli-due-vs-fast',
   'cli-size-10000',
   'idle-10000',
 ]
-const QUICK_CASES = ['margin', 'renewal-memory-100x5', 'renewal-keychain-100x5', 'cli-fast', 'cli-due', 'cli-size-1000', 'idle-10000']
+const QUICK_CASES = ['margin', 'renewal-memory-100x5', 'renewal-keychain-100x5', 'cli-fast', 'cli-due', 'cli-due-vs-fast', 'cli-size-1000', 'idle-10000']
 
 function option(name) {
   const index = args.indexOf(name)
@@ -73,7 +76,7 @@ const markdownFile = option('--markdown')
 // The weekly orphan sweep's listing in the middle of each renewal window (otherwise none: swept recently).
 const withSweep = args.includes('--sweep')
 
-const casePattern = /^(margin|cli-fast|cli-due|cli-size-(\d+)|idle-(\d+)|(renewal|cold)-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
+const casePattern = /^(margin|cli-fast|cli-due|cli-due-vs-fast|cli-size-(\d+)|idle-(\d+)|(renewal|cold)-(memory|keychain)-(\d+)x(\d+)|keychain-(\d+))$/
 const unknown = cases.filter((id) => !casePattern.test(id))
 if (unknown.length > 0 || !Number.isInteger(runs) || runs < 3 || (windowOverride !== undefined && !(windowOverride >= 2 && windowOverride <= 600))) {
   console.error(`bench: ${unknown.length > 0 ? `unknown case ${unknown.join(', ')} (see --list)` : '--runs needs a whole number >= 3 and --window 2..600 seconds'}`)
@@ -262,6 +265,34 @@ async function cliFigures(due) {
   return `median ${ms(t.token)} (min ${ms(t.min)}, max ${ms(t.max)}) vs node -e 0 ${ms(t.node)}: ${(t.token / t.node).toFixed(2)}x; ${t.requests} token requests in ${runs} runs`
 }
 
+/** Each round: `node -e 0`, the fast path, then the due path; the ratio of the medians and the median of each round's ratio. */
+async function cliPairFigures() {
+  const { dataDir, env } = await cliFolder(0)
+  const tokenCommand = [cli, 'token', 'bench']
+  const warm = await timed(process.execPath, tokenCommand, { env })
+  if (warm.code !== 0) throw new Error(`datasource-desk token failed (exit ${warm.code}): ${warm.stderr}`)
+  const times = { node: [], fast: [], due: [], ratio: [] }
+  const requestsBefore = tokenRequests
+  let previous = warm.stdout
+  for (let round = 0; round < runs; round++) {
+    times.node.push((await timed(process.execPath, ['-e', '0'])).ms)
+    const fast = await timed(process.execPath, tokenCommand, { env })
+    makeDue(dataDir)
+    const due = await timed(process.execPath, tokenCommand, { env })
+    for (const result of [fast, due]) if (result.code !== 0) throw new Error(`datasource-desk token failed (exit ${result.code}): ${result.stderr}`)
+    if (fast.stdout !== previous) throw new Error('the fast path changed the token')
+    if (due.stdout === fast.stdout) throw new Error('the due path did not renew')
+    previous = due.stdout
+    times.fast.push(fast.ms)
+    times.due.push(due.ms)
+    times.ratio.push(due.ms / fast.ms)
+  }
+  const requests = tokenRequests - requestsBefore
+  if (requests !== runs) throw new Error(`expected ${runs} token requests, saw ${requests}`)
+  const [fast, due] = [median(times.fast), median(times.due)]
+  return `due / fast: ${ms(due)} / ${ms(fast)} = ${(due / fast).toFixed(2)}x (median of each round's ratio ${median(times.ratio).toFixed(2)}x) over ${runs} rounds; node -e 0 ${ms(median(times.node))}; ${requests} token requests`
+}
+
 async function cliSizeFigures(count) {
   const small = await cliFolder(9)
   const large = await cliFolder(count - 1)
@@ -293,6 +324,7 @@ for (const id of cases) {
     if (id === 'margin') figures = await marginFigures()
     else if (id === 'cli-fast') figures = await cliFigures(false)
     else if (id === 'cli-due') figures = await cliFigures(true)
+    else if (id === 'cli-due-vs-fast') figures = await cliPairFigures()
     else if (match[2]) figures = await cliSizeFigures(Number(match[2]))
     else if (match[3]) figures = await idleFigures(Number(match[3]))
     else if (match[8]) figures = await keychainFigures(Number(match[8]))
