@@ -117,7 +117,8 @@ type Runner = (context: CliContext, command: Command, options: RunOptions) => Pr
  * in this database (issue 11, item 7): a killed `add`, a `remove` the keychain did not answer, the
  * old versions a renewal released (a command's renewal does not wait for their deletes). It reads
  * only what SQLite records as abandoned (never a keychain listing), so it costs nothing when there
- * is nothing to do; `token` and `header` never run it.
+ * is nothing to do. `token` and `header` with a fresh token never run it; with a due one they
+ * delete a few beside their renewal (due-token.ts).
  */
 const CLEANS_UP: ReadonlySet<string> = new Set(['add', 'edit', 'remove', 'import', 'renew'])
 

@@ -26,6 +26,16 @@ const FULL_PATH: CachedTokenResult = { kind: 'full-path' }
  */
 const loadFetch = (): unknown => globalThis.Response
 
+/**
+ * Each renewal releases the old versions of the tokens (two keychain entries) and a command does
+ * not wait to delete them. Without the app running, a script renewing through `token` would pile
+ * them up in the keychain for good, and every gnome-keyring write slows with its number of items.
+ * So the due path deletes what earlier calls left, at most this many per call (two or more than a
+ * call leaves, so what is left shrinks), beside its own renewal: the keychain is free while the
+ * main thread loads fetch and waits for the token endpoint.
+ */
+export const LEFTOVERS_PER_CALL = 8
+
 export async function readRenewedToken(request: CachedTokenRequest): Promise<CachedTokenResult> {
   let core: CoreWithoutHandlers
   try {
@@ -33,6 +43,7 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
   } catch {
     return FULL_PATH
   }
+  let leftovers: Promise<number> | undefined
   try {
     const { repo, service } = core
     const id = repo.idByName(request.name)
@@ -43,6 +54,8 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
       const token = (await service.readSecret(id, 'access-token'))?.reveal()
       return token && ACCESS_TOKEN_CHARS.test(token) ? token : null
     }
+    // What is not deleted now stays recorded for the next call, command or the app.
+    leftovers = service.cleanUpAbandonedSecrets(LEFTOVERS_PER_CALL).catch(() => 0)
     const stored = repo.token(id)
     // The app (or another command) may have renewed it since the fast path looked.
     let accessToken = stored && isFresh(stored, systemClock.now()) ? await readAccessToken() : null
@@ -59,6 +72,7 @@ export async function readRenewedToken(request: CachedTokenRequest): Promise<Cac
     if (error instanceof KeychainError) return { kind: 'error', error: keychainAppError(error) }
     return FULL_PATH
   } finally {
+    await leftovers
     await core.close()
   }
 }

@@ -72,7 +72,7 @@ export async function createCore(deps: CoreDeps, options: CoreOptions = {}): Pro
     notify: deps.notify,
     dataDir: deps.dataDir,
     // A command exits at once: the old versions its writes release stay marked, for the app's
-    // next drain (after any write) or sweep, or the next add/edit/remove/import/renew.
+    // next drain (after any write) or sweep, or the next add/edit/remove/import/renew or due `token`.
     drainReleased: app,
   })
   if (app) service.start()

@@ -496,10 +496,11 @@ export class DatasourceService {
 
   /**
    * The cheap part of the sweep, for commands: deletes the entries SQLite records as abandoned
-   * (a killed `add`, a delete the keychain refused) without listing the keychain.
+   * (a killed `add`, a delete the keychain refused, the old versions a command's renewal released)
+   * without listing the keychain; at most `limit` of them when given.
    */
-  cleanUpAbandonedSecrets(): Promise<number> {
-    return this.#vault.cleanUp()
+  cleanUpAbandonedSecrets(limit?: number): Promise<number> {
+    return this.#vault.cleanUp(undefined, limit)
   }
 
   /** Deletes the keychain versions that writes (here or in other processes) released, in the background. */

@@ -348,9 +348,9 @@ export class SecretVault {
    * (TO_DELETE), or staged by a process that is gone (a killed `add`) or stalled for an hour. Reads
    * only this database's table and never lists the keychain, so it is cheap enough for every
    * command that changes datasources. Stops at the first keychain failure; the rest wait for the
-   * next time. Returns how many entries it deleted.
+   * next time, or after `limit` entries. Returns how many entries it deleted.
    */
-  async cleanUp(stopped: () => boolean = () => false): Promise<number> {
+  async cleanUp(stopped: () => boolean = () => false, limit = Number.POSITIVE_INFINITY): Promise<number> {
     const { repo, secrets, clock } = this.#deps
     const now = clock.now()
     const abandoned = repo.secretWrites().filter((write) => !isLiveWrite(write, now))
@@ -359,7 +359,7 @@ export class SecretVault {
     let removed = 0
     const done: string[] = []
     for (const { account } of abandoned) {
-      if (stopped()) break
+      if (stopped() || done.length >= limit) break
       if (!pointed.has(account)) {
         try {
           this.#writtenBundles.delete(account)

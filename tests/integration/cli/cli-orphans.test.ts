@@ -26,6 +26,7 @@ const keychain = createKeytarSecretStore(keychainService)
 // Two data folders sharing one keychain service, as a user with --data-dir has.
 const folder = makeTempDir('dsd-cli-orphans-')
 const otherFolder = makeTempDir('dsd-cli-orphans-other-')
+const scriptFolder = makeTempDir('dsd-cli-orphans-script-')
 const KILL_HOOK = pathToFileURL(join(repoRoot, 'tests', 'support', 'keychain-kill-hook.mjs')).href
 let server: OAuthTestServer
 
@@ -87,6 +88,34 @@ afterAll(async () => {
   for (const account of await keychain.accounts().catch(() => [])) await keychain.delete(account).catch(() => false)
   folder.cleanup()
   otherFolder.cleanup()
+  scriptFolder.cleanup()
+})
+
+describe('a script that renews through `token`, with the app never running', () => {
+  /** Leaves 10 s of the hour-long token: due for renewal, not expired. */
+  function makeDue(dir: string): void {
+    const db = new Database(join(dir, DATABASE_FILE_NAME))
+    const now = Date.now()
+    db.prepare('UPDATE tokens SET obtained_at = ?, expires_at = ?').run(now - 3_590_000, now + 10_000)
+    db.close()
+  }
+
+  it('leaves at most the last call\'s two old versions in the keychain, however many calls renew', async () => {
+    expect((await add('scripted', { dir: scriptFolder.dir })).code).toBe(0)
+    const tokens = new Set<string>()
+    for (let call = 0; call < 6; call++) {
+      makeDue(scriptFolder.dir)
+      const result = await cli(['token', 'scripted'], { dir: scriptFolder.dir })
+      expect(result.code).toBe(EXIT_CODES.success)
+      tokens.add(result.stdout)
+      // Each renewal releases the old access and refresh tokens (the server rotates them); the
+      // next due call deletes them. Before, every call left two more for good.
+      expect(await orphansOf(scriptFolder.dir)).toHaveLength(2)
+    }
+    expect(tokens.size).toBe(6)
+    // The client secret, the password and the current two tokens, plus the last call's two.
+    expect(await entriesOf(scriptFolder.dir)).toHaveLength(6)
+  })
 })
 
 describe('a killed add (item 7)', () => {
