@@ -1,15 +1,15 @@
 /**
  * The command line's fetch: Node's own http/https client behind the app's request adapter
  * (request-fetch.ts), in place of Node's fetch. A command makes one or two requests and exits, and
- * Node's fetch spends about 20 ms of CPU on its first one (undici's connection pool and its
- * WebAssembly HTTP parser), which was a tenth of `token` with a due token (bench/RESULTS.md).
- * Node's http client parses with the llhttp built into Node and opens one plain socket.
+ * Node's fetch spends about 17 ms more CPU than this on its first one (undici's connection pool
+ * and its WebAssembly HTTP parser: 37 against 20 ms here), a tenth of `token` with a due token
+ * (bench/RESULTS.md). Node's http client parses with the llhttp built into Node.
  *
  * Kept as Node's fetch does it: the same TLS defaults and certificate store, every 3xx returned
  * (the core never follows redirects), the reason phrase decoded as UTF-8, header values one
  * character per byte, and Node's fetch's `accept` (any type) and `user-agent` (`node`) when the
- * request sets none (some APIs refuse a request without a user agent). Not sent: `accept-encoding`, so servers answer
- * uncompressed, as this client does not decompress.
+ * request sets none (some APIs refuse a request without a user agent). Not sent:
+ * `accept-encoding`, so servers answer uncompressed, as this client does not decompress.
  */
 import { Buffer } from 'node:buffer'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
@@ -35,14 +35,10 @@ function requestOverNodeHttp(options: ClientRequestOptions): ClientRequestLike {
   // NODE_USE_ENV_PROXY=1 it goes through HTTP_PROXY / HTTPS_PROXY as Node's fetch does (checked on
   // Node 22.23).
   const client = send(url, { method: options.method })
-  const headersSet = new Set<string>()
   const request: ClientRequestLike = {
-    setHeader(name, value) {
-      headersSet.add(name.toLowerCase())
-      client.setHeader(name, value)
-    },
+    setHeader: (name, value) => client.setHeader(name, value),
     end(chunk) {
-      for (const [name, value] of FETCH_DEFAULT_HEADERS) if (!headersSet.has(name)) client.setHeader(name, value)
+      for (const [name, value] of FETCH_DEFAULT_HEADERS) if (!client.hasHeader(name)) client.setHeader(name, value)
       client.end(chunk)
     },
     abort: () => void client.destroy(),

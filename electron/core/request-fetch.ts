@@ -41,7 +41,7 @@ export interface ClientRequestOptions {
   readonly cache: 'no-store'
 }
 
-/** What the adapter uses of Electron's IncomingMessage (a Readable at runtime). */
+/** What the adapter uses of Electron's (or Node's) IncomingMessage (a Readable at runtime). */
 export interface IncomingMessageLike {
   readonly statusCode: number
   readonly statusMessage: string
@@ -54,7 +54,7 @@ export interface IncomingMessageLike {
   resume?: () => unknown
 }
 
-/** What the adapter uses of Electron's ClientRequest. */
+/** What the adapter uses of Electron's (or Node's) ClientRequest. */
 export interface ClientRequestLike {
   setHeader(name: string, value: string): void
   end(chunk?: Buffer): unknown
