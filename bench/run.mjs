@@ -234,10 +234,15 @@ function makeDue(dataDir) {
 }
 
 /** Median wall times of `token bench` (fast or due) and of `node -e 0`, interleaved so noise hits both. */
+/** One `datasource-desk token bench`, timed; a failed one ends the case. */
+async function tokenRun(env) {
+  const result = await timed(process.execPath, [cli, 'token', 'bench'], { env })
+  if (result.code !== 0) throw new Error(`datasource-desk token failed (exit ${result.code}): ${result.stderr}`)
+  return result
+}
+
 async function cliTimes({ dataDir, env }, due) {
-  const tokenCommand = [cli, 'token', 'bench']
-  const warm = await timed(process.execPath, tokenCommand, { env })
-  if (warm.code !== 0) throw new Error(`datasource-desk token failed (exit ${warm.code}): ${warm.stderr}`)
+  const warm = await tokenRun(env)
   await timed(process.execPath, ['-e', '0'])
   const nodeTimes = []
   const tokenTimes = []
@@ -246,8 +251,7 @@ async function cliTimes({ dataDir, env }, due) {
   for (let run = 0; run < runs; run++) {
     nodeTimes.push((await timed(process.execPath, ['-e', '0'])).ms)
     if (due) makeDue(dataDir)
-    const result = await timed(process.execPath, tokenCommand, { env })
-    if (result.code !== 0) throw new Error(`datasource-desk token failed (exit ${result.code}): ${result.stderr}`)
+    const result = await tokenRun(env)
     if (due === (result.stdout === previous)) throw new Error(due ? 'the due path did not renew' : 'the fast path changed the token')
     previous = result.stdout
     tokenTimes.push(result.ms)
@@ -271,18 +275,15 @@ async function cliFigures(due) {
 /** Each round: `node -e 0`, the fast path, then the due path; the ratio of the medians and the median of each round's ratio. */
 async function cliPairFigures() {
   const { dataDir, env } = await cliFolder(0)
-  const tokenCommand = [cli, 'token', 'bench']
-  const warm = await timed(process.execPath, tokenCommand, { env })
-  if (warm.code !== 0) throw new Error(`datasource-desk token failed (exit ${warm.code}): ${warm.stderr}`)
+  const warm = await tokenRun(env)
   const times = { node: [], fast: [], due: [], ratio: [] }
   const requestsBefore = tokenRequests
   let previous = warm.stdout
   for (let round = 0; round < runs; round++) {
     times.node.push((await timed(process.execPath, ['-e', '0'])).ms)
-    const fast = await timed(process.execPath, tokenCommand, { env })
+    const fast = await tokenRun(env)
     makeDue(dataDir)
-    const due = await timed(process.execPath, tokenCommand, { env })
-    for (const result of [fast, due]) if (result.code !== 0) throw new Error(`datasource-desk token failed (exit ${result.code}): ${result.stderr}`)
+    const due = await tokenRun(env)
     if (fast.stdout !== previous) throw new Error('the fast path changed the token')
     if (due.stdout === fast.stdout) throw new Error('the due path did not renew')
     previous = due.stdout
